@@ -1,0 +1,129 @@
+// The syntax tree of a .pkt script. The grammar fills it and knows no
+// protocol names; meaning (layers, fields, ranges) is given by the
+// interpreter. Every node carries the position it was parsed at.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "diagnostic.hpp"
+
+namespace pkt::ast {
+
+struct Expr;
+using ExprPtr = std::shared_ptr<const Expr>;
+
+// `name=value` in a call, or a positional value when name is empty.
+struct Arg {
+  std::string name;
+  Pos pos;  // of the name, or of the value when positional
+  ExprPtr value;
+};
+
+struct Expr {
+  enum class Kind {
+    Int,       // i: 42, 0x2a, 0b101010
+    Duration,  // i: nanoseconds; 10ms, 1s, 500us, 20ns
+    String,    // s: decoded UTF-8 text of "..." (escapes applied)
+    Bytes,     // s: decoded bytes of hex"..." or base64"..."
+    File,      // s: path in file("path"), read by the interpreter
+    IPv4,      // s: 4 bytes, network order
+    IPv6,      // s: 16 bytes
+    MAC,       // s: 6 bytes
+    Name,      // s: identifier (a param, let, packet, layer, enum or flag name)
+    Member,    // s: field name; items[0]: the object (e.g. `udp.dport`)
+    Call,      // s: callee name; args: arguments (`ipv4(dst=1.2.3.4)`, `mss(1460)`)
+    List,      // items: elements of `[a, b, c]`
+    Range,     // items[0]..items[1], inclusive
+    Repeat,    // items[0] * items[1] (`"A" * 100`)
+    Or,        // items: `A | B | C` (flag sets)
+    Stack,     // items: `a / b / c` (layers, bottom first)
+    Binary,    // op in {'+','-','*','/'}; items[0] op items[1] (auto rules)
+  };
+
+  Kind kind = Kind::Int;
+  Pos pos;
+  std::uint64_t i = 0;
+  std::string s;
+  char op = 0;
+  std::vector<ExprPtr> items;
+  std::vector<Arg> args;
+};
+
+struct NamedValue {  // `URGENT = 0x02` inside flags { } or enum { }
+  std::string name;
+  Pos pos;
+  ExprPtr value;
+};
+
+// `name : type [enum {..}] [flags {..}] [align N] [= default | = auto rule]`
+struct FieldDecl {
+  std::string name;
+  Pos pos;
+  std::string type;  // "u16", "u16le", "u32[]", "ipv4addr", "ipv6addr", "mac", "bytes"
+  Pos type_pos;
+  std::vector<NamedValue> enums;
+  std::vector<NamedValue> flags;
+  ExprPtr align;          // `align 4`: pad a bytes field with zeros to a multiple of 4
+  ExprPtr default_value;  // `= value`
+  ExprPtr auto_rule;      // `= auto expr`
+  std::string doc;        // optional trailing "doc string"
+};
+
+// `layer NAME "doc" { fields... [pseudo = e1, e2, ...] }`
+// `option LAYER.FIELD NAME(p1, p2...) "doc" { fields... }`
+struct LayerDecl {
+  std::string name;
+  Pos pos;
+  std::string doc;
+  std::vector<FieldDecl> fields;
+  std::vector<ExprPtr> pseudo;  // concatenated: the pseudo-header this layer offers to upper layers
+
+  bool is_option = false;
+  std::string option_layer;  // the layer and field this option may appear in
+  std::string option_field;
+  std::vector<std::string> params;  // positional parameters, each naming a field
+  bool variadic = false;            // last param written `name...`
+};
+
+struct Stmt {
+  enum class Kind {
+    Param,    // param NAME = value
+    Let,      // let NAME = value
+    Packet,   // packet NAME = stack
+    Layer,    // layer ... / option ...
+    Bind,     // bind LOWER.FIELD = value -> UPPER
+    Show,     // show a, b
+    Hexdump,  // hexdump a, b
+    Write,    // write a, b to "file"
+    Send,     // send a [count N] [interval T] [on IFACE]
+    Lua,      // lua { ... }
+    Expr,     // a bare expression (REPL: a packet expression prints its show)
+  };
+
+  Kind kind = Kind::Expr;
+  Pos pos;
+  std::string name;                 // Param/Let/Packet
+  Pos name_pos;
+  ExprPtr value;                    // Param/Let/Packet/Expr value; Bind value
+  std::vector<ExprPtr> targets;     // Show/Hexdump/Write/Send
+  std::string path;                 // Write: "to" file
+  Pos path_pos;
+  ExprPtr count, interval;          // Send options (may be null)
+  std::string iface;                // Send: on IFACE
+  Pos iface_pos;
+  std::string code;                 // Lua: the block's text, between the braces
+  Pos code_pos;                     // position of the first character of code
+  std::shared_ptr<LayerDecl> layer; // Layer
+  std::string bind_lower, bind_field, bind_upper;  // Bind
+  Pos bind_upper_pos;
+};
+
+struct Script {
+  const Source* source = nullptr;
+  std::vector<Stmt> stmts;
+};
+
+}  // namespace pkt::ast

@@ -1,0 +1,296 @@
+#include "coerce.hpp"
+
+#include <arpa/inet.h>
+#include <fmt/format.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "packet.hpp"
+
+namespace pkt {
+
+namespace {
+
+using K = ast::Expr::Kind;
+
+[[noreturn]] void out_of_range(const LayerDef& layer, const FieldDef& f, const std::string& shown, Pos pos) {
+  throw ScriptError(pos, fmt::format("{}={} is out of range: {} is {}", f.name, shown, f.name, f.describe_type()));
+}
+
+std::string kind_word(const FieldDef& f) {
+  switch (f.kind) {
+    case FieldKind::UInt: return f.flags.empty() ? (f.enums.empty() ? "a number" : "a number or an enum name")
+                                                 : "a number or flag names joined with |";
+    case FieldKind::IPv4: return "an IPv4 address such as 127.0.0.1";
+    case FieldKind::IPv6: return "an IPv6 address such as ::1";
+    case FieldKind::MAC: return "a MAC address such as 02:00:00:00:00:01";
+    case FieldKind::Bytes: return "bytes: a string, hex\"..\", base64\"..\" or file(\"..\")";
+    case FieldKind::Array: return "a number or a list of numbers";
+  }
+  return "a value";
+}
+
+[[noreturn]] void wrong_kind(const LayerDef& layer, const FieldDef& f, Pos pos) {
+  throw ScriptError(pos, fmt::format("{}.{} is {}; expected {}", layer.name, f.name, f.type_name, kind_word(f)));
+}
+
+std::string names_of(const std::vector<std::pair<std::string, std::uint64_t>>& v) {
+  std::string out;
+  for (auto& [n, x] : v) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+// A name in a number field: an enum or flag of that field, else a param/let.
+bool field_symbol(const FieldDef& f, const std::string& name, std::uint64_t& out) {
+  for (auto& [n, v] : f.enums) if (n == name) { out = v; return true; }
+  for (auto& [n, v] : f.flags) if (n == name) { out = v; return true; }
+  return false;
+}
+
+[[noreturn]] void unknown_name(const LayerDef& layer, const FieldDef& f, const std::string& name, Pos pos,
+                               const CoerceEnv* env) {
+  std::vector<std::string> cands;
+  for (auto& [n, v] : f.enums) cands.push_back(n);
+  for (auto& [n, v] : f.flags) cands.push_back(n);
+  std::string hint = nearest_name(name, cands);
+  std::string what = !f.flags.empty() ? fmt::format("; {}.{} flags are {}", layer.name, f.name, names_of(f.flags))
+                   : !f.enums.empty() ? fmt::format("; {}.{} names are {}", layer.name, f.name, names_of(f.enums))
+                   : "";
+  throw ScriptError(pos, fmt::format("unknown name '{}'{}{}", name,
+                                     hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint), what));
+}
+
+std::uint64_t check_range(const LayerDef& layer, const FieldDef& f, std::uint64_t v, Pos pos) {
+  if (v > f.max()) out_of_range(layer, f, std::to_string(v), pos);
+  return v;
+}
+
+std::uint64_t number_of(const LayerDef& layer, const FieldDef& f, const ast::Expr& e, const CoerceEnv& env, int depth);
+
+std::uint64_t resolve_number(const LayerDef& layer, const FieldDef& f, const ast::Expr& e, const CoerceEnv& env, int depth) {
+  std::uint64_t v;
+  if (field_symbol(f, e.s, v)) return v;
+  if (env.resolve && depth < 32)
+    if (auto x = (*env.resolve)(e.s)) return number_of(layer, f, *x, env, depth + 1);
+  unknown_name(layer, f, e.s, e.pos, &env);
+}
+
+std::uint64_t flags_text(const LayerDef& layer, const FieldDef& f, const std::string& text, Pos pos) {
+  std::uint64_t acc = 0;
+  std::size_t i = 0;
+  while (i <= text.size()) {
+    std::size_t j = text.find('|', i);
+    if (j == std::string::npos) j = text.size();
+    std::string part = text.substr(i, j - i);
+    while (!part.empty() && part.front() == ' ') part.erase(part.begin());
+    while (!part.empty() && part.back() == ' ') part.pop_back();
+    std::uint64_t v = 0;
+    if (part.empty()) throw ScriptError(pos, fmt::format("empty name in '{}'", text));
+    if (isdigit(static_cast<unsigned char>(part[0]))) {
+      char* end = nullptr;
+      errno = 0;
+      v = std::strtoull(part.c_str(), &end, 0);
+      if (*end || errno) throw ScriptError(pos, fmt::format("'{}' is not a number", part));
+    } else if (!field_symbol(f, part, v)) {
+      unknown_name(layer, f, part, pos, nullptr);
+    }
+    acc |= v;
+    i = j + 1;
+  }
+  return acc;
+}
+
+std::uint64_t number_of(const LayerDef& layer, const FieldDef& f, const ast::Expr& e, const CoerceEnv& env, int depth) {
+  switch (e.kind) {
+    case K::Int: return check_range(layer, f, e.i, e.pos);
+    case K::Name: return check_range(layer, f, resolve_number(layer, f, e, env, depth), e.pos);
+    case K::Or: {
+      std::uint64_t acc = 0;
+      for (auto& it : e.items) acc |= number_of(layer, f, *it, env, depth);
+      return check_range(layer, f, acc, e.pos);
+    }
+    case K::String: return check_range(layer, f, flags_text(layer, f, e.s, e.pos), e.pos);
+    default: wrong_kind(layer, f, e.pos);
+  }
+}
+
+std::string address_text(const FieldDef& f, const std::string& text, Pos pos) {
+  std::string out;
+  if (f.kind == FieldKind::IPv4) {
+    unsigned char b[4];
+    if (inet_pton(AF_INET, text.c_str(), b) != 1) throw ScriptError(pos, fmt::format("invalid IPv4 address '{}'", text));
+    out.assign(reinterpret_cast<char*>(b), 4);
+  } else if (f.kind == FieldKind::IPv6) {
+    unsigned char b[16];
+    if (inet_pton(AF_INET6, text.c_str(), b) != 1) throw ScriptError(pos, fmt::format("invalid IPv6 address '{}'", text));
+    out.assign(reinterpret_cast<char*>(b), 16);
+  } else {
+    unsigned v[6];
+    char tail;
+    if (std::sscanf(text.c_str(), "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &tail) != 6 ||
+        text.size() != 17)
+      throw ScriptError(pos, fmt::format("invalid MAC address '{}'", text));
+    for (unsigned x : v) out.push_back(static_cast<char>(x));
+  }
+  return out;
+}
+
+std::string read_file(const std::string& base, const std::string& path, Pos pos) {
+  std::string full = (!path.empty() && path[0] == '/') || base.empty() ? path : base + "/" + path;
+  std::ifstream in(full, std::ios::binary);
+  if (!in) throw ScriptError(pos, fmt::format("cannot read file '{}': {}", full, std::strerror(errno)));
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string bytes_of(const LayerDef& layer, const FieldDef& f, const ast::Expr& e, const CoerceEnv& env, int depth) {
+  switch (e.kind) {
+    case K::String: case K::Bytes: return e.s;
+    case K::File: return read_file(env.base_dir, e.s, e.pos);
+    case K::Repeat: {
+      std::string unit = bytes_of(layer, f, *e.items.at(0), env, depth);
+      const ast::Expr& n = *e.items.at(1);
+      if (n.kind != K::Int) throw ScriptError(n.pos, "expected a repeat count (a number)");
+      if (unit.size() * n.i > (64u << 20))
+        throw ScriptError(e.pos, fmt::format("repeat makes {} bytes; the limit is 64 MiB", unit.size() * n.i));
+      std::string out;
+      out.reserve(unit.size() * n.i);
+      for (std::uint64_t k = 0; k < n.i; ++k) out += unit;
+      return out;
+    }
+    case K::Name:
+      if (env.resolve && depth < 32)
+        if (auto x = (*env.resolve)(e.s)) return bytes_of(layer, f, *x, env, depth + 1);
+      throw ScriptError(e.pos, fmt::format("unknown name '{}'", e.s));
+    default: wrong_kind(layer, f, e.pos);
+  }
+}
+
+}  // namespace
+
+std::uint64_t coerce_constant(const FieldDef& f, const ast::Expr& e, const std::string& what) {
+  if (e.kind != K::Int) throw ScriptError(e.pos, fmt::format("expected a number for '{}'", what));
+  if (f.kind == FieldKind::UInt && e.i > f.max())
+    throw ScriptError(e.pos, fmt::format("{}={} does not fit {}: {} is {}", what, e.i, f.name, f.name, f.describe_type()));
+  return e.i;
+}
+
+std::string build_option(const Registry& reg, const LayerDef& layer, const FieldDef& f, const ast::Expr& e,
+                         const CoerceEnv& env) {
+  if (e.kind == K::String || e.kind == K::Bytes || e.kind == K::File || e.kind == K::Repeat)
+    return bytes_of(layer, f, e, env, 0);
+  if (e.kind != K::Call && e.kind != K::Name)
+    throw ScriptError(e.pos, fmt::format("expected an option of {}.{} ({}) or bytes", layer.name, f.name,
+                                         fmt::join(reg.option_names(layer.name, f.name), ", ")));
+  auto def = reg.option(layer.name, f.name, e.s);
+  if (!def) {
+    if (e.kind == K::Name && env.resolve)
+      if (auto x = (*env.resolve)(e.s)) return build_option(reg, layer, f, *x, env);
+    auto names = reg.option_names(layer.name, f.name);
+    std::string hint = nearest_name(e.s, names);
+    throw ScriptError(e.pos, fmt::format("unknown option '{}' for {}.{}{}; options are {}", e.s, layer.name, f.name,
+                                         hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint),
+                                         fmt::join(names, ", ")));
+  }
+  Packet p;
+  p.push_layer(def, e.pos);
+  std::size_t np = def->params.size();
+  std::vector<const ast::Arg*> pos_args;
+  for (auto& a : e.args) {
+    if (a.name.empty()) { pos_args.push_back(&a); continue; }
+    int fi = def->field_index(a.name);
+    if (fi < 0) throw ScriptError(a.pos, fmt::format("option {} has no field '{}'", def->name, a.name));
+    p.set(0, fi, coerce_field(*def, def->fields[fi], *a.value, env), Origin::User, a.pos);
+  }
+  if (!def->variadic && pos_args.size() != np)
+    throw ScriptError(e.pos, fmt::format("option {} takes {} argument{}, {} given", def->name, np, np == 1 ? "" : "s",
+                                         pos_args.size()));
+  if (def->variadic && pos_args.size() + 1 < np)
+    throw ScriptError(e.pos, fmt::format("option {} takes at least {} arguments", def->name, np - 1));
+  for (std::size_t k = 0; k < pos_args.size() && k < np; ++k) {
+    std::size_t fi = def->params[k];
+    const FieldDef& pf = def->fields[fi];
+    if (def->variadic && k + 1 == np) {
+      // The rest of the arguments form the array.
+      std::string arr;
+      for (std::size_t j = k; j < pos_args.size(); ++j) {
+        const ast::Expr& v = *pos_args[j]->value;
+        std::uint64_t x = number_of(*def, pf, v, env, 0);
+        for (int b = static_cast<int>(pf.bits) - 8; b >= 0; b -= 8) arr.push_back(static_cast<char>(x >> b));
+      }
+      FieldValue fv;
+      fv.bytes = arr;
+      p.set(0, fi, fv, Origin::User, pos_args[k]->pos);
+      break;
+    }
+    p.set(0, fi, coerce_field(*def, pf, *pos_args[k]->value, env), Origin::User, pos_args[k]->pos);
+  }
+  p.finalize();
+  return std::string(p.bytes().begin(), p.bytes().end());
+}
+
+FieldValue coerce_field(const LayerDef& layer, const FieldDef& f, const ast::Expr& e, const CoerceEnv& env) {
+  FieldValue v;
+  switch (f.kind) {
+    case FieldKind::UInt: v.num = number_of(layer, f, e, env, 0); return v;
+    case FieldKind::IPv4: case FieldKind::IPv6: case FieldKind::MAC: {
+      K want = f.kind == FieldKind::IPv4 ? K::IPv4 : f.kind == FieldKind::IPv6 ? K::IPv6 : K::MAC;
+      if (e.kind == want) { v.bytes = e.s; return v; }
+      if (e.kind == K::String) { v.bytes = address_text(f, e.s, e.pos); return v; }
+      if (e.kind == K::Name && env.resolve)
+        if (auto x = (*env.resolve)(e.s)) return coerce_field(layer, f, *x, env);
+      if (e.kind == K::Name) throw ScriptError(e.pos, fmt::format("unknown name '{}'", e.s));
+      wrong_kind(layer, f, e.pos);
+    }
+    case FieldKind::Bytes:
+      if (env.reg && env.reg->has_options(layer.name, f.name)) {
+        if (e.kind == K::List) {
+          for (auto& it : e.items) v.bytes += build_option(*env.reg, layer, f, *it, env);
+          return v;
+        }
+        if (e.kind == K::Call || (e.kind == K::Name && env.reg->option(layer.name, f.name, e.s))) {
+          v.bytes = build_option(*env.reg, layer, f, e, env);
+          return v;
+        }
+      }
+      v.bytes = bytes_of(layer, f, e, env, 0);
+      return v;
+    case FieldKind::Array: {
+      auto put = [&](const ast::Expr& x) {
+        std::uint64_t n = number_of(layer, f, x, env, 0);
+        for (int b = static_cast<int>(f.bits) - 8; b >= 0; b -= 8) v.bytes.push_back(static_cast<char>(n >> b));
+      };
+      if (e.kind == K::List) for (auto& it : e.items) put(*it);
+      else put(e);
+      return v;
+    }
+  }
+  return v;
+}
+
+FieldValue coerce_text(const LayerDef& layer, const FieldDef& f, const std::string& text, Pos pos) {
+  FieldValue v;
+  switch (f.kind) {
+    case FieldKind::UInt: {
+      std::uint64_t x = flags_text(layer, f, text, pos);
+      v.num = check_range(layer, f, x, pos);
+      return v;
+    }
+    case FieldKind::IPv4: case FieldKind::IPv6: case FieldKind::MAC: v.bytes = address_text(f, text, pos); return v;
+    case FieldKind::Bytes: v.bytes = text; return v;
+    case FieldKind::Array: wrong_kind(layer, f, pos);
+  }
+  return v;
+}
+
+FieldValue coerce_number(const LayerDef& layer, const FieldDef& f, std::uint64_t x, bool negative, Pos pos) {
+  if (f.kind != FieldKind::UInt) wrong_kind(layer, f, pos);
+  if (negative) out_of_range(layer, f, "-" + std::to_string(~x + 1), pos);
+  FieldValue v;
+  v.num = check_range(layer, f, x, pos);
+  return v;
+}
+
+}  // namespace pkt

@@ -1,0 +1,38 @@
+// Turning a value expression into a field's concrete value: range checks,
+// enum and flag names, address and byte literals, file(), repeats, options.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "layer_def.hpp"
+
+namespace pkt {
+
+// Looks up a param or let by name; returns null when there is none.
+using NameResolver = std::function<ast::ExprPtr(const std::string&)>;
+
+struct CoerceEnv {
+  const Registry* reg = nullptr;
+  const NameResolver* resolve = nullptr;
+  std::string base_dir = ".";
+};
+
+// An enum or flag constant in a declaration: an integer that fits the field.
+std::uint64_t coerce_constant(const FieldDef& f, const ast::Expr& e, const std::string& what);
+
+// One concrete value (no generators) for field `f` of `layer`.
+// Throws ScriptError at the offending expression, naming the field and range.
+FieldValue coerce_field(const LayerDef& layer, const FieldDef& f, const ast::Expr& e, const CoerceEnv& env);
+
+// A value given as text (Lua strings, -D): flag names "SYN|ACK", enum names,
+// addresses; numbers as decimal or 0x.. Throws ScriptError at `pos`.
+FieldValue coerce_text(const LayerDef& layer, const FieldDef& f, const std::string& text, Pos pos);
+// A number (Lua integers): range-checked.
+FieldValue coerce_number(const LayerDef& layer, const FieldDef& f, std::uint64_t v, bool negative, Pos pos);
+
+// Builds option bytes, e.g. mss(1460), for an options field.
+std::string build_option(const Registry& reg, const LayerDef& layer, const FieldDef& f, const ast::Expr& e,
+                         const CoerceEnv& env);
+
+}  // namespace pkt

@@ -1,0 +1,73 @@
+// `pkt help LAYER`: a layer's fields, widths, defaults, auto rules, flags,
+// enums, options and bindings, all read from its declaration.
+#include <fmt/format.h>
+
+#include "layer_def.hpp"
+#include "render.hpp"
+
+namespace pkt {
+
+std::string describe_layer(const Registry& reg, const LayerDef& def) {
+  std::string out = fmt::format("{} - {}\n", def.name, def.doc.empty() ? "(no description)" : def.doc);
+  if (def.pos.src) out += fmt::format("declared at {}:{}\n", def.pos.src->name, def.pos.line);
+  std::size_t wn = 5, wt = 4, wd = 7;
+  std::vector<std::string> types, defaults;
+  unsigned bits = 0;
+  bool variable = false;
+  for (auto& f : def.fields) {
+    types.push_back(f.describe_type());
+    std::string d = f.auto_rule ? "auto " + f.auto_text : f.has_default ? format_value(f, f.default_value) : "";
+    if (d.empty()) d = f.kind == FieldKind::UInt ? "0" : f.kind == FieldKind::Bytes || f.kind == FieldKind::Array ? "(empty)" : format_value(f, f.default_value);
+    defaults.push_back(d);
+    wn = std::max(wn, f.name.size());
+    wt = std::max(wt, types.back().size());
+    if (f.fixed_size()) bits += f.bits; else variable = true;
+  }
+  out += fmt::format("size: {} bytes{}\n\n", bits / 8, variable ? " plus variable-length fields" : "");
+  out += fmt::format("  {:<{}}  {:<{}}  {}\n", "field", wn, "type", wt, "default");
+  for (std::size_t i = 0; i < def.fields.size(); ++i) {
+    const FieldDef& f = def.fields[i];
+    std::string line = fmt::format("  {:<{}}  {:<{}}  {}", f.name, wn, types[i], wt, defaults[i]);
+    if (f.align > 1) line += fmt::format("  (padded with zeros to {} bytes)", f.align);
+    if (!f.doc.empty()) line = fmt::format("{:<60}  # {}", line, f.doc);
+    out += line + "\n";
+    (void)wd;
+  }
+  for (auto& f : def.fields) {
+    if (!f.enums.empty()) {
+      out += fmt::format("\n{} values:", f.name);
+      for (auto& [n, v] : f.enums) out += fmt::format(" {}={}", n, v);
+      out += "\n";
+    }
+    if (!f.flags.empty()) {
+      out += fmt::format("\n{} flags (combine with |):", f.name);
+      for (auto& [n, v] : f.flags) out += fmt::format(" {}={:#x}", n, v);
+      out += "\n";
+    }
+    auto opts = reg.option_names(def.name, f.name);
+    if (!opts.empty()) {
+      out += fmt::format("\n{} options (in a list, padded with zeros to {} bytes):\n", f.name, std::max(1u, f.align));
+      for (auto& o : opts) {
+        auto od = reg.option(def.name, f.name, o);
+        std::vector<std::string> ps;
+        for (auto p : od->params) ps.push_back(od->fields[p].name);
+        if (od->variadic && !ps.empty()) ps.back() += "...";
+        out += fmt::format("  {}{}  {}\n", o, ps.empty() ? "" : "(" + fmt::format("{}", fmt::join(ps, ", ")) + ")", od->doc);
+      }
+    }
+  }
+  if (!def.pseudo.empty()) out += "\noffers a pseudo-header to upper-layer checksums (pseudo)\n";
+  auto binds = reg.bindings_of(def.name);
+  if (!binds.empty()) {
+    out += "\nbindings:\n";
+    for (auto& b : binds) {
+      auto lower = reg.layer(b.lower);
+      const FieldDef& f = lower->fields[b.field];
+      out += fmt::format("  {}.{} = {} -> {}\n", b.lower, f.name,
+                         f.kind == FieldKind::UInt ? std::to_string(b.value.num) : format_value(f, b.value), b.upper);
+    }
+  }
+  return out;
+}
+
+}  // namespace pkt

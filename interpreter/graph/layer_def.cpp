@@ -1,0 +1,288 @@
+#include "layer_def.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <set>
+
+#include "coerce.hpp"
+
+namespace pkt {
+
+std::string FieldDef::describe_type() const {
+  switch (kind) {
+    case FieldKind::UInt: return fmt::format("{}, 0..{}", type_name, max());
+    case FieldKind::Array: return fmt::format("{} (u{} elements, 0..{} each)", type_name, bits, max());
+    default: return type_name;
+  }
+}
+
+int LayerDef::field_index(const std::string& n) const {
+  for (std::size_t i = 0; i < fields.size(); ++i)
+    if (fields[i].name == n) return static_cast<int>(i);
+  return -1;
+}
+
+std::vector<std::string> LayerDef::field_names() const {
+  std::vector<std::string> out;
+  for (auto& f : fields) out.push_back(f.name);
+  return out;
+}
+
+namespace {
+
+// Reads a field type as written: uN, uNle, uN[], ipv4addr, ipv6addr, mac, bytes.
+void parse_type(FieldDef& f, const std::string& t, Pos pos) {
+  f.type_name = t;
+  auto bad = [&] {
+    throw ScriptError(pos, fmt::format("unknown field type '{}'; expected u1..u64, uNle (N a multiple of 8), "
+                                       "uN[] (N a multiple of 8), ipv4addr, ipv6addr, mac or bytes", t));
+  };
+  if (t == "ipv4addr") { f.kind = FieldKind::IPv4; f.bits = 32; return; }
+  if (t == "ipv6addr") { f.kind = FieldKind::IPv6; f.bits = 128; return; }
+  if (t == "mac") { f.kind = FieldKind::MAC; f.bits = 48; return; }
+  if (t == "bytes") { f.kind = FieldKind::Bytes; f.bits = 0; return; }
+  if (t.size() < 2 || t[0] != 'u' || !isdigit(static_cast<unsigned char>(t[1]))) bad();
+  std::size_t i = 1;
+  unsigned n = 0;
+  while (i < t.size() && isdigit(static_cast<unsigned char>(t[i])) && n < 1000) n = n * 10 + (t[i++] - '0');
+  std::string rest = t.substr(i);
+  if (n < 1 || n > 64) bad();
+  f.bits = n;
+  if (rest.empty()) { f.kind = FieldKind::UInt; return; }
+  if (n % 8) bad();
+  if (rest == "le") { f.kind = FieldKind::UInt; f.little_endian = true; return; }
+  if (rest == "[]") { f.kind = FieldKind::Array; return; }
+  bad();
+}
+
+const std::set<std::string> kPrimitives = {"len", "inet_checksum", "nonzero", "bytes", "u8", "u16", "u24", "u32", "u64"};
+
+AutoExpr compile_auto(const ast::Expr& e, const LayerDef& layer) {
+  AutoExpr a;
+  a.pos = e.pos;
+  using K = ast::Expr::Kind;
+  switch (e.kind) {
+    case K::Int: a.op = AutoExpr::Op::Int; a.i = e.i; return a;
+    case K::String: case K::Bytes: case K::IPv4: case K::IPv6: case K::MAC:
+      a.op = AutoExpr::Op::Bytes; a.s = e.s; return a;
+    case K::Name: {
+      if (e.s == "this") { a.op = AutoExpr::Op::This; return a; }
+      if (e.s == "payload") { a.op = AutoExpr::Op::Payload; return a; }
+      if (e.s == "pseudo") { a.op = AutoExpr::Op::Pseudo; return a; }
+      int idx = layer.field_index(e.s);
+      if (idx < 0) {
+        auto names = layer.field_names();
+        names.insert(names.end(), {"this", "payload", "pseudo"});
+        std::string hint = nearest_name(e.s, names);
+        throw ScriptError(e.pos, fmt::format("unknown name '{}' in an auto rule of {}; expected a field of {}, "
+                                             "this, payload or pseudo{}", e.s, layer.name, layer.name,
+                                             hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint)));
+      }
+      a.op = AutoExpr::Op::Field;
+      a.index = static_cast<std::size_t>(idx);
+      return a;
+    }
+    case K::Binary: {
+      a.op = e.op == '+' ? AutoExpr::Op::Add : e.op == '-' ? AutoExpr::Op::Sub
+           : e.op == '*' ? AutoExpr::Op::Mul : AutoExpr::Op::Div;
+      a.args.push_back(compile_auto(*e.items.at(0), layer));
+      a.args.push_back(compile_auto(*e.items.at(1), layer));
+      return a;
+    }
+    case K::Call: {
+      for (auto& arg : e.args) {
+        if (!arg.name.empty())
+          throw ScriptError(arg.pos, fmt::format("{}() takes positional arguments only", e.s));
+        a.args.push_back(compile_auto(*arg.value, layer));
+      }
+      auto arity = [&](std::size_t lo, std::size_t hi) {
+        if (a.args.size() < lo || a.args.size() > hi)
+          throw ScriptError(e.pos, lo == hi ? fmt::format("{}() takes {} argument{}", e.s, lo, lo == 1 ? "" : "s")
+                                            : fmt::format("{}() takes at least {} argument", e.s, lo));
+      };
+      if (e.s == "len") { a.op = AutoExpr::Op::Len; arity(1, 99); return a; }
+      if (e.s == "inet_checksum") { a.op = AutoExpr::Op::Checksum; arity(1, 99); return a; }
+      if (e.s == "nonzero") { a.op = AutoExpr::Op::Nonzero; arity(2, 2); return a; }
+      if (e.s == "bytes") { a.op = AutoExpr::Op::Concat; arity(1, 99); return a; }
+      if (e.s == "u8" || e.s == "u16" || e.s == "u24" || e.s == "u32" || e.s == "u64") {
+        a.op = AutoExpr::Op::ToBytes;
+        a.index = static_cast<std::size_t>(std::atoi(e.s.c_str() + 1));
+        arity(1, 1);
+        return a;
+      }
+      std::string hint = nearest_name(e.s, {kPrimitives.begin(), kPrimitives.end()});
+      throw ScriptError(e.pos, fmt::format("unknown function '{}' in an auto rule; expected one of len, inet_checksum, "
+                                           "nonzero, bytes, u8, u16, u24, u32, u64{}", e.s,
+                                           hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint)));
+    }
+    default:
+      throw ScriptError(e.pos, "this form is not allowed in an auto rule; expected a number, a field, "
+                               "this, payload, pseudo, a function call or arithmetic");
+  }
+}
+
+std::string source_text(const ast::Expr& e) {
+  // The text of an expression as written, from its start to the end of its line
+  // (trimmed of a trailing comment and doc string): good enough for `help`.
+  if (!e.pos.src) return "";
+  const std::string& t = e.pos.src->text;
+  std::size_t b = e.pos.offset, end = t.find('\n', b);
+  std::string s = t.substr(b, end == std::string::npos ? std::string::npos : end - b);
+  for (std::size_t i = 0; i < s.size(); ++i)
+    if (s[i] == '#' || (s[i] == '"' && i > 0 && s[i - 1] == ' ')) { s.resize(i); break; }
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == ';')) s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+void Registry::define(const ast::LayerDecl& decl) {
+  auto def = std::make_shared<LayerDef>();
+  def->name = decl.name;
+  def->doc = decl.doc;
+  def->pos = decl.pos;
+  def->is_option = decl.is_option;
+  def->option_layer = decl.option_layer;
+  def->option_field = decl.option_field;
+  def->variadic = decl.variadic;
+  if (decl.is_option) {
+    auto host = layer(decl.option_layer);
+    if (!host)
+      throw ScriptError(decl.pos, fmt::format("option for unknown layer '{}'", decl.option_layer));
+    int fi = host->field_index(decl.option_field);
+    if (fi < 0 || host->fields[fi].kind != FieldKind::Bytes)
+      throw ScriptError(decl.pos, fmt::format("option for '{}.{}': expected a bytes field of {}", decl.option_layer,
+                                              decl.option_field, decl.option_layer));
+  }
+  unsigned bit = 0;
+  for (auto& fd : decl.fields) {
+    if (def->field_index(fd.name) >= 0)
+      throw ScriptError(fd.pos, fmt::format("field '{}' is declared twice in {}", fd.name, decl.name));
+    FieldDef f;
+    f.name = fd.name;
+    f.pos = fd.pos;
+    f.doc = fd.doc;
+    parse_type(f, fd.type, fd.type_pos);
+    if (!f.fixed_size() && bit % 8)
+      throw ScriptError(fd.pos, fmt::format("field '{}' ({}) must start on a byte boundary, but the fields before it "
+                                            "end at bit {}", fd.name, fd.type, bit));
+    if ((f.kind != FieldKind::UInt || f.bits % 8 == 0) && f.fixed_size() && bit % 8)
+      throw ScriptError(fd.pos, fmt::format("field '{}' ({}) must start on a byte boundary, but the fields before it "
+                                            "end at bit {}", fd.name, fd.type, bit));
+    if (f.little_endian && bit % 8)
+      throw ScriptError(fd.pos, fmt::format("little-endian field '{}' must start on a byte boundary", fd.name));
+    bit += f.bits;
+    for (auto& nv : fd.enums) f.enums.emplace_back(nv.name, coerce_constant(f, *nv.value, nv.name));
+    for (auto& nv : fd.flags) f.flags.emplace_back(nv.name, coerce_constant(f, *nv.value, nv.name));
+    if (fd.align) {
+      if (f.kind != FieldKind::Bytes) throw ScriptError(fd.align->pos, "align applies to bytes fields only");
+      if (fd.align->kind != ast::Expr::Kind::Int || fd.align->i < 1 || fd.align->i > 64)
+        throw ScriptError(fd.align->pos, "expected an alignment in bytes, 1..64");
+      f.align = static_cast<unsigned>(fd.align->i);
+    }
+    def->fields.push_back(std::move(f));
+    FieldDef& ref = def->fields.back();
+    if (fd.default_value) {
+      ref.default_value = coerce_field(*def, ref, *fd.default_value, CoerceEnv{this, nullptr, "."});
+      ref.has_default = true;
+      ref.default_text = source_text(*fd.default_value);
+    }
+  }
+  if (bit % 8)
+    throw ScriptError(decl.pos, fmt::format("layer {} is {} bits long; a layer must be a whole number of bytes",
+                                            decl.name, bit));
+  // Auto rules may name any field of the layer, so compile them once all are known.
+  for (std::size_t i = 0; i < decl.fields.size(); ++i) {
+    auto& fd = decl.fields[i];
+    if (!fd.auto_rule) continue;
+    if (!def->fields[i].fixed_size() || def->fields[i].kind != FieldKind::UInt)
+      throw ScriptError(fd.pos, "auto rules are supported on unsigned integer fields only");
+    def->fields[i].auto_rule = std::make_shared<AutoExpr>(compile_auto(*fd.auto_rule, *def));
+    def->fields[i].auto_text = source_text(*fd.auto_rule);
+  }
+  for (auto& p : decl.pseudo) def->pseudo.push_back(compile_auto(*p, *def));
+  for (auto& pname : decl.params) {
+    int idx = def->field_index(pname);
+    if (idx < 0)
+      throw ScriptError(decl.pos, fmt::format("parameter '{}' of option {} names no field of it", pname, decl.name));
+    def->params.push_back(static_cast<std::size_t>(idx));
+  }
+  if (decl.variadic && def->fields[def->params.back()].kind != FieldKind::Array)
+    throw ScriptError(decl.pos, fmt::format("the variadic parameter of option {} must be an array field (uN[])", decl.name));
+  if (decl.is_option)
+    options_[decl.option_layer + "." + decl.option_field + "." + decl.name] = std::move(def);
+  else
+    layers_[decl.name] = std::move(def);
+}
+
+void Registry::bind(const ast::Stmt& s) {
+  auto lower = layer(s.bind_lower);
+  auto unknown = [&](const std::string& n, Pos p) {
+    std::string hint = nearest_name(n, layer_names());
+    throw ScriptError(p, fmt::format("unknown layer '{}'{}", n, hint.empty() ? "" : fmt::format("; did you mean '{}'?", hint)));
+  };
+  if (!lower) unknown(s.bind_lower, s.pos);
+  if (!layer(s.bind_upper)) unknown(s.bind_upper, s.bind_upper_pos);
+  int fi = lower->field_index(s.bind_field);
+  if (fi < 0) {
+    std::string hint = nearest_name(s.bind_field, lower->field_names());
+    throw ScriptError(s.pos, fmt::format("unknown field '{}' of {}{}", s.bind_field, s.bind_lower,
+                                         hint.empty() ? "" : fmt::format("; did you mean '{}'?", hint)));
+  }
+  Binding b;
+  b.lower = s.bind_lower;
+  b.field = static_cast<std::size_t>(fi);
+  b.value = coerce_field(*lower, lower->fields[fi], *s.value, CoerceEnv{this, nullptr, "."});
+  b.upper = s.bind_upper;
+  b.pos = s.pos;
+  // A later binding for the same pair replaces the earlier one.
+  std::erase_if(bindings_, [&](const Binding& o) { return o.lower == b.lower && o.upper == b.upper; });
+  bindings_.push_back(std::move(b));
+}
+
+std::shared_ptr<const LayerDef> Registry::layer(const std::string& name) const {
+  auto it = layers_.find(name);
+  return it == layers_.end() ? nullptr : it->second;
+}
+
+std::shared_ptr<const LayerDef> Registry::option(const std::string& l, const std::string& f, const std::string& n) const {
+  auto it = options_.find(l + "." + f + "." + n);
+  return it == options_.end() ? nullptr : it->second;
+}
+
+bool Registry::has_options(const std::string& l, const std::string& f) const {
+  std::string prefix = l + "." + f + ".";
+  auto it = options_.lower_bound(prefix);
+  return it != options_.end() && it->first.compare(0, prefix.size(), prefix) == 0;
+}
+
+std::vector<std::string> Registry::option_names(const std::string& l, const std::string& f) const {
+  std::string prefix = l + "." + f + ".";
+  std::vector<std::string> out;
+  for (auto it = options_.lower_bound(prefix); it != options_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it)
+    out.push_back(it->first.substr(prefix.size()));
+  return out;
+}
+
+std::vector<std::string> Registry::layer_names() const {
+  std::vector<std::string> out;
+  for (auto& [n, d] : layers_) out.push_back(n);
+  return out;
+}
+
+const Binding* Registry::binding(const std::string& lower, const std::string& upper) const {
+  for (auto& b : bindings_)
+    if (b.lower == lower && b.upper == upper) return &b;
+  return nullptr;
+}
+
+std::vector<Binding> Registry::bindings_of(const std::string& l) const {
+  std::vector<Binding> out;
+  for (auto& b : bindings_)
+    if (b.lower == l || b.upper == l) out.push_back(b);
+  return out;
+}
+
+}  // namespace pkt

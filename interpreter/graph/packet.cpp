@@ -1,0 +1,526 @@
+#include "packet.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+#include <functional>
+
+#include "checksum.hpp"
+
+namespace pkt {
+
+const char* origin_name(Origin o) {
+  switch (o) {
+    case Origin::Default: return "default";
+    case Origin::Bound: return "bound";
+    case Origin::User: return "user";
+    case Origin::Auto: return "auto";
+  }
+  return "?";
+}
+
+// How an auto field depends on the rest of the packet, built once per
+// layout: the fields it reads by value, and the byte regions it reads as
+// content. When its rule is a single inet_checksum over regions, a change
+// inside them is applied to a cached sum (RFC 1624) instead of a full pass.
+struct AutoDep {
+  std::size_t layer = 0, field = 0, flat = 0;
+  std::vector<std::size_t> value_deps;  // flat indices
+  struct Seg { std::uint32_t begin, end, stream; };
+  std::vector<Seg> content;             // byte regions read as content
+  bool incremental = false;             // content feeds one inet_checksum only
+};
+
+namespace {
+
+// An evaluated auto-rule value: a number, bytes, or a region of the packet.
+struct Val {
+  enum class T : std::uint8_t { Int, Bytes, Region } t = T::Int;
+  std::uint64_t i = 0;
+  std::string b;
+  std::uint32_t rb = 0, re = 0;
+  std::size_t size() const { return t == T::Region ? re - rb : b.size(); }
+};
+
+void put_bits(std::uint8_t* buf, std::uint32_t bitoff, unsigned bits, std::uint64_t v) {
+  if ((bitoff & 7) == 0 && (bits & 7) == 0) {
+    std::uint8_t* p = buf + (bitoff >> 3);
+    for (int k = static_cast<int>(bits) - 8, j = 0; k >= 0; k -= 8, ++j) p[j] = static_cast<std::uint8_t>(v >> k);
+    return;
+  }
+  for (unsigned k = 0; k < bits; ++k) {
+    std::uint32_t bit = bitoff + k;
+    std::uint8_t mask = static_cast<std::uint8_t>(0x80u >> (bit & 7));
+    if ((v >> (bits - 1 - k)) & 1) buf[bit >> 3] |= mask;
+    else buf[bit >> 3] &= static_cast<std::uint8_t>(~mask);
+  }
+}
+
+std::uint64_t get_bits(const std::uint8_t* buf, std::uint32_t bitoff, unsigned bits) {
+  std::uint64_t v = 0;
+  if ((bitoff & 7) == 0 && (bits & 7) == 0) {
+    const std::uint8_t* p = buf + (bitoff >> 3);
+    for (unsigned j = 0; j < bits / 8; ++j) v = (v << 8) | p[j];
+    return v;
+  }
+  for (unsigned k = 0; k < bits; ++k) {
+    std::uint32_t bit = bitoff + k;
+    v = (v << 1) | ((buf[bit >> 3] >> (7 - (bit & 7))) & 1);
+  }
+  return v;
+}
+
+std::uint32_t slot_bytes_size(const FieldDef& d, const FieldValue& v) {
+  if (d.fixed_size()) return d.bits;
+  std::size_t n = v.bytes.size();
+  if (d.align > 1) n = (n + d.align - 1) / d.align * d.align;
+  return static_cast<std::uint32_t>(n * 8);
+}
+
+bool uses_content(const AutoExpr& e, bool inside_len) {
+  if (e.op == AutoExpr::Op::This || e.op == AutoExpr::Op::Payload) return !inside_len;
+  bool in_len = inside_len || e.op == AutoExpr::Op::Len;
+  for (auto& a : e.args)
+    if (uses_content(a, in_len)) return true;
+  return false;
+}
+
+void collect_fields(const AutoExpr& e, std::vector<std::size_t>& out, bool& pseudo) {
+  if (e.op == AutoExpr::Op::Field) out.push_back(e.index);
+  if (e.op == AutoExpr::Op::Pseudo) pseudo = true;
+  for (auto& a : e.args) collect_fields(a, out, pseudo);
+}
+
+int count_checksums(const AutoExpr& e) {
+  int n = e.op == AutoExpr::Op::Checksum ? 1 : 0;
+  for (auto& a : e.args) n += count_checksums(a);
+  return n;
+}
+
+const AutoExpr* find_checksum(const AutoExpr& e) {
+  if (e.op == AutoExpr::Op::Checksum) return &e;
+  for (auto& a : e.args)
+    if (auto* c = find_checksum(a)) return c;
+  return nullptr;
+}
+
+}  // namespace
+
+struct Packet::EvalCtx {
+  std::size_t layer;
+  const std::uint32_t* cached_sum = nullptr;  // incremental: use this sum for the checksum node
+  std::uint32_t last_sum = 0;                 // the sum the checksum node computed
+};
+
+void Packet::push_layer(std::shared_ptr<const LayerDef> def, Pos pos) {
+  LayerInst li;
+  li.fields.resize(def->fields.size());
+  for (std::size_t i = 0; i < def->fields.size(); ++i) {
+    li.fields[i].value = def->fields[i].default_value;
+    li.fields[i].origin = Origin::Default;
+  }
+  li.def = std::move(def);
+  layers_.push_back(std::move(li));
+  if (!pos_.src) pos_ = pos;
+  finalized_ = false;
+}
+
+void Packet::stack(const Packet& upper, const Registry& reg) {
+  if (!layers_.empty() && !upper.layers_.empty()) {
+    LayerInst& lo = layers_.back();
+    if (const Binding* b = reg.binding(lo.def->name, upper.layers_.front().def->name)) {
+      FieldSlot& s = lo.fields[b->field];
+      if (s.origin == Origin::Default) {
+        s.value = b->value;
+        s.origin = Origin::Bound;
+      }
+    }
+  }
+  for (auto& l : upper.layers_) layers_.push_back(l);
+  if (!pos_.src) pos_ = upper.pos_;
+  finalized_ = false;
+}
+
+int Packet::layer_index(const std::string& name) const {
+  for (std::size_t i = 0; i < layers_.size(); ++i)
+    if (layers_[i].def->name == name) return static_cast<int>(i);
+  return -1;
+}
+
+void Packet::set(std::size_t layer, std::size_t field, std::uint64_t v, Origin origin, Pos pos) {
+  FieldValue fv;
+  fv.num = v;
+  set(layer, field, std::move(fv), origin, pos);
+}
+
+void Packet::set(std::size_t layer, std::size_t field, FieldValue v, Origin origin, Pos pos) {
+  LayerInst& li = layers_.at(layer);
+  const FieldDef& d = li.def->fields.at(field);
+  FieldSlot& s = li.fields[field];
+  if (d.kind == FieldKind::UInt && v.num > d.max())
+    throw ScriptError(pos, fmt::format("{}={} is out of range: {} is {}", d.name, v.num, d.name, d.describe_type()));
+  if (d.fixed_size() && d.kind != FieldKind::UInt && v.bytes.size() != d.bits / 8)
+    throw ScriptError(pos, fmt::format("{}.{} needs {} bytes, got {}", li.def->name, d.name, d.bits / 8, v.bytes.size()));
+  bool was_auto_rule = s.origin == Origin::Auto || (d.auto_rule && s.origin != Origin::User);
+  bool deps_change = (d.auto_rule != nullptr) && (origin == Origin::User) != (s.origin == Origin::User);
+  if (!finalized_ || slot_bytes_size(d, v) != s.bit_size || deps_change) {
+    s.value = std::move(v);
+    s.origin = origin;
+    if (finalized_) finalize();
+    return;
+  }
+  (void)was_auto_rule;
+  std::uint32_t b = s.bit_offset / 8, e = (s.bit_offset + s.bit_size + 7) / 8;
+  std::uint8_t old[64];
+  std::string old_big;
+  const std::uint8_t* oldp = old;
+  if (e - b <= sizeof old) std::memcpy(old, buf_.data() + b, e - b);
+  else { old_big.assign(reinterpret_cast<char*>(buf_.data() + b), e - b); oldp = reinterpret_cast<const std::uint8_t*>(old_big.data()); }
+  s.value = std::move(v);
+  s.origin = origin;
+  write_field(s, d);
+  if (std::memcmp(oldp, buf_.data() + b, e - b) != 0 || true)
+    on_changed(flat_index(layer, field), b, e, oldp);
+}
+
+void Packet::layout() {
+  field_base_.resize(layers_.size());
+  std::uint64_t bit = 0;
+  std::size_t flat = 0;
+  for (std::size_t l = 0; l < layers_.size(); ++l) {
+    LayerInst& li = layers_[l];
+    field_base_[l] = flat;
+    flat += li.fields.size();
+    li.offset = static_cast<std::uint32_t>(bit / 8);
+    for (std::size_t f = 0; f < li.fields.size(); ++f) {
+      FieldSlot& s = li.fields[f];
+      s.bit_offset = static_cast<std::uint32_t>(bit);
+      s.bit_size = slot_bytes_size(li.def->fields[f], s.value);
+      bit += s.bit_size;
+    }
+    li.size = static_cast<std::uint32_t>(bit / 8) - li.offset;
+  }
+  if (bit / 8 > (1u << 30)) throw ScriptError(pos_, "packet larger than 1 GiB");
+  buf_.assign(bit / 8, 0);
+  state_.assign(flat, 2);
+  sums_.assign(flat, 0);
+  deps_.reset();
+}
+
+void Packet::write_field(const FieldSlot& s, const FieldDef& d) {
+  if (d.kind == FieldKind::UInt) {
+    if (d.little_endian) {
+      std::uint8_t* p = buf_.data() + s.bit_offset / 8;
+      for (unsigned j = 0; j < d.bits / 8; ++j) p[j] = static_cast<std::uint8_t>(s.value.num >> (8 * j));
+    } else {
+      put_bits(buf_.data(), s.bit_offset, d.bits, s.value.num);
+    }
+    return;
+  }
+  std::uint8_t* p = buf_.data() + s.bit_offset / 8;
+  std::size_t n = s.bit_size / 8;
+  std::size_t k = std::min(n, s.value.bytes.size());
+  if (k) std::memcpy(p, s.value.bytes.data(), k);
+  if (n > k) std::memset(p + k, 0, n - k);
+}
+
+FieldValue Packet::read_field(const FieldSlot& s, const FieldDef& d) const { return s.value; }
+
+void Packet::finalize() {
+  layout();
+  for (std::size_t l = 0; l < layers_.size(); ++l) {
+    LayerInst& li = layers_[l];
+    for (std::size_t f = 0; f < li.fields.size(); ++f) {
+      FieldSlot& s = li.fields[f];
+      const FieldDef& d = li.def->fields[f];
+      if (d.auto_rule && s.origin != Origin::User && s.origin != Origin::Bound) {
+        s.origin = Origin::Auto;
+        s.value = FieldValue{};
+        state_[field_base_[l] + f] = 0;
+      } else {
+        write_field(s, d);
+      }
+    }
+  }
+  // Innermost layer first; within a layer, rules pull what they read.
+  for (std::size_t l = layers_.size(); l-- > 0;)
+    for (std::size_t f = 0; f < layers_[l].fields.size(); ++f)
+      if (state_[field_base_[l] + f] == 0) evaluate_auto(l, f);
+  finalized_ = true;
+}
+
+namespace {
+struct Evaluator {
+  Packet& p;
+  const std::vector<LayerInst>& layers;
+  std::vector<std::uint8_t>& buf;
+  std::function<void(std::size_t, std::size_t)> ensure_field;   // evaluate an auto field if still to do
+  std::function<void(std::size_t)> ensure_layer;                 // all auto fields of a layer
+  std::uint32_t* cached_sum;
+  std::uint32_t last_sum = 0;
+
+  [[noreturn]] void fail(const AutoExpr& e, const std::string& msg) { throw ScriptError(e.pos, msg); }
+
+  std::uint64_t as_int(const AutoExpr& e, const Val& v) {
+    if (v.t != Val::T::Int) fail(e, "expected a number here, got bytes");
+    return v.i;
+  }
+
+  void append(std::string& out, const Val& v, const AutoExpr& e) {
+    if (v.t == Val::T::Int) fail(e, "expected bytes here, got a number (use u8()..u64())");
+    if (v.t == Val::T::Region) out.append(reinterpret_cast<const char*>(buf.data() + v.rb), v.re - v.rb);
+    else out += v.b;
+  }
+
+  Val pseudo_of(std::size_t l, const AutoExpr& e) {
+    for (std::size_t k = l; k-- > 0;) {
+      if (layers[k].def->pseudo.empty()) continue;
+      Val out;
+      out.t = Val::T::Bytes;
+      for (auto& part : layers[k].def->pseudo) append(out.b, eval(part, k, false), part);
+      return out;
+    }
+    Val none;
+    none.t = Val::T::Bytes;
+    return none;
+  }
+
+  Val eval(const AutoExpr& e, std::size_t l, bool size_only) {
+    using Op = AutoExpr::Op;
+    Val v;
+    switch (e.op) {
+      case Op::Int: v.i = e.i; return v;
+      case Op::Bytes: v.t = Val::T::Bytes; v.b = e.s; return v;
+      case Op::Field: {
+        ensure_field(l, e.index);
+        const FieldSlot& s = layers[l].fields[e.index];
+        const FieldDef& d = layers[l].def->fields[e.index];
+        if (d.kind == FieldKind::UInt) { v.i = s.value.num; return v; }
+        v.t = Val::T::Region;
+        v.rb = s.bit_offset / 8;
+        v.re = v.rb + s.bit_size / 8;
+        return v;
+      }
+      case Op::This:
+        if (!size_only) ensure_layer(l);
+        v.t = Val::T::Region; v.rb = layers[l].offset; v.re = layers[l].offset + layers[l].size;
+        return v;
+      case Op::Payload:
+        if (!size_only) for (std::size_t k = l + 1; k < layers.size(); ++k) ensure_layer(k);
+        v.t = Val::T::Region; v.rb = layers[l].offset + layers[l].size; v.re = static_cast<std::uint32_t>(buf.size());
+        return v;
+      case Op::Pseudo: return pseudo_of(l, e);
+      case Op::Len: {
+        std::uint64_t n = 0;
+        for (auto& a : e.args) {
+          Val x = eval(a, l, true);
+          if (x.t == Val::T::Int) fail(a, "len() takes bytes or regions, not a number");
+          n += x.size();
+        }
+        v.i = n;
+        return v;
+      }
+      case Op::Checksum: {
+        if (cached_sum) { last_sum = *cached_sum; v.i = ones_checksum(last_sum); return v; }
+        std::uint32_t sum = 0;
+        std::uint64_t stream = 0;
+        for (auto& a : e.args) {
+          Val x = eval(a, l, false);
+          if (x.t == Val::T::Int) fail(a, "inet_checksum() takes bytes or regions, not a number");
+          const std::uint8_t* p = x.t == Val::T::Region ? buf.data() + x.rb : reinterpret_cast<const std::uint8_t*>(x.b.data());
+          sum = ones_sum(p, x.size(), sum, stream & 1);
+          stream += x.size();
+        }
+        last_sum = sum;
+        v.i = ones_checksum(sum);
+        return v;
+      }
+      case Op::Nonzero: {
+        std::uint64_t a = as_int(e.args[0], eval(e.args[0], l, size_only));
+        v.i = a != 0 ? a : as_int(e.args[1], eval(e.args[1], l, size_only));
+        return v;
+      }
+      case Op::ToBytes: {
+        std::uint64_t x = as_int(e.args[0], eval(e.args[0], l, size_only));
+        unsigned w = static_cast<unsigned>(e.index);
+        if (w < 64 && x >> w) fail(e, fmt::format("u{}({}) does not fit in {} bits", w, x, w));
+        v.t = Val::T::Bytes;
+        for (int k = static_cast<int>(w) - 8; k >= 0; k -= 8) v.b.push_back(static_cast<char>(x >> k));
+        return v;
+      }
+      case Op::Concat: {
+        v.t = Val::T::Bytes;
+        for (auto& a : e.args) append(v.b, eval(a, l, size_only), a);
+        return v;
+      }
+      case Op::Add: case Op::Sub: case Op::Mul: case Op::Div: {
+        std::uint64_t a = as_int(e.args[0], eval(e.args[0], l, size_only));
+        std::uint64_t b = as_int(e.args[1], eval(e.args[1], l, size_only));
+        if (e.op == Op::Add) v.i = a + b;
+        else if (e.op == Op::Sub) {
+          if (b > a) fail(e, fmt::format("{} - {} is negative", a, b));
+          v.i = a - b;
+        } else if (e.op == Op::Mul) v.i = a * b;
+        else {
+          if (b == 0) fail(e, "division by zero");
+          v.i = a / b;
+        }
+        return v;
+      }
+    }
+    return v;
+  }
+};
+}  // namespace
+
+void Packet::evaluate_auto(std::size_t l, std::size_t f) {
+  std::size_t flat = field_base_[l] + f;
+  LayerInst& li = layers_[l];
+  FieldSlot& s = li.fields[f];
+  const FieldDef& d = li.def->fields[f];
+  state_[flat] = 1;
+  s.value.num = 0;
+  write_field(s, d);  // a rule reads its own field as zero (a checksum covering itself)
+  Evaluator ev{*this, layers_, buf_,
+               [this](std::size_t L, std::size_t F) {
+                 if (state_[field_base_[L] + F] == 0) evaluate_auto(L, F);
+               },
+               [this](std::size_t L) {
+                 for (std::size_t F = 0; F < layers_[L].fields.size(); ++F)
+                   if (state_[field_base_[L] + F] == 0) evaluate_auto(L, F);
+               },
+               nullptr};
+  Val r = ev.eval(*d.auto_rule, l, false);
+  if (r.t != Val::T::Int) throw ScriptError(d.auto_rule->pos, fmt::format("the auto rule of {}.{} gives bytes; expected a number", li.def->name, d.name));
+  if (r.i > d.max())
+    throw ScriptError(pos_, fmt::format("{}.{} would be {}, but {} is {}: the packet ({} bytes) is too long for it",
+                                        li.def->name, d.name, r.i, d.name, d.describe_type(), buf_.size()));
+  s.value.num = r.i;
+  write_field(s, d);
+  sums_[flat] = ev.last_sum;
+  state_[flat] = 2;
+}
+
+FieldValue Packet::computed_value(std::size_t layer, std::size_t field) const {
+  const FieldDef& d = layers_.at(layer).def->fields.at(field);
+  if (!d.auto_rule) return layers_[layer].fields[field].value;
+  Packet tmp = *this;
+  tmp.evaluate_auto(layer, field);
+  return tmp.layers_[layer].fields[field].value;
+}
+
+void Packet::build_deps() {
+  auto deps = std::make_shared<std::vector<AutoDep>>();
+  for (std::size_t l = layers_.size(); l-- > 0;) {
+    const LayerInst& li = layers_[l];
+    for (std::size_t f = 0; f < li.fields.size(); ++f) {
+      const FieldDef& d = li.def->fields[f];
+      if (!d.auto_rule || li.fields[f].origin != Origin::Auto) continue;
+      AutoDep dep;
+      dep.layer = l;
+      dep.field = f;
+      dep.flat = field_base_[l] + f;
+      std::vector<std::size_t> own;
+      bool pseudo = false;
+      collect_fields(*d.auto_rule, own, pseudo);
+      for (auto x : own) dep.value_deps.push_back(field_base_[l] + x);
+      if (pseudo) {
+        for (std::size_t k = l; k-- > 0;) {
+          if (layers_[k].def->pseudo.empty()) continue;
+          std::vector<std::size_t> pf;
+          bool dummy = false;
+          for (auto& part : layers_[k].def->pseudo) collect_fields(part, pf, dummy);
+          for (auto x : pf) dep.value_deps.push_back(field_base_[k] + x);
+          break;
+        }
+      }
+      if (uses_content(*d.auto_rule, false)) {
+        const AutoExpr* ck = find_checksum(*d.auto_rule);
+        bool simple = count_checksums(*d.auto_rule) == 1 && ck;
+        if (simple) {
+          // Content must come only from region arguments of the checksum itself.
+          for (auto& a : ck->args)
+            if (a.op != AutoExpr::Op::This && a.op != AutoExpr::Op::Payload && uses_content(a, false)) simple = false;
+          AutoExpr copy = *d.auto_rule;
+          // Anything outside the checksum node reading content disqualifies it.
+          std::function<bool(const AutoExpr&)> outside = [&](const AutoExpr& e) {
+            if (&e == ck) return false;
+            if (e.op == AutoExpr::Op::This || e.op == AutoExpr::Op::Payload) return true;
+            if (e.op == AutoExpr::Op::Len) return false;
+            for (auto& a : e.args) if (outside(a)) return true;
+            return false;
+          };
+          if (outside(*d.auto_rule)) simple = false;
+        }
+        std::uint64_t stream = 0;
+        auto region = [&](const AutoExpr& a, std::uint32_t& b, std::uint32_t& e) {
+          if (a.op == AutoExpr::Op::This) { b = li.offset; e = li.offset + li.size; return true; }
+          if (a.op == AutoExpr::Op::Payload) { b = li.offset + li.size; e = static_cast<std::uint32_t>(buf_.size()); return true; }
+          return false;
+        };
+        if (simple) {
+          Evaluator ev{*this, layers_, buf_, [](std::size_t, std::size_t) {}, [](std::size_t) {}, nullptr};
+          for (auto& a : ck->args) {
+            std::uint32_t b, e;
+            if (region(a, b, e)) {
+              dep.content.push_back({b, e, static_cast<std::uint32_t>(stream)});
+              stream += e - b;
+            } else {
+              stream += ev.eval(a, l, false).size();
+            }
+          }
+          dep.incremental = true;
+        } else {
+          // Conservatively: the layer and everything after it.
+          dep.content.push_back({li.offset, static_cast<std::uint32_t>(buf_.size()), 0});
+        }
+      }
+      deps->push_back(std::move(dep));
+    }
+  }
+  deps_ = std::move(deps);
+}
+
+void Packet::on_changed(std::size_t flat, std::uint32_t b, std::uint32_t e, const std::uint8_t* old) {
+  if (!deps_) build_deps();
+  auto deps = deps_;  // keep alive across recursion
+  for (const AutoDep& dep : *deps) {
+    if (dep.flat == flat) continue;
+    bool by_value = std::find(dep.value_deps.begin(), dep.value_deps.end(), flat) != dep.value_deps.end();
+    bool by_content = false;
+    for (auto& sg : dep.content)
+      if (b < sg.end && e > sg.begin) { by_content = true; break; }
+    if (!by_value && !by_content) continue;
+    LayerInst& li = layers_[dep.layer];
+    FieldSlot& s = li.fields[dep.field];
+    const FieldDef& d = li.def->fields[dep.field];
+    std::uint32_t fb = s.bit_offset / 8, fe = (s.bit_offset + s.bit_size + 7) / 8;
+    std::uint8_t before[16];
+    std::size_t fn = std::min<std::size_t>(fe - fb, sizeof before);
+    std::memcpy(before, buf_.data() + fb, fn);
+    if (!by_value && dep.incremental) {
+      std::uint32_t sum = sums_[dep.flat];
+      for (auto& sg : dep.content) {
+        std::uint32_t ob = std::max(b, sg.begin), oe = std::min(e, sg.end);
+        if (ob >= oe) continue;
+        // The field's own bytes count as zero in its own sum.
+        bool odd = ((sg.stream + (ob - sg.begin)) & 1) != 0;
+        sum = ones_sum_update(sum, old + (ob - b), buf_.data() + ob, oe - ob, odd);
+      }
+      sums_[dep.flat] = sum;
+      Evaluator ev{*this, layers_, buf_, [](std::size_t, std::size_t) {}, [](std::size_t) {}, &sums_[dep.flat]};
+      Val r = ev.eval(*d.auto_rule, dep.layer, false);
+      if (r.i > d.max())
+        throw ScriptError(pos_, fmt::format("{}.{} would be {}, but {} is {}", li.def->name, d.name, r.i, d.name,
+                                            d.describe_type()));
+      s.value.num = r.i;
+      write_field(s, d);
+    } else {
+      evaluate_auto(dep.layer, dep.field);
+    }
+    if (std::memcmp(before, buf_.data() + fb, fn) != 0) on_changed(dep.flat, fb, fe, before);
+  }
+}
+
+}  // namespace pkt

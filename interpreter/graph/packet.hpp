@@ -1,0 +1,90 @@
+// The packet graph: a stack of layer instances whose field values record
+// where they came from (user > bound > default, or computed by an auto rule).
+// finalize() evaluates innermost layer first, checksums last; set() changes
+// one field and recomputes only what depends on it (RFC 1624 for checksums).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "layer_def.hpp"
+
+namespace pkt {
+
+enum class Origin : std::uint8_t { Default, Bound, User, Auto };
+const char* origin_name(Origin o);
+
+struct FieldSlot {
+  FieldValue value;
+  Origin origin = Origin::Default;
+  std::uint32_t bit_offset = 0;  // from the start of the packet
+  std::uint32_t bit_size = 0;
+};
+
+struct LayerInst {
+  std::shared_ptr<const LayerDef> def;
+  std::vector<FieldSlot> fields;
+  std::uint32_t offset = 0;  // bytes from the start of the packet
+  std::uint32_t size = 0;    // bytes
+};
+
+class Packet {
+ public:
+  Packet() = default;
+
+  // Appends a layer with its defaults; `pos` is used for errors about it.
+  void push_layer(std::shared_ptr<const LayerDef> def, Pos pos = {});
+  // Stacks `upper` on top: appends its layers and applies bindings between
+  // the two layers that meet (a bound value never replaces a user value).
+  void stack(const Packet& upper, const class Registry& reg);
+  // Sets a field before or after finalize. Range-checked: throws ScriptError
+  // at `pos` naming the field and its range. After finalize, recomputes only
+  // what depends on the field.
+  void set(std::size_t layer, std::size_t field, FieldValue v, Origin origin = Origin::User, Pos pos = {});
+  void set(std::size_t layer, std::size_t field, std::uint64_t v, Origin origin = Origin::User, Pos pos = {});
+
+  // Full evaluation: layout, values, then auto rules innermost first.
+  // Throws ScriptError when a computed value does not fit its field
+  // (e.g. an IPv4 total length over 65535).
+  void finalize();
+  bool finalized() const { return finalized_; }
+
+  const std::vector<std::uint8_t>& bytes() const { return buf_; }
+  std::size_t size() const { return buf_.size(); }
+  const std::vector<LayerInst>& layers() const { return layers_; }
+  std::vector<LayerInst>& layers_mut() { finalized_ = false; return layers_; }
+  int layer_index(const std::string& name) const;  // first layer with that name, or -1
+  const Pos& pos() const { return pos_; }
+  void set_pos(Pos p) { pos_ = p; }
+
+  // What an auto field's rule computes, whatever the field holds now (for
+  // `show` beside a user's deliberately wrong checksum). Needs finalize().
+  FieldValue computed_value(std::size_t layer, std::size_t field) const;
+
+  // Flat index of a field for dependency tables.
+  std::size_t flat_index(std::size_t layer, std::size_t field) const { return field_base_[layer] + field; }
+
+ private:
+  struct AutoState;  // per auto field: dependencies and cached checksum sum
+  struct EvalCtx;
+
+  void layout();
+  void write_field(const FieldSlot& slot, const FieldDef& def);
+  FieldValue read_field(const FieldSlot& slot, const FieldDef& def) const;
+  void evaluate_auto(std::size_t layer, std::size_t field);
+  void on_changed(std::size_t flat, std::uint32_t byte_begin, std::uint32_t byte_end, const std::uint8_t* old_bytes);
+  void build_deps();
+
+  std::vector<LayerInst> layers_;
+  std::vector<std::size_t> field_base_;
+  std::vector<std::uint8_t> buf_;
+  Pos pos_;
+  bool finalized_ = false;
+  std::shared_ptr<std::vector<struct AutoDep>> deps_;
+  std::vector<std::uint32_t> sums_;  // cached checksum sums, by flat field index
+  std::vector<std::uint8_t> state_;  // per flat field: 0 todo, 1 computing, 2 done (finalize only)
+};
+
+}  // namespace pkt

@@ -1,0 +1,62 @@
+#include "packet_set.hpp"
+
+#include <fmt/format.h>
+
+namespace pkt {
+
+FieldValue Dim::at(std::uint64_t i) const {
+  if (!is_range) return values.at(i);
+  FieldValue v;
+  v.num = lo + i;
+  return v;
+}
+
+std::uint64_t PacketSet::count() const {
+  std::uint64_t n = 1;
+  for (auto& d : dims) {
+    std::uint64_t s = d.size();
+    if (s && n > ~0ULL / s) throw ScriptError(d.pos, "the packet set has more than 2^64 packets");
+    n *= s;
+  }
+  return n;
+}
+
+std::uint64_t PacketSet::for_each(const std::function<bool(const Packet&)>& f) const {
+  std::uint64_t n = count();
+  if (n == 0) return 0;
+  Packet p = tmpl;
+  if (!p.finalized()) p.finalize();
+  std::vector<std::uint64_t> idx(dims.size(), 0);
+  std::uint64_t done = 0;
+  for (std::uint64_t k = 0; k < n; ++k) {
+    if (k) {
+      // Odometer: the last generator varies fastest.
+      for (std::size_t d = dims.size(); d-- > 0;) {
+        const Dim& dim = dims[d];
+        if (++idx[d] < dim.size()) {
+          p.set(dim.layer, dim.field, dim.at(idx[d]), Origin::User, dim.pos);
+          break;
+        }
+        idx[d] = 0;
+        p.set(dim.layer, dim.field, dim.at(0), Origin::User, dim.pos);
+      }
+    }
+    if (!f(p)) break;
+    ++done;
+  }
+  return done;
+}
+
+Packet PacketSet::at(std::uint64_t index) const {
+  Packet p = tmpl;
+  std::uint64_t rest = index;
+  for (std::size_t d = dims.size(); d-- > 0;) {
+    std::uint64_t s = dims[d].size();
+    p.set(dims[d].layer, dims[d].field, dims[d].at(rest % s), Origin::User, dims[d].pos);
+    rest /= s;
+  }
+  if (!p.finalized()) p.finalize();
+  return p;
+}
+
+}  // namespace pkt

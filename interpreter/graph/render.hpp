@@ -1,0 +1,20 @@
+// Text renderings of packets: show (layers, fields, origins), hexdump
+// (like tcpdump -X), hex (one line of lowercase hex).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "packet.hpp"
+
+namespace pkt {
+
+std::string render_show(const Packet& p, bool color = false);
+std::string render_hex(const Packet& p);
+// tcpdump -X style: "\t0x0000:  4500 0034 ...  E..4...."
+std::string hexdump(const std::uint8_t* data, std::size_t n);
+inline std::string render_hexdump(const Packet& p) { return hexdump(p.bytes().data(), p.size()); }
+// A field's value as written in a script (decimal, address, hex"..", enum or flag names).
+std::string format_value(const FieldDef& f, const FieldValue& v);
+
+}  // namespace pkt

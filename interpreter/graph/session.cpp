@@ -1,0 +1,260 @@
+#include "session.hpp"
+
+#include <arpa/inet.h>
+#include <fmt/format.h>
+
+#include "coerce.hpp"
+#include "parse.hpp"
+
+namespace pkt {
+
+using K = ast::Expr::Kind;
+
+struct Session::Impl {
+  Session& s;
+  NameResolver resolver;
+  explicit Impl(Session& self) : s(self) {
+    resolver = [this](const std::string& n) -> ast::ExprPtr {
+      auto it = s.names_.find(n);
+      if (it == s.names_.end() || it->second.kind == NameEntry::Kind::Packet) return nullptr;
+      return it->second.expr;
+    };
+  }
+  CoerceEnv env() { return CoerceEnv{&s.reg_, &resolver, s.base_dir_}; }
+
+  [[noreturn]] void unknown(const std::string& n, Pos pos, const char* what) {
+    std::vector<std::string> cands = s.reg_.layer_names();
+    for (auto& [k, v] : s.names_) cands.push_back(k);
+    std::string hint = nearest_name(n, cands);
+    throw ScriptError(pos, fmt::format("unknown {} '{}'{}", what, n, hint.empty() ? "" : fmt::format("; did you mean '{}'?", hint)));
+  }
+
+  // A list or range in a field becomes a generator dimension.
+  Dim generator(const LayerDef& def, std::size_t fi, const ast::Expr& e, std::size_t layer) {
+    const FieldDef& f = def.fields[fi];
+    Dim d;
+    d.layer = layer;
+    d.field = fi;
+    d.pos = e.pos;
+    if (e.kind == K::List) {
+      if (e.items.empty()) throw ScriptError(e.pos, fmt::format("an empty list gives no packets; expected values for {}", f.name));
+      for (auto& it : e.items) d.values.push_back(coerce_field(def, f, *it, env()));
+      return d;
+    }
+    const ast::Expr& lo = *e.items.at(0);
+    const ast::Expr& hi = *e.items.at(1);
+    if (f.kind == FieldKind::UInt) {
+      FieldValue a = coerce_field(def, f, lo, env()), b = coerce_field(def, f, hi, env());
+      if (a.num > b.num) throw ScriptError(e.pos, fmt::format("empty range {}..{}: the first value must not exceed the last", a.num, b.num));
+      d.is_range = true;
+      d.lo = a.num;
+      d.hi = b.num;
+      if (d.lo == 0 && d.hi == ~0ULL) throw ScriptError(e.pos, "a range of 2^64 values is too large");
+      return d;
+    }
+    if (f.kind == FieldKind::IPv4) {
+      FieldValue a = coerce_field(def, f, lo, env()), b = coerce_field(def, f, hi, env());
+      std::uint32_t x, y;
+      std::memcpy(&x, a.bytes.data(), 4);
+      std::memcpy(&y, b.bytes.data(), 4);
+      x = ntohl(x);
+      y = ntohl(y);
+      if (x > y) throw ScriptError(e.pos, "empty address range: the first address must not exceed the last");
+      if (y - x >= (1u << 24)) throw ScriptError(e.pos, "an address range of more than 2^24 addresses is too large");
+      for (std::uint64_t k = x; k <= y; ++k) {
+        std::uint32_t n = htonl(static_cast<std::uint32_t>(k));
+        FieldValue v;
+        v.bytes.assign(reinterpret_cast<char*>(&n), 4);
+        d.values.push_back(std::move(v));
+      }
+      return d;
+    }
+    throw ScriptError(e.pos, fmt::format("a range needs a number or IPv4 field; {} is {}", f.name, f.type_name));
+  }
+
+  bool is_generator(const LayerDef& def, const FieldDef& f, const ast::Expr& e, int depth = 0) {
+    if (e.kind == K::Range) return true;
+    if (e.kind == K::List) {
+      if (f.kind == FieldKind::Array) return false;
+      if (f.kind == FieldKind::Bytes && s.reg_.has_options(def.name, f.name)) return false;
+      return true;
+    }
+    return false;
+  }
+
+  // Follows a param/let name to its expression.
+  const ast::Expr& deref(const ast::Expr& e, int depth = 0) {
+    if (e.kind == K::Name && depth < 32)
+      if (auto x = resolver(e.s)) return deref(*x, depth + 1);
+    return e;
+  }
+
+  PacketSet layer_call(const ast::Expr& e) {
+    auto def = s.reg_.layer(e.s);
+    if (!def) unknown(e.s, e.pos, "layer");
+    PacketSet ps;
+    ps.tmpl.push_layer(def, e.pos);
+    for (auto& a : e.args) {
+      if (a.name.empty())
+        throw ScriptError(a.pos, fmt::format("expected field=value in {}(...); {} fields are {}", def->name, def->name,
+                                             fmt::join(def->field_names(), ", ")));
+      int fi = def->field_index(a.name);
+      if (fi < 0) {
+        std::string hint = nearest_name(a.name, def->field_names());
+        throw ScriptError(a.pos, fmt::format("unknown field '{}' of {}{}", a.name, def->name,
+                                             hint.empty() ? fmt::format("; fields are {}", fmt::join(def->field_names(), ", "))
+                                                          : fmt::format("; did you mean '{}'?", hint)));
+      }
+      const FieldDef& f = def->fields[fi];
+      const ast::Expr& v = deref(*a.value);
+      if (is_generator(*def, f, v)) {
+        Dim d = generator(*def, fi, v, 0);
+        ps.tmpl.set(0, fi, d.at(0), Origin::User, a.pos);
+        ps.dims.push_back(std::move(d));
+      } else {
+        ps.tmpl.set(0, fi, coerce_field(*def, f, *a.value, env()), Origin::User, a.value->pos);
+      }
+    }
+    return ps;
+  }
+
+  PacketSet raw(const ast::Expr& e) {
+    auto def = s.reg_.layer("raw");
+    if (!def || def->fields.empty() || def->fields[0].kind != FieldKind::Bytes)
+      throw ScriptError(e.pos, "a payload needs the stdlib layer 'raw { load : bytes }'");
+    PacketSet ps;
+    ps.tmpl.push_layer(def, e.pos);
+    if (e.kind == K::List) {
+      Dim d = generator(*def, 0, e, 0);
+      ps.tmpl.set(0, 0, d.at(0), Origin::User, e.pos);
+      ps.dims.push_back(std::move(d));
+    } else {
+      ps.tmpl.set(0, 0, coerce_field(*def, def->fields[0], e, env()), Origin::User, e.pos);
+    }
+    return ps;
+  }
+
+  PacketSet eval(const ast::Expr& e, int depth) {
+    if (depth > 64) throw ScriptError(e.pos, "names refer to each other too deeply");
+    switch (e.kind) {
+      case K::Stack: {
+        PacketSet out;
+        for (auto& it : e.items) {
+          PacketSet part = eval(*it, depth + 1);
+          std::size_t base = out.tmpl.layers().size();
+          out.tmpl.stack(part.tmpl, s.reg_);
+          for (auto d : part.dims) {
+            d.layer += base;
+            out.dims.push_back(std::move(d));
+          }
+        }
+        out.tmpl.set_pos(e.pos);
+        return out;
+      }
+      case K::Call: return layer_call(e);
+      case K::Name: {
+        auto it = s.names_.find(e.s);
+        if (it != s.names_.end()) {
+          if (it->second.kind == NameEntry::Kind::Packet) {
+            PacketSet copy = *it->second.packet;
+            return copy;
+          }
+          return eval(*it->second.expr, depth + 1);
+        }
+        if (s.reg_.layer(e.s)) return layer_call(e);
+        unknown(e.s, e.pos, "name");
+      }
+      case K::String: case K::Bytes: case K::File: case K::Repeat: case K::List: return raw(e);
+      default:
+        throw ScriptError(e.pos, "expected a packet: layers such as ipv4(...) / tcp(...), a packet name, or a payload");
+    }
+  }
+};
+
+Session::Session(Registry reg) : reg_(std::move(reg)) {}
+
+void Session::set_override(const std::string& name, const std::string& text) {
+  overrides_[name] = text;
+  override_used_[name] = false;
+}
+
+std::vector<std::string> Session::unused_overrides() const {
+  std::vector<std::string> out;
+  for (auto& [n, used] : override_used_)
+    if (!used) out.push_back(n);
+  return out;
+}
+
+const NameEntry* Session::lookup(const std::string& name) const {
+  auto it = names_.find(name);
+  return it == names_.end() ? nullptr : &it->second;
+}
+
+std::shared_ptr<PacketSet> Session::packets(const ast::Expr& e) {
+  Impl impl(*this);
+  auto ps = std::make_shared<PacketSet>(impl.eval(e, 0));
+  if (ps->tmpl.layers().empty()) throw ScriptError(e.pos, "expected at least one layer");
+  if (!ps->tmpl.pos().src) ps->tmpl.set_pos(e.pos);
+  ps->count();  // checks for overflow
+  ps->tmpl.finalize();
+  return ps;
+}
+
+FieldValue Session::field_value(const LayerDef& layer, const FieldDef& f, const ast::Expr& e) {
+  Impl impl(*this);
+  return coerce_field(layer, f, e, impl.env());
+}
+
+bool Session::declare(const ast::Stmt& st) {
+  using SK = ast::Stmt::Kind;
+  auto define_name = [&](NameEntry entry) {
+    auto it = names_.find(st.name);
+    if (it != names_.end() && !allow_redefine)
+      throw ScriptError(st.name_pos, fmt::format("'{}' is already defined at line {}", st.name, it->second.pos.line));
+    if (it == names_.end()) order_.push_back(st.name);
+    entry.pos = st.name_pos;
+    names_[st.name] = std::move(entry);
+  };
+  switch (st.kind) {
+    case SK::Param: {
+      NameEntry e;
+      e.kind = NameEntry::Kind::Param;
+      e.expr = st.value;
+      auto ov = overrides_.find(st.name);
+      if (ov != overrides_.end()) {
+        override_used_[st.name] = true;
+        if (st.value && st.value->kind == K::String) {
+          auto x = std::make_shared<ast::Expr>();
+          x->kind = K::String;
+          x->s = ov->second;
+          x->pos = Pos{Source::make("-D " + st.name, ov->second), 0, 1, 1};
+          e.expr = x;
+        } else {
+          e.expr = parse_expression(Source::make("-D " + st.name, ov->second));
+        }
+      }
+      define_name(std::move(e));
+      return true;
+    }
+    case SK::Let: {
+      NameEntry e;
+      e.kind = NameEntry::Kind::Let;
+      e.expr = st.value;
+      define_name(std::move(e));
+      return true;
+    }
+    case SK::Packet: {
+      NameEntry e;
+      e.kind = NameEntry::Kind::Packet;
+      e.expr = st.value;
+      e.packet = packets(*st.value);
+      define_name(std::move(e));
+      return true;
+    }
+    case SK::Layer: reg_.define(*st.layer); return true;
+    case SK::Bind: reg_.bind(st); return true;
+    default: return false;
+  }
+}
+
+}  // namespace pkt

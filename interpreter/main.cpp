@@ -1,0 +1,272 @@
+// pkt: build, show and send packets described in .pkt scripts.
+// main parses the command line and hands over; errors print as
+// file:line:col with a caret and exit 1, usage errors exit 2.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <fmt/format.h>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "packet_io.hpp"
+#include "parse.hpp"
+#include "render.hpp"
+#include "run/runner.hpp"
+#include "session.hpp"
+
+#ifndef PKT_VERSION
+#define PKT_VERSION "0.0.0"
+#endif
+
+namespace {
+
+using namespace pkt;
+
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+bool stdout_color() { return isatty(1) && !std::getenv("NO_COLOR"); }
+bool stderr_color() { return isatty(2) && !std::getenv("NO_COLOR"); }
+
+const Source* read_source(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw UsageError(fmt::format("cannot open '{}': {}", path, std::strerror(errno)));
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return Source::make(path, ss.str());
+}
+
+std::string dir_of(const std::string& path) {
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? "." : path.substr(0, slash);
+}
+
+void apply_defines(Session& s, const std::vector<std::string>& defs) {
+  for (auto& d : defs) {
+    auto eq = d.find('=');
+    if (eq == std::string::npos || eq == 0) throw UsageError(fmt::format("-D expects name=value, got '{}'", d));
+    s.set_override(d.substr(0, eq), d.substr(eq + 1));
+  }
+}
+
+void check_defines(const Session& s) {
+  auto unused = s.unused_overrides();
+  if (!unused.empty()) {
+    std::vector<std::string> params;
+    for (auto& n : s.order())
+      if (s.lookup(n)->kind == NameEntry::Kind::Param) params.push_back(n);
+    throw UsageError(fmt::format("-D {}: the script declares no such param (params: {})", unused.front(),
+                                 params.empty() ? "none" : fmt::format("{}", fmt::join(params, ", "))));
+  }
+}
+
+struct BuildArgs {
+  std::string file, expr, format = "show", output;
+  std::vector<std::string> names, defines;
+};
+
+int cmd_build(const BuildArgs& a) {
+  if (a.file.empty() == a.expr.empty()) throw UsageError("build needs a FILE or -e 'EXPR' (one of them)");
+  Session session(Registry::with_stdlib());
+  apply_defines(session, a.defines);
+  std::vector<std::shared_ptr<PacketSet>> sets;
+  if (!a.expr.empty()) {
+    if (!a.names.empty()) throw UsageError("NAMEs are for a FILE; with -e the expression is the packet");
+    sets.push_back(session.packets(*parse_expression(Source::make("<expr>", a.expr))));
+  } else {
+    const Source* src = read_source(a.file);
+    session.set_base_dir(dir_of(a.file));
+    ast::Script script = parse_script(src);
+    for (auto& st : script.stmts) session.declare(st);  // declarations only
+    check_defines(session);
+    if (a.names.empty()) {
+      for (auto& n : session.order())
+        if (auto* e = session.lookup(n); e->kind == NameEntry::Kind::Packet) sets.push_back(e->packet);
+    } else {
+      for (auto& n : a.names) {
+        auto* e = session.lookup(n);
+        if (!e || e->kind != NameEntry::Kind::Packet) {
+          std::vector<std::string> pk;
+          for (auto& m : session.order())
+            if (session.lookup(m)->kind == NameEntry::Kind::Packet) pk.push_back(m);
+          std::string hint = nearest_name(n, pk);
+          throw UsageError(fmt::format("no packet named '{}' in {}{}", n, a.file,
+                                       hint.empty() ? "" : fmt::format("; did you mean '{}'?", hint)));
+        }
+        sets.push_back(e->packet);
+      }
+    }
+  }
+  if (a.format == "pcap") {
+    std::string out = a.output.empty() ? "-" : a.output;
+    if (out == "-" && isatty(1)) throw UsageError("--format pcap writes binary data; give -o FILE or redirect stdout");
+    write_pcap(out, sets, session.registry(), sets.empty() ? Pos{} : sets.front()->tmpl.pos());
+    return 0;
+  }
+  std::FILE* out = stdout;
+  if (!a.output.empty() && a.output != "-") {
+    out = std::fopen(a.output.c_str(), "wb");
+    if (!out) throw UsageError(fmt::format("cannot write '{}': {}", a.output, std::strerror(errno)));
+  }
+  bool color = out == stdout && stdout_color();
+  std::uint64_t count = 0, bytes = 0;
+  std::string line;
+  for (auto& ps : sets) {
+    std::uint64_t n = ps->count();
+    std::uint64_t k = 0;
+    if (a.format == "none") {
+      ps->for_each([&](const Packet& p) {
+        bytes += p.size();
+        return true;
+      });
+      count += n;
+      continue;
+    }
+    ps->for_each([&](const Packet& p) {
+      ++k;
+      if (a.format == "hex") {
+        line = render_hex(p);
+        line += '\n';
+      } else if (a.format == "hexdump") {
+        line = (n > 1 ? fmt::format("# packet {} of {}\n", k, n) : "") + render_hexdump(p);
+      } else {
+        line = (n > 1 ? fmt::format("# packet {} of {}\n", k, n) : "") + render_show(p, color);
+      }
+      std::fwrite(line.data(), 1, line.size(), out);
+      return true;
+    });
+  }
+  if (a.format == "none") fmt::print(out, "{} packets, {} bytes\n", count, bytes);
+  if (out != stdout) std::fclose(out);
+  return 0;
+}
+
+struct RunArgs {
+  std::string file;
+  std::vector<std::string> defines;
+};
+
+int cmd_run(const RunArgs& a) {
+  Session session(Registry::with_stdlib());
+  apply_defines(session, a.defines);
+  const Source* src = read_source(a.file);
+  session.set_base_dir(dir_of(a.file));
+  ast::Script script = parse_script(src);
+  // A -D for a param the script never declares is a usage error, found before anything runs.
+  {
+    std::vector<std::string> declared;
+    for (auto& st : script.stmts)
+      if (st.kind == ast::Stmt::Kind::Param) declared.push_back(st.name);
+    for (auto& d : a.defines) {
+      std::string n = d.substr(0, d.find('='));
+      if (std::find(declared.begin(), declared.end(), n) == declared.end())
+        throw UsageError(fmt::format("-D {}: the script declares no such param{}", n,
+                                     declared.empty() ? "" : fmt::format(" (params: {})", fmt::join(declared, ", "))));
+    }
+  }
+  RunOptions opts;
+  opts.color = stdout_color();
+  Runner runner(session, opts);
+  runner.run(script);
+  return 0;
+}
+
+int cmd_check(const std::string& file, const std::vector<std::string>& defines) {
+  Session session(Registry::with_stdlib());
+  apply_defines(session, defines);
+  const Source* src = read_source(file);
+  session.set_base_dir(dir_of(file));
+  ast::Script script = parse_script(src);
+  std::size_t packets = 0;
+  for (auto& st : script.stmts)
+    if (session.declare(st) && st.kind == ast::Stmt::Kind::Packet) ++packets;
+  check_defines(session);
+  fmt::print("{}: ok ({} statements, {} packets)\n", file, script.stmts.size(), packets);
+  return 0;
+}
+
+int cmd_layers() {
+  Registry reg = Registry::with_stdlib();
+  for (auto& n : reg.layer_names()) {
+    auto d = reg.layer(n);
+    fmt::print("{:<10} {}\n", n, d->doc);
+  }
+  return 0;
+}
+
+int cmd_help(const std::string& name) {
+  Registry reg = Registry::with_stdlib();
+  auto d = reg.layer(name);
+  if (!d) {
+    std::string hint = nearest_name(name, reg.layer_names());
+    throw UsageError(fmt::format("unknown layer '{}'{}; `pkt layers` lists them", name,
+                                 hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint)));
+  }
+  fmt::print("{}", describe_layer(reg, *d));
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"pkt - describe packets declaratively, build them byte-exact, and send them"};
+  app.set_version_flag("--version", std::string("pkt ") + PKT_VERSION);
+  app.require_subcommand(0, 1);
+  app.footer("Run `pkt SUBCOMMAND --help` for details. Docs: docs/language.md");
+
+  BuildArgs build;
+  auto* b = app.add_subcommand("build", "Evaluate a script's declarations and print or write its packets");
+  b->add_option("file", build.file, "Script (.pkt)");
+  b->add_option("names", build.names, "Packets to build (default: all, in declaration order)");
+  b->add_option("-e,--expr", build.expr, "Build this packet expression instead of a file");
+  b->add_option("--format", build.format, "Output: show, hexdump, hex (one line per packet), pcap, none (count only)")
+      ->check(CLI::IsMember({"show", "hexdump", "hex", "pcap", "none"}));
+  b->add_option("-o,--output", build.output, "Write the output to FILE");
+  b->add_option("-D,--define", build.defines, "Override a param: -D name=value");
+
+  RunArgs run;
+  auto* r = app.add_subcommand("run", "Run a script's statements top to bottom");
+  r->add_option("file", run.file, "Script (.pkt)")->required();
+  r->add_option("-D,--define", run.defines, "Override a param: -D name=value");
+
+  std::string check_file;
+  std::vector<std::string> check_defs;
+  auto* c = app.add_subcommand("check", "Parse and evaluate a script's declarations without output");
+  c->add_option("file", check_file, "Script (.pkt)")->required();
+  c->add_option("-D,--define", check_defs, "Override a param: -D name=value");
+
+  auto* l = app.add_subcommand("layers", "List the layers");
+  std::string help_layer;
+  auto* h = app.add_subcommand("help", "Describe a layer: fields, widths, defaults, auto rules, flags, enums, bindings");
+  h->add_option("layer", help_layer, "Layer name")->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;
+  }
+  try {
+    if (*b) return cmd_build(build);
+    if (*r) return cmd_run(run);
+    if (*c) return cmd_check(check_file, check_defs);
+    if (*l) return cmd_layers();
+    if (*h) return cmd_help(help_layer);
+    std::cout << app.help();
+    return 0;
+  } catch (const UsageError& e) {
+    fmt::print(stderr, "pkt: {}\n", e.what());
+    return 2;
+  } catch (const ScriptError& e) {
+    std::fflush(stdout);
+    fmt::print(stderr, "{}", format_error(e, stderr_color()));
+    return 1;
+  } catch (const std::exception& e) {
+    std::fflush(stdout);
+    fmt::print(stderr, "pkt: error: {}\n", e.what());
+    return 1;
+  }
+}
