@@ -147,16 +147,32 @@ int cmd_build(const BuildArgs& a) {
 struct RunArgs {
   std::string file;
   std::vector<std::string> defines;
+  std::string pcap, scope;
+  bool dry_run = false;
 };
 
+bool is_lua_file(const std::string& path) { return path.size() > 4 && path.compare(path.size() - 4, 4, ".lua") == 0; }
+
+std::string plural(std::uint64_t n, const char* word) { return fmt::format("{} {}{}", n, word, n == 1 ? "" : "s"); }
+
 int cmd_run(const RunArgs& a) {
+  install_interrupt_handler();
   Session session(Registry::with_stdlib());
-  apply_defines(session, a.defines);
-  const Source* src = read_source(a.file);
   session.set_base_dir(dir_of(a.file));
-  ast::Script script = parse_script(src);
-  // A -D for a param the script never declares is a usage error, found before anything runs.
-  {
+  const bool lua_file = is_lua_file(a.file);
+  ast::Script script;
+  std::vector<std::pair<std::string, std::string>> globals;  // -D for a .lua script
+  if (lua_file) {
+    read_source(a.file);  // a clear error if it cannot be read
+    for (auto& d : a.defines) {
+      auto eq = d.find('=');
+      if (eq == std::string::npos || eq == 0) throw UsageError(fmt::format("-D expects name=value, got '{}'", d));
+      globals.emplace_back(d.substr(0, eq), d.substr(eq + 1));
+    }
+  } else {
+    apply_defines(session, a.defines);
+    script = parse_script(read_source(a.file));
+    // A -D for a param the script never declares is a usage error, found before anything runs.
     std::vector<std::string> declared;
     for (auto& st : script.stmts)
       if (st.kind == ast::Stmt::Kind::Param) declared.push_back(st.name);
@@ -169,9 +185,36 @@ int cmd_run(const RunArgs& a) {
   }
   RunOptions opts;
   opts.color = stdout_color();
+  opts.send.dry_run = a.dry_run;
+  opts.send.pcap_path = a.pcap;
+  try {
+    opts.send.scope = Scope::from_env(a.scope);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(fmt::format("{}: {}", a.scope.empty() ? "PKT_SCOPE" : "--scope", e.what()));
+  }
   Runner runner(session, opts);
-  runner.run(script);
-  return 0;
+  int rc = 0;
+  try {
+    if (lua_file) runner.run_lua_file(a.file, globals);
+    else runner.run(script);
+    if (interrupted()) throw Interrupted();
+  } catch (const Interrupted&) {
+    std::fflush(stdout);
+    fmt::print(stderr, "interrupted: sent {}\n", plural(runner.sent(), "packet"));
+    return 130;
+  } catch (const LuaError& e) {  // "script:line: message" and a traceback
+    std::fflush(stdout);
+    fmt::print(stderr, "{}\n", e.what());
+    rc = 1;
+  } catch (const ScriptError& e) {
+    std::fflush(stdout);
+    std::string msg = format_error(e, stderr_color());
+    fmt::print(stderr, "{}{}", msg, !msg.empty() && msg.back() == '\n' ? "" : "\n");
+    rc = 1;
+  }
+  std::fflush(stdout);
+  if (runner.sent()) fmt::print(stderr, "sent {}\n", plural(runner.sent(), "packet"));
+  return rc;
 }
 
 int cmd_check(const std::string& file, const std::vector<std::string>& defines) {
@@ -229,8 +272,11 @@ int main(int argc, char** argv) {
 
   RunArgs run;
   auto* r = app.add_subcommand("run", "Run a script's statements top to bottom");
-  r->add_option("file", run.file, "Script (.pkt)")->required();
-  r->add_option("-D,--define", run.defines, "Override a param: -D name=value");
+  r->add_option("file", run.file, "Script (.pkt), or a plain Lua script (.lua)")->required();
+  r->add_option("-D,--define", run.defines, "Override a param: -D name=value (for a .lua script: set a global)");
+  r->add_option("--pcap", run.pcap, "Also write every packet sent to FILE (pcap)");
+  r->add_flag("--dry-run", run.dry_run, "Send nothing: only write the packets to --pcap and count them");
+  r->add_option("--scope", run.scope, "Refuse to send outside CIDR[,CIDR...] (default: $PKT_SCOPE; unset: anywhere)");
 
   std::string check_file;
   std::vector<std::string> check_defs;
@@ -262,7 +308,7 @@ int main(int argc, char** argv) {
     return 2;
   } catch (const ScriptError& e) {
     std::fflush(stdout);
-    fmt::print(stderr, "{}", format_error(e, stderr_color()));
+    fmt::print(stderr, "{}\n", format_error(e, stderr_color()));
     return 1;
   } catch (const std::exception& e) {
     std::fflush(stdout);

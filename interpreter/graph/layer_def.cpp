@@ -168,7 +168,7 @@ void Registry::define(const ast::LayerDecl& decl) {
     if (!f.fixed_size() && bit % 8)
       throw ScriptError(fd.pos, fmt::format("field '{}' ({}) must start on a byte boundary, but the fields before it "
                                             "end at bit {}", fd.name, fd.type, bit));
-    if ((f.kind != FieldKind::UInt || f.bits % 8 == 0) && f.fixed_size() && bit % 8)
+    if (f.kind != FieldKind::UInt && f.fixed_size() && bit % 8)
       throw ScriptError(fd.pos, fmt::format("field '{}' ({}) must start on a byte boundary, but the fields before it "
                                             "end at bit {}", fd.name, fd.type, bit));
     if (f.little_endian && bit % 8)

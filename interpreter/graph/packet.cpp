@@ -57,20 +57,6 @@ void put_bits(std::uint8_t* buf, std::uint32_t bitoff, unsigned bits, std::uint6
   }
 }
 
-std::uint64_t get_bits(const std::uint8_t* buf, std::uint32_t bitoff, unsigned bits) {
-  std::uint64_t v = 0;
-  if ((bitoff & 7) == 0 && (bits & 7) == 0) {
-    const std::uint8_t* p = buf + (bitoff >> 3);
-    for (unsigned j = 0; j < bits / 8; ++j) v = (v << 8) | p[j];
-    return v;
-  }
-  for (unsigned k = 0; k < bits; ++k) {
-    std::uint32_t bit = bitoff + k;
-    v = (v << 1) | ((buf[bit >> 3] >> (7 - (bit & 7))) & 1);
-  }
-  return v;
-}
-
 std::uint32_t slot_bytes_size(const FieldDef& d, const FieldValue& v) {
   if (d.fixed_size()) return d.bits;
   std::size_t n = v.bytes.size();

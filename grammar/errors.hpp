@@ -1,0 +1,104 @@
+// What each must<R> says when R fails: the messages of parse errors.
+// Only must<> raises; a rule with a message that fails inside sor<> or opt<>
+// just backtracks (raise_on_failure is false). Every must<R> needs one.
+#pragma once
+
+#include <tao/pegtl/must_if.hpp>
+
+#include "rules.hpp"
+
+namespace pkt::grammar {
+
+template <typename>
+inline constexpr const char* error_message = nullptr;
+
+// clang-format off
+// top level
+template <> inline constexpr auto error_message<script_end> = "expected a statement (param, let, packet, layer, option, bind, show, hexdump, write, send, lua) or an expression";
+template <> inline constexpr auto error_message<expression_end> = "expected '/', '|', '*', '..' or the end of the expression";
+
+// strings and numbers
+template <> inline constexpr auto error_message<str_close> = "unterminated string: expected '\"'";
+template <> inline constexpr auto error_message<hex_second> = "expected a second hex digit (hex\"...\" needs pairs of hex digits)";
+template <> inline constexpr auto error_message<hex_close> = "expected hex digits or '\"' in hex\"...\"";
+template <> inline constexpr auto error_message<base64_close> = "expected base64 characters (A-Z a-z 0-9 + / =) or '\"' in base64\"...\"";
+template <> inline constexpr auto error_message<addr_end> = "expected a separator after the address";
+template <> inline constexpr auto error_message<hex_digits> = "expected hex digits after '0x'";
+template <> inline constexpr auto error_message<bin_digits> = "expected binary digits after '0b'";
+template <> inline constexpr auto error_message<num_end> = "expected digits or a time unit (ns, us, ms, s) in the number";
+
+// values
+template <> inline constexpr auto error_message<value> = "expected a value";
+template <> inline constexpr auto error_message<eq_value> = "expected a value after '='";
+template <> inline constexpr auto error_message<list_close> = "expected a value, ',' or ']'";
+template <> inline constexpr auto error_message<paren_close> = "expected ')'";
+template <> inline constexpr auto error_message<file_path> = "expected a \"path\" string in file(...)";
+template <> inline constexpr auto error_message<file_close> = "expected ')' after the path in file(...)";
+template <> inline constexpr auto error_message<call_close> = "expected ')', ',' or an argument (name=value or a value)";
+template <> inline constexpr auto error_message<member_name> = "expected a field name after '.'";
+template <> inline constexpr auto error_message<primary> = "expected a value after '..'";
+template <> inline constexpr auto error_message<range_expr> = "expected a count after '*'";
+template <> inline constexpr auto error_message<repeat_expr> = "expected a value after '|'";
+template <> inline constexpr auto error_message<union_expr> = "expected a layer or value after '/'";
+
+// rule expressions
+template <> inline constexpr auto error_message<rx_expr> = "expected a rule expression (a number, name, call or '(')";
+template <> inline constexpr auto error_message<rx_paren_close> = "expected ')' or an operator (+ - * /)";
+template <> inline constexpr auto error_message<rx_call_close> = "expected ')', ',' or an operator (+ - * /)";
+template <> inline constexpr auto error_message<rx_primary> = "expected a number, name, call or '(' after the operator";
+template <> inline constexpr auto error_message<rx_term> = "expected a number, name, call or '(' after the operator";
+
+// layers and options
+template <> inline constexpr auto error_message<field_colon> = "expected ':' and a type after the field name";
+template <> inline constexpr auto error_message<field_type> = "expected a type after ':' (e.g. u8, u16, u32[], ipv4addr, mac, bytes)";
+template <> inline constexpr auto error_message<entry_eq> = "expected '=' and a value after the name";
+template <> inline constexpr auto error_message<enum_close> = "expected '}', ',' or an enum entry (NAME = value)";
+template <> inline constexpr auto error_message<flags_close> = "expected '}', ',' or a flag (NAME = value)";
+template <> inline constexpr auto error_message<align_value> = "expected a value after 'align'";
+template <> inline constexpr auto error_message<auto_rule> = "expected a rule expression after 'auto'";
+template <> inline constexpr auto error_message<default_value> = "expected a value or 'auto' after '='";
+template <> inline constexpr auto error_message<pseudo_item> = "expected a pseudo-header expression";
+template <> inline constexpr auto error_message<layer_close> = "expected '}', a field (name : type) or 'pseudo = ...'";
+template <> inline constexpr auto error_message<layer_name> = "expected a name after 'layer'";
+template <> inline constexpr auto error_message<layer_open> = "expected '{' or a \"doc string\" after the layer name";
+template <> inline constexpr auto error_message<option_layer> = "expected LAYER.FIELD after 'option' (e.g. tcp.options)";
+template <> inline constexpr auto error_message<option_dot> = "expected '.' and a field name (e.g. tcp.options)";
+template <> inline constexpr auto error_message<option_field> = "expected a field name after '.'";
+template <> inline constexpr auto error_message<option_name> = "expected the option's name after LAYER.FIELD";
+template <> inline constexpr auto error_message<option_param> = "expected a parameter name";
+template <> inline constexpr auto error_message<option_params_close> = "expected ')', ',' or a parameter name";
+template <> inline constexpr auto error_message<option_open> = "expected '{', '(' parameters or a \"doc string\" after the option name";
+
+// statements
+template <> inline constexpr auto error_message<decl_eq> = "expected '=' after the name";
+template <> inline constexpr auto error_message<param_name> = "expected a name after 'param'";
+template <> inline constexpr auto error_message<let_name> = "expected a name after 'let'";
+template <> inline constexpr auto error_message<packet_name> = "expected a name after 'packet'";
+template <> inline constexpr auto error_message<bind_lower> = "expected LAYER.FIELD after 'bind' (e.g. udp.dport)";
+template <> inline constexpr auto error_message<bind_dot> = "expected '.' and a field name (e.g. udp.dport)";
+template <> inline constexpr auto error_message<bind_field> = "expected a field name after '.'";
+template <> inline constexpr auto error_message<bind_eq> = "expected '=' after LAYER.FIELD";
+template <> inline constexpr auto error_message<bind_arrow> = "expected '->' and the upper layer";
+template <> inline constexpr auto error_message<bind_upper> = "expected a layer name after '->'";
+template <> inline constexpr auto error_message<target> = "expected a packet or value";
+template <> inline constexpr auto error_message<write_to> = "expected ',' or 'to \"file\"'";
+template <> inline constexpr auto error_message<write_path> = "expected a \"file\" string after 'to'";
+template <> inline constexpr auto error_message<count_value> = "expected a number after 'count'";
+template <> inline constexpr auto error_message<interval_value> = "expected a time after 'interval' (e.g. 10ms)";
+template <> inline constexpr auto error_message<iface> = "expected an interface after 'on' (e.g. eth0 or \"eth0\")";
+template <> inline constexpr auto error_message<lua_open> = "expected '{' after 'lua'";
+template <> inline constexpr auto error_message<lua_close> = "unterminated lua block: expected '}'";
+// clang-format on
+
+struct error_table {
+  template <typename Rule>
+  static constexpr const char* message = error_message<Rule>;
+  template <typename Rule>
+  static constexpr bool raise_on_failure = false;  // only must<> raises
+};
+
+// The control class of every parse: must<R> throws parse_error(message<R>).
+template <typename Rule>
+struct control : tao::pegtl::must_if<error_table>::control<Rule> {};
+
+}  // namespace pkt::grammar

@@ -1,0 +1,253 @@
+// The grammar of pkt scripts: PEGTL rules only. No actions, no AST; the
+// error messages for must<> are in errors.hpp, the actions in actions.hpp.
+#pragma once
+
+#include <tao/pegtl.hpp>
+#include <tao/pegtl/contrib/raw_string.hpp>
+
+namespace pkt::grammar {
+
+using namespace tao::pegtl;
+
+/* Whitespace convention (as in PEGTL's lua53 example): spaces, tabs,
+   newlines and `# comments` between tokens are insignificant and are
+   skipped by `sp`. Every rule handles its *internal* padding only: it
+   neither starts nor ends with `sp`; whoever sequences two rules puts `sp`
+   between them. Statements have no separator: one ends where its grammar
+   ends. Commit points use must<>; each must<R>'s R has a message in
+   errors.hpp, and only must<> raises (a rule failing inside sor<> or opt<>
+   just backtracks). Rules that fail after a commit point never backtrack,
+   so actions see each construct once. */
+
+// clang-format off
+
+// ------------------------------------------------------------------ lexical
+struct comment : seq< one< '#' >, until< eolf > > {};
+struct sp : star< sor< ascii::space, comment > > {};
+struct ident : identifier {};
+
+// Statement keywords are keywords only at the start of a statement;
+// the others only where they are expected.
+struct kw_param : TAO_PEGTL_KEYWORD( "param" ) {};
+struct kw_let : TAO_PEGTL_KEYWORD( "let" ) {};
+struct kw_packet : TAO_PEGTL_KEYWORD( "packet" ) {};
+struct kw_layer : TAO_PEGTL_KEYWORD( "layer" ) {};
+struct kw_option : TAO_PEGTL_KEYWORD( "option" ) {};
+struct kw_bind : TAO_PEGTL_KEYWORD( "bind" ) {};
+struct kw_show : TAO_PEGTL_KEYWORD( "show" ) {};
+struct kw_hexdump : TAO_PEGTL_KEYWORD( "hexdump" ) {};
+struct kw_write : TAO_PEGTL_KEYWORD( "write" ) {};
+struct kw_send : TAO_PEGTL_KEYWORD( "send" ) {};
+struct kw_lua : TAO_PEGTL_KEYWORD( "lua" ) {};
+struct kw_to : TAO_PEGTL_KEYWORD( "to" ) {};
+struct kw_count : TAO_PEGTL_KEYWORD( "count" ) {};
+struct kw_interval : TAO_PEGTL_KEYWORD( "interval" ) {};
+struct kw_on : TAO_PEGTL_KEYWORD( "on" ) {};
+struct kw_auto : TAO_PEGTL_KEYWORD( "auto" ) {};
+struct kw_enum : TAO_PEGTL_KEYWORD( "enum" ) {};
+struct kw_flags : TAO_PEGTL_KEYWORD( "flags" ) {};
+struct kw_align : TAO_PEGTL_KEYWORD( "align" ) {};
+struct kw_pseudo : TAO_PEGTL_KEYWORD( "pseudo" ) {};
+struct kw_file : TAO_PEGTL_KEYWORD( "file" ) {};
+
+// ------------------------------------------------------------------ strings
+// "..." on one line; escapes are checked and decoded by the action.
+struct str_plain : plus< not_one< '"', '\\', '\n' > > {};
+struct str_escape : seq< one< '\\' >, opt< not_one< '\n' > > > {};
+struct str_close : one< '"' > {};
+struct string_lit : seq< one< '"' >, star< sor< str_plain, str_escape > >, must< str_close > > {};
+
+// hex"de ad be ef": pairs of hex digits, whitespace between pairs.
+struct hex_second : xdigit {};
+struct hex_byte : seq< xdigit, must< hex_second > > {};
+struct hex_close : one< '"' > {};
+struct hex_lit : seq< TAO_PEGTL_STRING( "hex" ), one< '"' >, star< ascii::space >, star< hex_byte, star< ascii::space > >, must< hex_close > > {};
+
+// base64"SGVsbG8=": checked and decoded by the action.
+struct base64_char : sor< ascii::alnum, one< '+', '/', '=' >, ascii::space > {};
+struct base64_close : one< '"' > {};
+struct base64_lit : seq< TAO_PEGTL_STRING( "base64" ), one< '"' >, star< base64_char >, must< base64_close > > {};
+
+// --------------------------------------------------- addresses and numbers
+// Candidates are cheap shapes; the actions validate them (no name lookups).
+struct addr_end : not_at< identifier_other > {};
+// digits(.digits)+ where each '.' is followed by a digit, so 1..5 is a range.
+struct ipv4_cand : seq< plus< digit >, plus< one< '.' >, plus< digit > >, must< addr_end > > {};
+// [0-9A-Za-z]* ':' [0-9A-Za-z:.]*: a MAC or an IPv6 address.
+struct colon_cand : seq< star< ascii::alnum >, one< ':' >, star< sor< ascii::alnum, one< ':' >, seq< one< '.' >, at< digit > > > >, must< addr_end > > {};
+
+struct hex_digits : plus< xdigit > {};
+struct bin_digits : plus< one< '0', '1' > > {};
+struct int_hex : seq< one< '0' >, one< 'x', 'X' >, must< hex_digits > > {};
+struct int_bin : seq< one< '0' >, one< 'b', 'B' >, must< bin_digits > > {};
+struct time_unit : sor< TAO_PEGTL_STRING( "ns" ), TAO_PEGTL_STRING( "us" ), TAO_PEGTL_STRING( "ms" ), one< 's' > > {};
+struct int_dec : seq< plus< digit >, opt< time_unit > > {};
+struct num_end : not_at< identifier_other > {};
+struct number : seq< sor< int_hex, int_bin, int_dec >, must< num_end > > {};
+
+// ------------------------------------------------------- value expressions
+// value := union ('/' union)*;  union := repeat ('|' repeat)*;
+// repeat := range ('*' range)?;  range := primary ('..' primary)?
+struct value;
+struct eq_value : seq< value > {};   // a value after '='
+
+struct list_open : one< '[' > {};
+struct list_close : one< ']' > {};
+struct list_lit : seq< list_open, sp, opt< value, sp, star< one< ',' >, sp, value, sp >, opt< one< ',' >, sp > >, must< list_close > > {};
+
+struct paren_close : one< ')' > {};
+struct paren_expr : seq< one< '(' >, sp, must< value >, sp, must< paren_close > > {};
+
+struct file_path : seq< string_lit > {};
+struct file_close : one< ')' > {};
+struct file_lit : seq< kw_file, sp, one< '(' >, sp, must< file_path >, sp, must< file_close > > {};
+
+struct callee : ident {};
+struct arg_name : seq< ident, at< sp, one< '=' > > > {};
+struct named_arg : seq< arg_name, sp, one< '=' >, sp, must< eq_value > > {};
+struct pos_arg : seq< value > {};
+struct call_arg : sor< named_arg, pos_arg > {};
+struct call_open : one< '(' > {};
+struct call_close : one< ')' > {};
+struct call_args : seq< call_open, sp, opt< call_arg, sp, star< one< ',' >, sp, call_arg, sp >, opt< one< ',' >, sp > >, must< call_close > > {};
+struct member_name : ident {};
+struct member : seq< one< '.' >, not_at< one< '.' > >, sp, must< member_name > > {};
+struct call_or_name : seq< callee, opt< sp, call_args >, star< sp, member > > {};
+
+struct primary : sor< list_lit, paren_expr, string_lit, hex_lit, base64_lit, file_lit, ipv4_cand, colon_cand, number, call_or_name > {};
+struct range_tail : seq< sp, two< '.' >, sp, must< primary > > {};
+struct range_expr : seq< primary, opt< range_tail > > {};
+struct repeat_tail : seq< sp, one< '*' >, sp, must< range_expr > > {};
+struct repeat_expr : seq< range_expr, opt< repeat_tail > > {};
+struct union_expr : seq< repeat_expr, star< sp, one< '|' >, sp, must< repeat_expr > > > {};
+struct value : seq< union_expr, star< sp, one< '/' >, sp, must< union_expr > > > {};
+
+// -------------------------------------------------------- rule expressions
+// After `= auto` and in `pseudo =`: + - * / (division, not stacking).
+struct rx_expr;
+struct rx_paren_close : one< ')' > {};
+struct rx_paren : seq< one< '(' >, sp, must< rx_expr >, sp, must< rx_paren_close > > {};
+struct rx_callee : ident {};
+struct rx_call_open : one< '(' > {};
+struct rx_call_close : one< ')' > {};
+struct rx_args : seq< rx_call_open, sp, opt< rx_expr, sp, star< one< ',' >, sp, must< rx_expr >, sp > >, must< rx_call_close > > {};
+struct rx_call_or_name : seq< rx_callee, opt< sp, rx_args > > {};
+struct rx_primary : sor< rx_paren, string_lit, hex_lit, base64_lit, ipv4_cand, colon_cand, number, rx_call_or_name > {};
+struct rx_mulop : one< '*', '/' > {};
+struct rx_addop : one< '+', '-' > {};
+struct rx_term : seq< rx_primary, star< sp, rx_mulop, sp, must< rx_primary > > > {};
+struct rx_expr : seq< rx_term, star< sp, rx_addop, sp, must< rx_term > > > {};
+
+// ------------------------------------------------------ layers and options
+struct field_name : ident {};
+struct field_colon : one< ':' > {};
+struct field_type : seq< ident, opt< one< '[' >, one< ']' > > > {};
+struct entry_eq : one< '=' > {};
+struct enum_name : ident {};
+struct enum_entry : seq< enum_name, sp, must< entry_eq >, sp, must< eq_value > > {};
+struct enum_start : seq< kw_enum, sp, one< '{' > > {};   // a field may be named `enum`
+struct enum_close : one< '}' > {};
+struct enum_block : seq< enum_start, sp, opt< enum_entry, sp, star< one< ',' >, sp, enum_entry, sp >, opt< one< ',' >, sp > >, must< enum_close > > {};
+struct flag_name : ident {};
+struct flag_entry : seq< flag_name, sp, must< entry_eq >, sp, must< eq_value > > {};
+struct flags_start : seq< kw_flags, sp, one< '{' > > {};  // a field may be named `flags`
+struct flags_close : one< '}' > {};
+struct flags_block : seq< flags_start, sp, opt< flag_entry, sp, star< one< ',' >, sp, flag_entry, sp >, opt< one< ',' >, sp > >, must< flags_close > > {};
+struct align_start : seq< kw_align, not_at< sp, one< ':' > > > {};  // a field may be named `align`
+struct align_value : seq< value > {};
+struct align_clause : seq< align_start, sp, must< align_value > > {};
+struct field_mod : sor< enum_block, flags_block, align_clause > {};
+struct auto_rule : seq< rx_expr > {};
+struct auto_default : seq< kw_auto, sp, must< auto_rule > > {};
+struct default_value : seq< value > {};
+struct field_default : seq< one< '=' >, sp, sor< auto_default, must< default_value > > > {};
+struct field_doc : seq< string_lit > {};
+struct field_decl : seq< field_name, sp, must< field_colon >, sp, must< field_type >, star< sp, field_mod >, opt< sp, field_default >, opt< sp, field_doc > > {};
+
+struct pseudo_start : seq< kw_pseudo, sp, one< '=' > > {};  // a field may be named `pseudo`
+struct pseudo_item : seq< rx_expr > {};
+struct pseudo_decl : seq< pseudo_start, sp, must< pseudo_item >, star< sp, one< ',' >, sp, must< pseudo_item > > > {};
+struct layer_item : sor< pseudo_decl, field_decl, one< ';' > > {};
+struct layer_close : one< '}' > {};
+struct layer_fields : seq< star< sp, layer_item >, sp, must< layer_close > > {};
+struct layer_doc : seq< string_lit > {};
+
+struct layer_name : ident {};
+struct layer_open : one< '{' > {};
+struct layer_stmt : seq< kw_layer, sp, must< layer_name >, sp, opt< layer_doc, sp >, must< layer_open >, layer_fields > {};
+
+struct option_layer : ident {};
+struct option_dot : one< '.' > {};
+struct option_field : ident {};
+struct option_name : ident {};
+struct option_param : ident {};
+struct variadic_dots : three< '.' > {};
+struct option_params_close : one< ')' > {};
+struct option_params : seq< one< '(' >, sp, opt< option_param, opt< variadic_dots >, sp, star< one< ',' >, sp, must< option_param >, opt< variadic_dots >, sp > >, must< option_params_close > > {};
+struct option_open : one< '{' > {};
+struct option_stmt : seq< kw_option, sp, must< option_layer >, must< option_dot >, must< option_field >, sp, must< option_name >, sp, opt< option_params, sp >, opt< layer_doc, sp >, must< option_open >, layer_fields > {};
+
+// --------------------------------------------------------------- statements
+struct decl_eq : one< '=' > {};
+struct param_name : ident {};
+struct param_stmt : seq< kw_param, sp, must< param_name >, sp, must< decl_eq >, sp, must< eq_value > > {};
+struct let_name : ident {};
+struct let_stmt : seq< kw_let, sp, must< let_name >, sp, must< decl_eq >, sp, must< eq_value > > {};
+struct packet_name : ident {};
+struct packet_stmt : seq< kw_packet, sp, must< packet_name >, sp, must< decl_eq >, sp, must< eq_value > > {};
+
+struct bind_lower : ident {};
+struct bind_dot : one< '.' > {};
+struct bind_field : ident {};
+struct bind_eq : one< '=' > {};
+struct bind_arrow : TAO_PEGTL_STRING( "->" ) {};
+struct bind_upper : ident {};
+struct bind_stmt : seq< kw_bind, sp, must< bind_lower >, must< bind_dot >, must< bind_field >, sp, must< bind_eq >, sp, must< eq_value >, sp, must< bind_arrow >, sp, must< bind_upper > > {};
+
+struct target : seq< value > {};
+struct targets : seq< must< target >, star< sp, one< ',' >, sp, must< target > > > {};
+struct show_stmt : seq< kw_show, sp, targets > {};
+struct hexdump_stmt : seq< kw_hexdump, sp, targets > {};
+struct write_to : seq< kw_to > {};
+struct write_path : seq< string_lit > {};
+struct write_stmt : seq< kw_write, sp, targets, sp, must< write_to >, sp, must< write_path > > {};
+
+struct count_value : seq< value > {};
+struct interval_value : seq< value > {};
+struct iface_name : seq< ascii::alpha, star< sor< ascii::alnum, one< '_', '.', ':', '-' > > > > {};
+struct iface_string : seq< string_lit > {};
+struct iface : sor< iface_string, iface_name > {};
+struct send_count : seq< kw_count, sp, must< count_value > > {};
+struct send_interval : seq< kw_interval, sp, must< interval_value > > {};
+struct send_on : seq< kw_on, sp, must< iface > > {};
+struct send_stmt : seq< kw_send, sp, targets, star< sp, sor< send_count, send_interval, send_on > > > {};
+
+// lua { ... }: the text up to the matching '}', skipping Lua strings,
+// long brackets [[..]] [==[..]==] and comments -- and --[[..]].
+struct lua_long : raw_string< '[', '=', ']' > {};
+struct lua_long_comment : seq< two< '-' >, lua_long > {};
+struct lua_line_comment : seq< two< '-' >, until< eolf > > {};
+struct lua_sq : seq< one< '\'' >, star< sor< seq< one< '\\' >, any >, not_one< '\'', '\\', '\n' > > >, one< '\'' > > {};
+struct lua_dq : seq< one< '"' >, star< sor< seq< one< '\\' >, any >, not_one< '"', '\\', '\n' > > >, one< '"' > > {};
+struct lua_close : one< '}' > {};
+struct lua_code;
+struct lua_nested : seq< one< '{' >, lua_code, must< lua_close > > {};
+struct lua_plain : plus< not_one< '{', '}', '[', '-', '\'', '"' > > {};
+struct lua_item : sor< lua_plain, lua_long_comment, lua_line_comment, lua_long, lua_sq, lua_dq, lua_nested, one< '[', '-', '\'', '"' > > {};
+struct lua_code : star< lua_item > {};
+struct lua_text : seq< lua_code > {};
+struct lua_open : one< '{' > {};
+struct lua_stmt : seq< kw_lua, sp, must< lua_open >, lua_text, must< lua_close > > {};
+
+struct expr_stmt : seq< value > {};
+struct stmt : sor< param_stmt, let_stmt, packet_stmt, layer_stmt, option_stmt, bind_stmt, show_stmt, hexdump_stmt, write_stmt, send_stmt, lua_stmt, expr_stmt > {};
+
+// ---------------------------------------------------------------- top level
+struct script_end : eof {};
+struct script : seq< sp, star< stmt, sp >, must< script_end > > {};
+struct expression_end : eof {};
+struct expression : seq< sp, must< value >, sp, must< expression_end > > {};
+
+// clang-format on
+
+}  // namespace pkt::grammar
