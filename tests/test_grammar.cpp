@@ -803,7 +803,9 @@ TEST_CASE("format_error", "[grammar][diagnostic]") {
 TEST_CASE("nearest_name", "[grammar][diagnostic]") {
   const std::vector<std::string> names{"ipv4", "ipv6", "tcp", "udp", "checksum", "dport"};
   CHECK(pkt::nearest_name("ipv5", names) == "ipv4");
-  CHECK(pkt::nearest_name("tpc", names) == "");  // a swap is 2 edits, > max(1, 3/3)
+  CHECK(pkt::nearest_name("tpc", names) == "tcp");  // an adjacent swap is one edit
+  CHECK(pkt::nearest_name("dts", {"src", "dst"}) == "dst");
+  CHECK(pkt::nearest_name("pdu", names) == "");  // two edits from udp, more than max(1, 3/3)
   CHECK(pkt::nearest_name("udpp", names) == "udp");
   CHECK(pkt::nearest_name("chekcsum", names) == "checksum");
   CHECK(pkt::nearest_name("dprt", names) == "dport");

@@ -30,6 +30,17 @@ struct AutoDep {
   struct Seg { std::uint32_t begin, end, stream; };
   std::vector<Seg> content;             // byte regions read as content
   bool incremental = false;             // content feeds one inet_checksum only
+  // The rule around the checksum: 1 = the checksum itself, 2 = nonzero(checksum, alt), 0 = other.
+  int wrap = 0;
+  std::uint64_t alt = 0;
+};
+
+// Dependencies of a whole packet, and for each field (by flat index) the
+// auto fields a change to it affects.
+struct DepTable {
+  std::vector<AutoDep> deps;
+  struct Hit { std::uint32_t dep; bool by_value; };
+  std::vector<std::vector<Hit>> affected;
 };
 
 namespace {
@@ -55,6 +66,12 @@ void put_bits(std::uint8_t* buf, std::uint32_t bitoff, unsigned bits, std::uint6
     if ((v >> (bits - 1 - k)) & 1) buf[bit >> 3] |= mask;
     else buf[bit >> 3] &= static_cast<std::uint8_t>(~mask);
   }
+}
+
+std::uint64_t get_be(const std::uint8_t* p, std::uint32_t n) {
+  std::uint64_t v = 0;
+  for (std::uint32_t j = 0; j < n; ++j) v = (v << 8) | p[j];
+  return v;
 }
 
 std::uint32_t slot_bytes_size(const FieldDef& d, const FieldValue& v) {
@@ -135,6 +152,23 @@ int Packet::layer_index(const std::string& name) const {
 }
 
 void Packet::set(std::size_t layer, std::size_t field, std::uint64_t v, Origin origin, Pos pos) {
+  // The generator's hot path: a number into a fixed-size field of a finished packet.
+  LayerInst& li = layers_.at(layer);
+  const FieldDef& d = li.def->fields.at(field);
+  FieldSlot& s = li.fields[field];
+  bool deps_change = (d.auto_rule != nullptr) && (origin == Origin::User) != (s.origin == Origin::User);
+  if (finalized_ && d.kind == FieldKind::UInt && !deps_change) {
+    if (v > d.max())
+      throw ScriptError(pos, fmt::format("{}={} is out of range: {} is {}", d.name, v, d.name, d.describe_type()));
+    std::uint32_t b = s.bit_offset / 8, e = (s.bit_offset + s.bit_size + 7) / 8;
+    std::uint8_t old[16];
+    for (std::uint32_t k = b; k < e; ++k) old[k - b] = buf_[k];
+    s.value.num = v;
+    s.origin = origin;
+    write_field(s, d);
+    on_changed(field_base_[layer] + field, b, e, old);
+    return;
+  }
   FieldValue fv;
   fv.num = v;
   set(layer, field, std::move(fv), origin, pos);
@@ -148,7 +182,6 @@ void Packet::set(std::size_t layer, std::size_t field, FieldValue v, Origin orig
     throw ScriptError(pos, fmt::format("{}={} is out of range: {} is {}", d.name, v.num, d.name, d.describe_type()));
   if (d.fixed_size() && d.kind != FieldKind::UInt && v.bytes.size() != d.bits / 8)
     throw ScriptError(pos, fmt::format("{}.{} needs {} bytes, got {}", li.def->name, d.name, d.bits / 8, v.bytes.size()));
-  bool was_auto_rule = s.origin == Origin::Auto || (d.auto_rule && s.origin != Origin::User);
   bool deps_change = (d.auto_rule != nullptr) && (origin == Origin::User) != (s.origin == Origin::User);
   if (!finalized_ || slot_bytes_size(d, v) != s.bit_size || deps_change) {
     s.value = std::move(v);
@@ -156,7 +189,6 @@ void Packet::set(std::size_t layer, std::size_t field, FieldValue v, Origin orig
     if (finalized_) finalize();
     return;
   }
-  (void)was_auto_rule;
   std::uint32_t b = s.bit_offset / 8, e = (s.bit_offset + s.bit_size + 7) / 8;
   std::uint8_t old[64];
   std::string old_big;
@@ -166,8 +198,50 @@ void Packet::set(std::size_t layer, std::size_t field, FieldValue v, Origin orig
   s.value = std::move(v);
   s.origin = origin;
   write_field(s, d);
-  if (std::memcmp(oldp, buf_.data() + b, e - b) != 0 || true)
-    on_changed(flat_index(layer, field), b, e, oldp);
+  on_changed(flat_index(layer, field), b, e, oldp);
+}
+
+Packet::FastPlan Packet::plan(std::size_t layer, std::size_t field) {
+  FastPlan fp;
+  if (!finalized_) return fp;
+  if (!deps_) build_deps();
+  const FieldDef& d = layers_.at(layer).def->fields.at(field);
+  const FieldSlot& s = layers_[layer].fields[field];
+  if (d.kind != FieldKind::UInt || d.little_endian || s.bit_offset % 8 || d.bits % 8 || d.auto_rule) return fp;
+  fp.layer = layer;
+  fp.field = field;
+  fp.byte = s.bit_offset / 8;
+  fp.nbytes = d.bits / 8;
+  for (const DepTable::Hit& hit : deps_->affected[field_base_[layer] + field]) {
+    const AutoDep& dep = deps_->deps[hit.dep];
+    if (hit.by_value || !dep.incremental || dep.wrap == 0 || !deps_->affected[dep.flat].empty()) return fp;
+    const FieldSlot& cs = layers_[dep.layer].fields[dep.field];
+    if (cs.bit_offset % 8 || cs.bit_size != 16) return fp;
+    const AutoDep::Seg* seg = nullptr;
+    for (auto& sg : dep.content)
+      if (fp.byte >= sg.begin && fp.byte + fp.nbytes <= sg.end) seg = &sg;
+    if (!seg) return fp;
+    fp.sums.push_back({dep.layer, dep.field, dep.flat, cs.bit_offset / 8, seg->begin, seg->stream, dep.wrap, dep.alt});
+  }
+  fp.valid = true;
+  return fp;
+}
+
+void Packet::apply(const FastPlan& fp, std::uint64_t v) {
+  std::uint8_t old[8], *p = buf_.data() + fp.byte;
+  for (std::uint32_t j = 0; j < fp.nbytes; ++j) old[j] = p[j];
+  for (std::uint32_t j = fp.nbytes; j-- > 0; v >>= 8) p[j] = static_cast<std::uint8_t>(v);
+  layers_[fp.layer].fields[fp.field].value.num = get_be(p, fp.nbytes);
+  for (const auto& sm : fp.sums) {
+    bool odd = ((sm.stream + (fp.byte - sm.seg_begin)) & 1) != 0;
+    std::uint32_t sum = ones_sum_update(sums_[sm.flat], old, p, fp.nbytes, odd);
+    sums_[sm.flat] = sum;
+    std::uint64_t c = ones_checksum(sum);
+    if (sm.wrap == 2 && c == 0) c = sm.alt;
+    buf_[sm.byte] = static_cast<std::uint8_t>(c >> 8);
+    buf_[sm.byte + 1] = static_cast<std::uint8_t>(c);
+    layers_[sm.layer].fields[sm.field].value.num = c;
+  }
 }
 
 void Packet::layout() {
@@ -397,7 +471,8 @@ FieldValue Packet::computed_value(std::size_t layer, std::size_t field) const {
 }
 
 void Packet::build_deps() {
-  auto deps = std::make_shared<std::vector<AutoDep>>();
+  auto table = std::make_shared<DepTable>();
+  auto* deps = &table->deps;
   for (std::size_t l = layers_.size(); l-- > 0;) {
     const LayerInst& li = layers_[l];
     for (std::size_t f = 0; f < li.fields.size(); ++f) {
@@ -457,6 +532,13 @@ void Packet::build_deps() {
             }
           }
           dep.incremental = true;
+          const AutoExpr& root = *d.auto_rule;
+          if (root.op == AutoExpr::Op::Checksum) dep.wrap = 1;
+          else if (root.op == AutoExpr::Op::Nonzero && root.args[0].op == AutoExpr::Op::Checksum &&
+                   root.args[1].op == AutoExpr::Op::Int) {
+            dep.wrap = 2;
+            dep.alt = root.args[1].i;
+          }
         } else {
           // Conservatively: the layer and everything after it.
           dep.content.push_back({li.offset, static_cast<std::uint32_t>(buf_.size()), 0});
@@ -465,38 +547,59 @@ void Packet::build_deps() {
       deps->push_back(std::move(dep));
     }
   }
-  deps_ = std::move(deps);
+  // Which auto fields each field's change reaches.
+  table->affected.resize(field_base_.empty() ? 0 : field_base_.back() + layers_.back().fields.size());
+  for (std::size_t l = 0; l < layers_.size(); ++l)
+    for (std::size_t f = 0; f < layers_[l].fields.size(); ++f) {
+      std::size_t flat = field_base_[l] + f;
+      const FieldSlot& s = layers_[l].fields[f];
+      std::uint32_t b = s.bit_offset / 8, e = (s.bit_offset + s.bit_size + 7) / 8;
+      for (std::size_t k = 0; k < deps->size(); ++k) {
+        const AutoDep& dep = (*deps)[k];
+        if (dep.flat == flat) continue;
+        bool by_value = std::find(dep.value_deps.begin(), dep.value_deps.end(), flat) != dep.value_deps.end();
+        bool by_content = false;
+        for (auto& sg : dep.content)
+          if (b < sg.end && e > sg.begin) by_content = true;
+        if (by_value || by_content) table->affected[flat].push_back({static_cast<std::uint32_t>(k), by_value});
+      }
+    }
+  deps_ = std::move(table);
 }
 
 void Packet::on_changed(std::size_t flat, std::uint32_t b, std::uint32_t e, const std::uint8_t* old) {
   if (!deps_) build_deps();
-  auto deps = deps_;  // keep alive across recursion
-  for (const AutoDep& dep : *deps) {
-    if (dep.flat == flat) continue;
-    bool by_value = std::find(dep.value_deps.begin(), dep.value_deps.end(), flat) != dep.value_deps.end();
-    bool by_content = false;
-    for (auto& sg : dep.content)
-      if (b < sg.end && e > sg.begin) { by_content = true; break; }
-    if (!by_value && !by_content) continue;
+  const DepTable& table = *deps_;  // not rebuilt while changes propagate
+  for (const DepTable::Hit& hit : table.affected[flat]) {
+    const AutoDep& dep = table.deps[hit.dep];
+    bool by_value = hit.by_value;
     LayerInst& li = layers_[dep.layer];
     FieldSlot& s = li.fields[dep.field];
     const FieldDef& d = li.def->fields[dep.field];
     std::uint32_t fb = s.bit_offset / 8, fe = (s.bit_offset + s.bit_size + 7) / 8;
     std::uint8_t before[16];
     std::size_t fn = std::min<std::size_t>(fe - fb, sizeof before);
-    std::memcpy(before, buf_.data() + fb, fn);
+    for (std::size_t k = 0; k < fn; ++k) before[k] = buf_[fb + k];
+    const std::uint64_t prev = s.value.num;
     if (!by_value && dep.incremental) {
       std::uint32_t sum = sums_[dep.flat];
       for (auto& sg : dep.content) {
         std::uint32_t ob = std::max(b, sg.begin), oe = std::min(e, sg.end);
         if (ob >= oe) continue;
-        // The field's own bytes count as zero in its own sum.
         bool odd = ((sg.stream + (ob - sg.begin)) & 1) != 0;
         sum = ones_sum_update(sum, old + (ob - b), buf_.data() + ob, oe - ob, odd);
       }
       sums_[dep.flat] = sum;
-      Evaluator ev{*this, layers_, buf_, [](std::size_t, std::size_t) {}, [](std::size_t) {}, &sums_[dep.flat]};
-      Val r = ev.eval(*d.auto_rule, dep.layer, false);
+      Val r;
+      if (dep.wrap == 1) {
+        r.i = ones_checksum(sum);
+      } else if (dep.wrap == 2) {
+        r.i = ones_checksum(sum);
+        if (r.i == 0) r.i = dep.alt;
+      } else {
+        Evaluator ev{*this, layers_, buf_, [](std::size_t, std::size_t) {}, [](std::size_t) {}, &sums_[dep.flat]};
+        r = ev.eval(*d.auto_rule, dep.layer, false);
+      }
       if (r.i > d.max())
         throw ScriptError(pos_, fmt::format("{}.{} would be {}, but {} is {}", li.def->name, d.name, r.i, d.name,
                                             d.describe_type()));
@@ -505,7 +608,7 @@ void Packet::on_changed(std::size_t flat, std::uint32_t b, std::uint32_t e, cons
     } else {
       evaluate_auto(dep.layer, dep.field);
     }
-    if (std::memcmp(before, buf_.data() + fb, fn) != 0) on_changed(dep.flat, fb, fe, before);
+    if (s.value.num != prev) on_changed(dep.flat, fb, fe, before);
   }
 }
 

@@ -63,11 +63,23 @@ class Packet {
   // `show` beside a user's deliberately wrong checksum). Needs finalize().
   FieldValue computed_value(std::size_t layer, std::size_t field) const;
 
+  // A precomputed update for the generator's hot loop: a byte-aligned number
+  // field whose change reaches only checksums (updated per RFC 1624) that
+  // nothing else depends on. valid is false when set() must be used.
+  struct FastPlan {
+    bool valid = false;
+    std::size_t layer = 0, field = 0;
+    std::uint32_t byte = 0, nbytes = 0;
+    struct Sum { std::size_t layer, field, flat; std::uint32_t byte, seg_begin, stream; int wrap; std::uint64_t alt; };
+    std::vector<Sum> sums;
+  };
+  FastPlan plan(std::size_t layer, std::size_t field);
+  void apply(const FastPlan& plan, std::uint64_t v);
+
   // Flat index of a field for dependency tables.
   std::size_t flat_index(std::size_t layer, std::size_t field) const { return field_base_[layer] + field; }
 
  private:
-  struct AutoState;  // per auto field: dependencies and cached checksum sum
   struct EvalCtx;
 
   void layout();
@@ -82,7 +94,7 @@ class Packet {
   std::vector<std::uint8_t> buf_;
   Pos pos_;
   bool finalized_ = false;
-  std::shared_ptr<std::vector<struct AutoDep>> deps_;
+  std::shared_ptr<const struct DepTable> deps_;  // shared by copies with the same layout
   std::vector<std::uint32_t> sums_;  // cached checksum sums, by flat field index
   std::vector<std::uint8_t> state_;  // per flat field: 0 todo, 1 computing, 2 done (finalize only)
 };

@@ -27,18 +27,21 @@ std::uint64_t PacketSet::for_each(const std::function<bool(const Packet&)>& f) c
   Packet p = tmpl;
   if (!p.finalized()) p.finalize();
   std::vector<std::uint64_t> idx(dims.size(), 0);
+  // Range generators over plain number fields take the precomputed fast path.
+  std::vector<Packet::FastPlan> plans;
+  for (auto& d : dims) plans.push_back(d.is_range && d.hi <= d.lo + (1ULL << 62) ? p.plan(d.layer, d.field) : Packet::FastPlan{});
   std::uint64_t done = 0;
   for (std::uint64_t k = 0; k < n; ++k) {
     if (k) {
       // Odometer: the last generator varies fastest.
       for (std::size_t d = dims.size(); d-- > 0;) {
         const Dim& dim = dims[d];
-        if (++idx[d] < dim.size()) {
-          p.set(dim.layer, dim.field, dim.at(idx[d]), Origin::User, dim.pos);
-          break;
-        }
-        idx[d] = 0;
-        p.set(dim.layer, dim.field, dim.at(0), Origin::User, dim.pos);
+        bool more = ++idx[d] < dim.size();
+        if (!more) idx[d] = 0;
+        if (plans[d].valid) p.apply(plans[d], dim.lo + idx[d]);
+        else if (dim.is_range) p.set(dim.layer, dim.field, dim.lo + idx[d], Origin::User, dim.pos);
+        else p.set(dim.layer, dim.field, dim.values[idx[d]], Origin::User, dim.pos);
+        if (more) break;
       }
     }
     if (!f(p)) break;
