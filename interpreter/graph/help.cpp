@@ -35,18 +35,18 @@ std::string describe_layer(const Registry& reg, const LayerDef& def) {
   }
   for (auto& f : def.fields) {
     if (!f.enums.empty()) {
-      out += fmt::format("\n{} values:", f.name);
+      out += fmt::format("\nnamed values of {}:", f.name);
       for (auto& [n, v] : f.enums) out += fmt::format(" {}={}", n, v);
       out += "\n";
     }
     if (!f.flags.empty()) {
-      out += fmt::format("\n{} flags (combine with |):", f.name);
+      out += fmt::format("\nflag names of {} (combine with |):", f.name);
       for (auto& [n, v] : f.flags) out += fmt::format(" {}={:#x}", n, v);
       out += "\n";
     }
     auto opts = reg.option_names(def.name, f.name);
     if (!opts.empty()) {
-      out += fmt::format("\n{} options (in a list, padded with zeros to {} bytes):\n", f.name, std::max(1u, f.align));
+      out += fmt::format("\noptions for {} (in a list; padded with zeros to {} bytes):\n", f.name, std::max(1u, f.align));
       for (auto& o : opts) {
         auto od = reg.option(def.name, f.name, o);
         std::vector<std::string> ps;

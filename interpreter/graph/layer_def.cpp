@@ -126,9 +126,11 @@ AutoExpr compile_auto(const ast::Expr& e, const LayerDef& layer) {
 std::string source_text(const ast::Expr& e) {
   // The text of an expression as written, from its start to the end of its line
   // (trimmed of a trailing comment and doc string): good enough for `help`.
-  if (!e.pos.src) return "";
-  const std::string& t = e.pos.src->text;
-  std::size_t b = e.pos.offset, end = t.find('\n', b);
+  const ast::Expr* first = &e;  // a binary node sits at its operator: start at its left operand
+  while (first->kind == ast::Expr::Kind::Binary && !first->items.empty()) first = first->items[0].get();
+  if (!first->pos.src) return "";
+  const std::string& t = first->pos.src->text;
+  std::size_t b = first->pos.offset, end = t.find('\n', b);
   std::string s = t.substr(b, end == std::string::npos ? std::string::npos : end - b);
   for (std::size_t i = 0; i < s.size(); ++i)
     if (s[i] == '#' || (s[i] == '"' && i > 0 && s[i - 1] == ' ')) { s.resize(i); break; }
