@@ -13,6 +13,7 @@
 #include "packet_io.hpp"
 #include "parse.hpp"
 #include "render.hpp"
+#include "run/repl.hpp"
 #include "run/runner.hpp"
 #include "session.hpp"
 
@@ -190,7 +191,7 @@ int cmd_run(const RunArgs& a) {
   try {
     opts.send.scope = Scope::from_env(a.scope);
   } catch (const std::invalid_argument& e) {
-    throw UsageError(fmt::format("{}: {}", a.scope.empty() ? "PKT_SCOPE" : "--scope", e.what()));
+    throw UsageError(e.what());  // names --scope or PKT_SCOPE
   }
   Runner runner(session, opts);
   int rc = 0;
@@ -252,6 +253,20 @@ int cmd_help(const std::string& name) {
   return 0;
 }
 
+int cmd_repl(const std::string& pcap, bool dry_run, const std::string& scope) {
+  Session session(Registry::with_stdlib());
+  RunOptions opts;
+  opts.color = stdout_color();
+  opts.send.dry_run = dry_run;
+  opts.send.pcap_path = pcap;
+  try {
+    opts.send.scope = Scope::from_env(scope);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+  return run_repl(session, opts);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -289,6 +304,14 @@ int main(int argc, char** argv) {
   auto* h = app.add_subcommand("help", "Describe a layer: fields, widths, defaults, auto rules, flags, enums, bindings");
   h->add_option("layer", help_layer, "Layer name")->required();
 
+  std::string repl_scope;
+  bool repl_dry_run = false;
+  std::string repl_pcap;
+  auto* rp = app.add_subcommand("repl", "Interactive session (also `pkt` with no arguments on a terminal)");
+  rp->add_option("--pcap", repl_pcap, "Also write every packet sent to FILE (pcap)");
+  rp->add_flag("--dry-run", repl_dry_run, "Send nothing: only write the packets to --pcap");
+  rp->add_option("--scope", repl_scope, "Refuse to send outside CIDR[,CIDR...] (default: $PKT_SCOPE)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -301,6 +324,7 @@ int main(int argc, char** argv) {
     if (*c) return cmd_check(check_file, check_defs);
     if (*l) return cmd_layers();
     if (*h) return cmd_help(help_layer);
+    if (*rp || (argc == 1 && isatty(0) && isatty(1))) return cmd_repl(repl_pcap, repl_dry_run, repl_scope);
     std::cout << app.help();
     return 0;
   } catch (const UsageError& e) {

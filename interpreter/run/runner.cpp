@@ -7,8 +7,68 @@
 
 namespace pkt {
 
-Runner::Runner(Session& session, RunOptions opts) : session_(session), opts_(opts) {}
+Runner::Runner(Session& session, RunOptions opts) : session_(session), opts_(std::move(opts)) {}
 Runner::~Runner() = default;
+
+Sender& Runner::sender() {
+  if (!sender_) sender_ = std::make_unique<Sender>(opts_.send, session_.registry());
+  return *sender_;
+}
+
+std::uint64_t Runner::sent() const { return sender_ ? sender_->total_sent() : 0; }
+
+LuaEngine& Runner::lua() {
+  if (!lua_) {
+    LuaContext ctx;
+    ctx.session = &session_;
+    ctx.send = [this](const PacketSet& set, const SendOptions& o) { return sender().send(set, o); };
+    ctx.scope = &opts_.send.scope;
+    ctx.color = opts_.color;
+    lua_ = std::make_unique<LuaEngine>(std::move(ctx));
+  }
+  return *lua_;
+}
+
+void Runner::run_lua_file(const std::string& path, const std::vector<std::pair<std::string, std::string>>& globals) {
+  LuaEngine& L = lua();
+  for (auto& [name, text] : globals) L.set_global_text(name, text);
+  L.run_file(path);
+}
+
+// Follows a param or let name to its value expression.
+const ast::Expr& Runner::deref(const ast::Expr& e) const {
+  const ast::Expr* x = &e;
+  for (int depth = 0; x->kind == ast::Expr::Kind::Name && depth < 32; ++depth) {
+    const NameEntry* n = session_.lookup(x->s);
+    if (!n || !n->expr || n->kind == NameEntry::Kind::Packet) break;
+    x = n->expr.get();
+  }
+  return *x;
+}
+
+void Runner::send(const ast::Stmt& st) {
+  using K = ast::Expr::Kind;
+  SendOptions o;
+  if (st.count) {
+    const ast::Expr& c = deref(*st.count);
+    if (c.kind != K::Int) throw ScriptError(st.count->pos, "expected a number of times after 'count'");
+    o.count = c.i;
+  }
+  if (st.interval) {
+    const ast::Expr& t = deref(*st.interval);
+    if (t.kind == K::Duration || (t.kind == K::Int && t.i == 0)) o.interval_ns = t.i;
+    else throw ScriptError(st.interval->pos, "expected a time after 'interval', with its unit (e.g. 10ms)");
+  }
+  o.iface = st.iface;
+  for (auto& ps : targets(st)) {
+    try {
+      sender().send(*ps, o);
+    } catch (const SendError& e) {
+      throw ScriptError(st.pos, e.what());
+    }
+    if (interrupted()) throw Interrupted();
+  }
+}
 
 std::vector<std::shared_ptr<PacketSet>> Runner::targets(const ast::Stmt& st) {
   std::vector<std::shared_ptr<PacketSet>> out;
@@ -60,12 +120,8 @@ void Runner::exec(const ast::Stmt& st) {
       fmt::print(stderr, "wrote {} packet{} to {}\n", n, n == 1 ? "" : "s", st.path);
       return;
     }
-    case SK::Send:
-      if (on_send) return on_send(st);
-      throw ScriptError(st.pos, "send is not available in this build yet; use write to save packets to a pcap file");
-    case SK::Lua:
-      if (on_lua) return on_lua(st);
-      throw ScriptError(st.pos, "lua blocks are not available in this build yet");
+    case SK::Send: return send(st);
+    case SK::Lua: return lua().run_block(st);
     default: throw ScriptError(st.pos, "unexpected statement");
   }
 }

@@ -1,19 +1,24 @@
 // Runs a script's statements top to bottom: declarations go to the
-// Session; show, hexdump and write print or save packets; send and lua
-// blocks drive sockets and the embedded Lua state.
+// Session; show, hexdump and write print or save packets; send goes through
+// the run's one Sender; lua blocks run in the run's one Lua state, where the
+// names declared above them are globals.
 #pragma once
 
 #include <cstdio>
-#include <functional>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "lua_engine.hpp"
+#include "net/send.hpp"
 #include "session.hpp"
 
 namespace pkt {
 
 struct RunOptions {
   bool color = false;  // ANSI colour on stdout (a terminal without NO_COLOR)
+  SendConfig send;     // --dry-run, --pcap, --scope (PKT_SCOPE)
 };
 
 class Runner {
@@ -21,20 +26,28 @@ class Runner {
   Runner(Session& session, RunOptions opts);
   ~Runner();
 
+  // Throw ScriptError, LuaError (a Lua error with its traceback) or
+  // Interrupted (Ctrl-C stopped a send, a sleep or a Lua loop).
   void run(const ast::Script& script);
   void exec(const ast::Stmt& st);
+  // `pkt run file.lua`: a plain Lua script with the same API. `globals`
+  // (from -D name=value) are converted as params are.
+  void run_lua_file(const std::string& path, const std::vector<std::pair<std::string, std::string>>& globals = {});
 
   Session& session() { return session_; }
   const RunOptions& options() const { return opts_; }
-
-  // Statements this runner does not handle yet (send, lua) go here; the
-  // default raises a clear "not yet" error.
-  std::function<void(const ast::Stmt&)> on_send, on_lua;
+  Sender& sender();   // created on first use
+  LuaEngine& lua();   // created on first use
+  std::uint64_t sent() const;  // packets sent (or written, with dry_run) so far
 
  private:
   std::vector<std::shared_ptr<PacketSet>> targets(const ast::Stmt& st);
+  const ast::Expr& deref(const ast::Expr& e) const;
+  void send(const ast::Stmt& st);
   Session& session_;
   RunOptions opts_;
+  std::unique_ptr<Sender> sender_;
+  std::unique_ptr<LuaEngine> lua_;  // declared after sender_: closed first
 };
 
 }  // namespace pkt

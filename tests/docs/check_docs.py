@@ -25,7 +25,7 @@ for md in files:
             script = pathlib.Path(tmp) / "example.pkt"
             script.write_text(code)
             (pathlib.Path(tmp) / "payload.bin").write_bytes(b"\x00\x01payload")
-            for cmd in ([pkt, "check", str(script)], [pkt, "run", "--dry-run", "--pcap", "dry.pcap", str(script)]):
+            for cmd in ([pkt, "check", str(script)], [pkt, "run", "--dry-run", str(script)]):
                 r = subprocess.run(cmd, cwd=tmp, capture_output=True, text=True, timeout=60)
                 if r.returncode != 0:
                     failed += 1

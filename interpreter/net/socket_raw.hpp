@@ -1,0 +1,69 @@
+// Raw sockets for Sender: raw IPv4 (IPPROTO_RAW + IP_HDRINCL), raw IPv6
+// (IPPROTO_RAW: the kernel sends our IPv6 header as is) and AF_PACKET for
+// whole Ethernet frames. Opened on first use and kept; one raw IP socket per
+// interface a script names with `on IFACE` (bound with SO_BINDTODEVICE).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace pkt::net {
+
+// The error for socket() failing with EPERM/EACCES.
+extern const char* const kNeedRawPrivilege;
+
+struct InterfaceInfo {
+  std::string name;
+  unsigned index = 0;
+  bool loopback = false;
+  bool up = false;
+  int hw_type = 0;  // ARPHRD_*: 1 Ethernet, 772 loopback
+  unsigned mtu = 0;
+};
+
+// Interface names, in index order (if_nameindex).
+std::vector<std::string> interface_names();
+// Throws SendError: "no interface named 'x' (did you mean 'y'?); available: lo, eth0".
+InterfaceInfo interface_info(const std::string& name);
+// False for an unknown interface.
+bool is_loopback_interface(const std::string& name);
+
+// The outcome of one sendto: err is 0 or an errno; written is what sendto returned.
+struct RawResult {
+  int err = 0;
+  std::size_t written = 0;
+};
+
+class RawSockets {
+ public:
+  RawSockets() = default;
+  ~RawSockets();
+  RawSockets(const RawSockets&) = delete;
+  RawSockets& operator=(const RawSockets&) = delete;
+
+  // Open (once) the socket a send will use. Throw SendError on failure,
+  // kNeedRawPrivilege when the process lacks CAP_NET_RAW.
+  void open_ipv4(const std::string& iface);
+  void open_ipv6(const std::string& iface);
+  void open_packet();
+
+  // Send one packet; retry briefly while the queue is full (ENOBUFS/EAGAIN)
+  // and on EINTR unless interrupted(). `scope_id`: the interface index for
+  // link-local IPv6 destinations (0 otherwise).
+  RawResult send_ipv4(const std::uint8_t* p, std::size_t n, const std::uint8_t dst[4], const std::string& iface);
+  RawResult send_ipv6(const std::uint8_t* p, std::size_t n, const std::uint8_t dst[16], const std::string& iface,
+                      unsigned scope_id);
+  RawResult send_frame(const std::uint8_t* p, std::size_t n, unsigned ifindex);
+
+ private:
+  std::map<std::string, int> v4_, v6_;  // by interface ("" = routed normally)
+  int packet_ = -1;
+};
+
+// A short, precise reason for a failed send: "network is unreachable", ...
+std::string send_errno_text(int err);
+
+}  // namespace pkt::net

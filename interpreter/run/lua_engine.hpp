@@ -1,0 +1,81 @@
+// The embedded Lua state of a run: one per run, shared by every `lua { }`
+// block of a script (and by `pkt run file.lua`). Creates the state with the
+// standard libraries and the pkt API (lua_lib.cpp, lua_packet.cpp,
+// lua_socket.cpp), runs chunks under a traceback message handler (as lua.c's
+// docall/msghandler), and polls the Ctrl-C flag from a count hook.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include "session.hpp"
+
+struct lua_State;
+
+namespace pkt {
+
+class Scope;
+struct SendOptions;
+
+// A Lua error that ended a chunk: "script:line: message" and, for runtime
+// errors, "\nstack traceback:\n..." (syntax errors carry no traceback).
+struct LuaError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Ctrl-C stopped a send, a sleep or a Lua loop.
+struct Interrupted : std::runtime_error {
+  Interrupted() : std::runtime_error("interrupted") {}
+};
+
+// What the Lua bindings reach through the state (stored in its extra space).
+struct LuaContext {
+  Session* session = nullptr;
+  // Sends a set through the run's one Sender; returns how many packets left.
+  // Throws SendError.
+  std::function<std::uint64_t(const PacketSet&, const SendOptions&)> send;
+  const Scope* scope = nullptr;  // for tcp/udp sockets; null = unrestricted
+  bool color = false;            // p:show() colours its output
+};
+
+class LuaEngine {
+ public:
+  explicit LuaEngine(LuaContext ctx);
+  ~LuaEngine();
+  LuaEngine(const LuaEngine&) = delete;
+  LuaEngine& operator=(const LuaEngine&) = delete;
+
+  lua_State* state() { return L_; }
+
+  // Makes the session's params, lets and packets declared (or redefined)
+  // since the last call Lua globals, and layers defined since then
+  // constructors. run_block and run_file call it first.
+  void refresh();
+
+  // Runs a `lua { }` block: chunkname "@<script path>", the code shifted so
+  // Lua's line numbers are the script's. Throws LuaError or Interrupted.
+  void run_block(const ast::Stmt& st);
+  // Runs Lua source text under `chunkname` ("@path" or "=name").
+  void run_string(const std::string& code, const std::string& chunkname);
+  // Runs a Lua file (pkt run file.lua).
+  void run_file(const std::string& path);
+  // Sets a global from a value expression, converted as params are
+  // (integers, strings, address text, packets). Unconvertible: the text.
+  void set_global(const std::string& name, const ast::Expr& e);
+  void set_global_text(const std::string& name, const std::string& text);
+
+ private:
+  void docall(int nargs);
+  LuaContext ctx_;
+  lua_State* L_ = nullptr;
+  // Names already made globals, with what they were (a packet set or an
+  // expression, kept alive so its address is not reused): a name the REPL
+  // redefines is exported again.
+  std::map<std::string, std::shared_ptr<const void>> exported_;
+};
+
+}  // namespace pkt

@@ -1,0 +1,264 @@
+// The pkt Lua API besides packets: packet("dsl"), send, sleep, hex, base64,
+// the layer constructors and `require "pkt"` (see docs/lua.md).
+#include <fmt/format.h>
+
+#include <cctype>
+#include <cmath>
+#include <stdexcept>
+#include <vector>
+
+#include "encodings.hpp"
+#include "lua_packet.hpp"
+#include "lua_socket.hpp"
+#include "net/send.hpp"
+#include "parse.hpp"
+
+namespace pkt::lua {
+
+namespace {
+
+constexpr const char* kModule = "pkt.module";  // registry key of the module table
+
+std::string arg_string(lua_State* L, int idx) {
+  std::size_t n = 0;
+  const char* p = luaL_checklstring(L, idx, &n);
+  return std::string(p, n);
+}
+
+// packet("ipv4(dst=127.0.0.1) / icmp()"): a DSL expression, compiled
+// against the session (its params, lets, packets and layers).
+int l_packet(lua_State* L) {
+  if (test_packet(L, 1)) {
+    lua_settop(L, 1);
+    return 1;
+  }
+  std::string text = arg_string(L, 1);
+  Session& s = *context(L).session;
+  ast::ExprPtr e = parse_expression(Source::make("<packet>", text));
+  push_packet(L, s.packets(*e));
+  return 1;
+}
+
+// A time: a number of seconds, or DSL text such as "10ms".
+std::uint64_t duration_ns(lua_State* L, int idx, const char* what) {
+  if (lua_type(L, idx) == LUA_TSTRING) {
+    std::string text = lua_tostring(L, idx);
+    ast::ExprPtr e = parse_expression(Source::make(fmt::format("<{}>", what), text));
+    if (e->kind == ast::Expr::Kind::Duration) return e->i;
+    if (e->kind == ast::Expr::Kind::Int && e->i == 0) return 0;
+    throw std::runtime_error(fmt::format("{} '{}' needs a time unit (ns, us, ms, s), or give a number of seconds", what, text));
+  }
+  if (lua_type(L, idx) != LUA_TNUMBER)
+    throw std::runtime_error(fmt::format("{} is a {}; expected seconds (a number) or a time such as \"10ms\"", what,
+                                         luaL_typename(L, idx)));
+  lua_Number sec = lua_tonumber(L, idx);
+  if (!(sec >= 0) || !std::isfinite(sec) || sec > 1e9)
+    throw std::runtime_error(fmt::format("{} {} is out of range: expected 0 or more seconds", what, sec));
+  return static_cast<std::uint64_t>(std::llround(sec * 1e9));
+}
+
+// send(p [, {count = N, interval = T, iface = "eth0"}]) -> packets sent
+int l_send(lua_State* L) {
+  std::shared_ptr<PacketSet> set = check_packet(L, 1);
+  SendOptions o;
+  if (!lua_isnoneornil(L, 2)) {
+    luaL_checktype(L, 2, LUA_TTABLE);
+    static const std::vector<std::string> keys = {"count", "interval", "iface"};
+    lua_pushnil(L);
+    while (lua_next(L, 2)) {
+      int top = lua_gettop(L);  // key at top - 1, value at top
+      std::string k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";
+      if (k == "count") {
+        int isnum = 0;
+        lua_Integer n = lua_tointegerx(L, -1, &isnum);
+        if (!isnum || n < 0)
+          throw std::runtime_error(fmt::format("send: count must be an integer >= 0, got {}", luaL_tolstring(L, -1, nullptr)));
+        o.count = static_cast<std::uint64_t>(n);
+      } else if (k == "interval") {
+        o.interval_ns = duration_ns(L, -1, "interval");
+      } else if (k == "iface") {
+        if (lua_type(L, -1) != LUA_TSTRING) throw std::runtime_error("send: iface must be a string such as \"eth0\"");
+        o.iface = lua_tostring(L, -1);
+      } else {
+        std::string shown = lua_type(L, -2) == LUA_TSTRING ? k : luaL_tolstring(L, -2, nullptr);
+        std::string hint = nearest_name(shown, keys);
+        throw std::runtime_error(fmt::format("send: unknown option '{}'{}; options are count, interval, iface", shown,
+                                             hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint)));
+      }
+      lua_settop(L, top - 1);  // keep the key for lua_next
+    }
+  }
+  LuaContext& ctx = context(L);
+  if (!ctx.send) throw std::runtime_error("send is not available here");
+  std::uint64_t n = ctx.send(*set, o);
+  if (interrupted()) throw Interrupted();
+  lua_pushinteger(L, static_cast<lua_Integer>(n));
+  return 1;
+}
+
+int l_sleep(lua_State* L) {
+  luaL_checkany(L, 1);
+  std::uint64_t ns = duration_ns(L, 1, "sleep");
+  if (!sleep_interruptible(ns)) throw Interrupted();
+  return 0;
+}
+
+std::string bytes_arg(lua_State* L, int idx) {
+  if (auto* p = test_packet(L, idx)) {
+    PacketSet& s = **p;
+    if (!s.tmpl.finalized()) s.tmpl.finalize();
+    return std::string(s.tmpl.bytes().begin(), s.tmpl.bytes().end());
+  }
+  return arg_string(L, idx);
+}
+
+int l_hex_encode(lua_State* L) {
+  std::string out = hex_encode(bytes_arg(L, 1));
+  lua_pushlstring(L, out.data(), out.size());
+  return 1;
+}
+
+int l_hex_decode(lua_State* L) {
+  std::string in = arg_string(L, 1);
+  std::size_t bad = 0;
+  auto out = hex_decode(in, &bad);
+  if (!out) {
+    if (bad < in.size() && !std::isxdigit(static_cast<unsigned char>(in[bad])))
+      throw std::runtime_error(fmt::format("hex.decode: '{}' at offset {} is not a hex digit", in[bad], bad));
+    throw std::runtime_error("hex.decode: odd number of hex digits (each byte is two)");
+  }
+  lua_pushlstring(L, out->data(), out->size());
+  return 1;
+}
+
+int l_b64_encode(lua_State* L) {
+  std::string out = base64_encode(bytes_arg(L, 1));
+  lua_pushlstring(L, out.data(), out.size());
+  return 1;
+}
+
+int l_b64_decode(lua_State* L) {
+  std::string in = arg_string(L, 1);
+  std::size_t bad = in.size();
+  auto out = base64_decode(in, &bad);
+  if (!out) {
+    if (bad < in.size())
+      throw std::runtime_error(fmt::format("base64.decode: invalid base64 at offset {} ('{}')", bad, in[bad]));
+    throw std::runtime_error("base64.decode: invalid base64 (truncated or bad padding)");
+  }
+  lua_pushlstring(L, out->data(), out->size());
+  return 1;
+}
+
+int l_preload(lua_State* L) {
+  lua_getfield(L, LUA_REGISTRYINDEX, kModule);
+  return 1;
+}
+
+void push_module(lua_State* L) { lua_getfield(L, LUA_REGISTRYINDEX, kModule); }
+
+// Names of the module the globals get (everything but the layers table).
+bool exported_key(const char* k) { return std::string(k) != "layers"; }
+
+}  // namespace
+
+void open_pkt_lib(lua_State* L) {
+  open_packet_lib(L);
+  static const luaL_Reg funcs[] = {{"packet", guarded<l_packet>},
+                                   {"send", guarded<l_send>},
+                                   {"sleep", guarded<l_sleep>},
+                                   {nullptr, nullptr}};
+  luaL_newlib(L, funcs);
+  static const luaL_Reg hex[] = {{"encode", guarded<l_hex_encode>}, {"decode", guarded<l_hex_decode>}, {nullptr, nullptr}};
+  luaL_newlib(L, hex);
+  lua_setfield(L, -2, "hex");
+  static const luaL_Reg b64[] = {{"encode", guarded<l_b64_encode>}, {"decode", guarded<l_b64_decode>}, {nullptr, nullptr}};
+  luaL_newlib(L, b64);
+  lua_setfield(L, -2, "base64");
+  lua_newtable(L);
+  lua_setfield(L, -2, "layers");
+  open_socket_lib(L, context(L).scope);  // tcp, udp
+  lua_setfield(L, LUA_REGISTRYINDEX, kModule);
+
+  // require "pkt"
+  lua_getglobal(L, "package");
+  lua_getfield(L, -1, "preload");
+  lua_pushcfunction(L, l_preload);
+  lua_setfield(L, -2, "pkt");
+  lua_pop(L, 2);
+
+  // The same API as globals.
+  push_module(L);
+  lua_pushnil(L);
+  while (lua_next(L, -2)) {
+    if (lua_type(L, -2) == LUA_TSTRING && exported_key(lua_tostring(L, -2))) {
+      lua_setglobal(L, lua_tostring(L, -2));  // pops the value
+    } else {
+      lua_pop(L, 1);
+    }
+  }
+  lua_pop(L, 1);
+  register_layers(L);
+}
+
+void register_layers(lua_State* L) {
+  Session& s = *context(L).session;
+  push_module(L);                   // M
+  int m = lua_gettop(L);
+  lua_getfield(L, m, "layers");     // M.layers
+  int layers = lua_gettop(L);
+  lua_pushglobaltable(L);
+  int g = lua_gettop(L);
+  for (const std::string& name : s.registry().layer_names()) {
+    const char* n = name.c_str();
+    if (lua_getfield(L, layers, n) != LUA_TNIL) {  // already registered (constructors look their layer up by name)
+      lua_pop(L, 1);
+      continue;
+    }
+    lua_pop(L, 1);
+    push_layer_constructor(L, name, false);
+    lua_setfield(L, layers, n);
+
+    int in_module = lua_getfield(L, m, n);
+    if (in_module == LUA_TNIL) {
+      lua_pop(L, 1);
+      lua_getfield(L, layers, n);
+      lua_setfield(L, m, n);
+    } else if (in_module == LUA_TTABLE) {
+      // tcp and udp are also the socket tables: calling them builds the layer.
+      if (!lua_getmetatable(L, -1)) {
+        lua_newtable(L);
+        lua_pushvalue(L, -1);
+        lua_setmetatable(L, -3);
+      }
+      if (lua_getfield(L, -1, "__call") == LUA_TNIL) {
+        lua_pop(L, 1);
+        push_layer_constructor(L, name, true);
+        lua_setfield(L, -2, "__call");
+      } else {
+        lua_pop(L, 1);
+      }
+      lua_pop(L, 2);
+    } else {
+      lua_pop(L, 1);  // clashes with an API function: only pkt.layers.NAME
+    }
+
+    // The global, unless the name is taken (print, string, send, ...).
+    if (lua_getfield(L, g, n) == LUA_TNIL) {
+      lua_pop(L, 1);
+      lua_getfield(L, m, n);
+      lua_getfield(L, layers, n);
+      if (lua_type(L, -2) == LUA_TTABLE || lua_rawequal(L, -1, -2)) {
+        lua_pop(L, 1);
+        lua_setfield(L, g, n);
+      } else {
+        lua_pop(L, 2);
+      }
+    } else {
+      lua_pop(L, 1);
+    }
+  }
+  lua_settop(L, m - 1);
+}
+
+}  // namespace pkt::lua

@@ -1,0 +1,549 @@
+// The Lua API: lua { } blocks in scripts, `pkt run file.lua`, packets and
+// layers from Lua, send, errors with script lines, Ctrl-C. Runs real
+// scripts, in-process through Runner (with a dry-run Sender writing a pcap)
+// and end to end through the pkt binary.
+#include <catch2/catch.hpp>
+
+#include <fcntl.h>
+#include <pcap/pcap.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "parse.hpp"
+#include "run/runner.hpp"
+
+#if !defined(PKT_BINARY) || !defined(PKT_SOURCE_DIR)
+#error "PKT_BINARY (the pkt executable) and PKT_SOURCE_DIR (the source tree) must be defined"
+#endif
+
+using namespace pkt;
+
+namespace {
+
+// A scratch directory, removed with its files.
+struct TempDir {
+  std::string path;
+  TempDir() {
+    const char* t = std::getenv("TMPDIR");
+    std::string tmpl = std::string(t && *t ? t : "/tmp") + "/pkt_test_lua_XXXXXX";
+    std::vector<char> buf(tmpl.begin(), tmpl.end());
+    buf.push_back('\0');
+    if (!mkdtemp(buf.data())) throw std::runtime_error("mkdtemp failed");
+    path = buf.data();
+  }
+  ~TempDir() { std::system(("rm -rf '" + path + "'").c_str()); }
+  std::string file(const std::string& name) const { return path + "/" + name; }
+  std::string write(const std::string& name, const std::string& text) const {
+    std::ofstream(file(name), std::ios::binary) << text;
+    return file(name);
+  }
+};
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Redirects this process's stdout (C stdio and fd 1) to a file.
+class CaptureStdout {
+ public:
+  CaptureStdout() : path_(dir_.file("stdout")) {
+    std::fflush(stdout);
+    saved_ = dup(1);
+    int fd = open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(fd, 1);
+    close(fd);
+  }
+  ~CaptureStdout() { finish(); }
+  std::string finish() {
+    if (saved_ >= 0) {
+      std::fflush(stdout);
+      dup2(saved_, 1);
+      close(saved_);
+      saved_ = -1;
+      text_ = slurp(path_);
+    }
+    return text_;
+  }
+
+ private:
+  TempDir dir_;
+  std::string path_;
+  int saved_ = -1;
+  std::string text_;
+};
+
+struct Result {
+  std::string out;    // stdout
+  std::string error;  // a LuaError's or ScriptError's text; empty when the run succeeded
+  std::uint64_t sent = 0;
+};
+
+// Runs script text (named `name` for messages) in-process.
+Result run_script(const std::string& name, const std::string& text, SendConfig cfg = {}) {
+  Result r;
+  Session session(Registry::with_stdlib());
+  ast::Script script = parse_script(Source::make(name, text));
+  RunOptions opts;
+  opts.send = std::move(cfg);
+  CaptureStdout cap;
+  {
+    Runner runner(session, opts);
+    try {
+      runner.run(script);
+    } catch (const LuaError& e) {
+      r.error = e.what();
+    } catch (const ScriptError& e) {
+      r.error = format_error(e);
+    }
+    r.sent = runner.sent();
+  }  // the Sender (and its pcap) is closed here
+  r.out = cap.finish();
+  return r;
+}
+
+struct Proc {
+  int rc = -1;
+  std::string out, err;
+};
+
+std::string quote(const std::string& s) {
+  std::string q = "'";
+  q += s;
+  q += '\'';
+  return q;
+}
+
+// Runs the pkt binary with args; stdout and stderr captured.
+Proc run_pkt(const std::vector<std::string>& args, const std::string& env = "") {
+  TempDir d;
+  std::string cmd = env + (env.empty() ? "" : " ") + quote(PKT_BINARY);
+  for (auto& a : args) {
+    cmd += ' ';
+    cmd += quote(a);
+  }
+  cmd += " 2>";
+  cmd += quote(d.file("err"));
+  Proc p;
+  std::FILE* f = popen(cmd.c_str(), "r");
+  REQUIRE(f != nullptr);
+  char buf[4096];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) p.out.append(buf, n);
+  int status = pclose(f);
+  p.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  p.err = slurp(d.file("err"));
+  return p;
+}
+
+// The UDP destination ports of the packets in a LINKTYPE_RAW pcap file.
+std::vector<int> pcap_udp_dports(const std::string& path) {
+  char errbuf[PCAP_ERRBUF_SIZE];
+  pcap_t* pc = pcap_open_offline(path.c_str(), errbuf);
+  REQUIRE(pc != nullptr);
+  CHECK(pcap_datalink(pc) == DLT_RAW);
+  std::vector<int> out;
+  pcap_pkthdr* h;
+  const u_char* data;
+  while (pcap_next_ex(pc, &h, &data) == 1) {
+    REQUIRE(h->caplen >= 28);
+    std::size_t ihl = (data[0] & 0x0f) * 4u;
+    REQUIRE(data[9] == 17);
+    out.push_back(data[ihl + 2] << 8 | data[ihl + 3]);
+  }
+  pcap_close(pc);
+  return out;
+}
+
+// The example of the issue, verbatim.
+const char* kContract = R"pkt(param dst = 127.0.0.1
+packet p = ipv4(dst=dst) / udp(sport=1000, dport=9) / "x"
+lua {
+  for i = 1, 5 do
+    p.udp.dport = 9000 + i          -- range-checked: p.udp.dport = 70000 raises an error naming the field and range
+    send(p)
+  end
+  local q = ipv4{dst = dst, ttl = 3} / tcp{dport = 80, flags = "SYN|ACK"} / "hi"   -- layers built from Lua
+  local r = packet("ipv4(dst=127.0.0.1) / icmp(type=8, id=1, seq=1)")              -- DSL text compiled from Lua
+  print(#q, q:hex(), r.icmp.type)
+  q:show()
+}
+send p count 3 interval 10ms
+)pkt";
+
+// q's bytes, from scapy (/usr/bin/python3):
+//   bytes(IP(src="127.0.0.1", dst="127.0.0.1", ttl=3, id=1) /
+//         TCP(sport=20, dport=80, flags="SA", window=8192) / b"hi").hex()
+// (the ipv4 and tcp defaults of stdlib/: id 1, sport 20, window 8192).
+const char* kQHex = "4500002a000100000306b9cb7f0000017f00000100140050000000000000000050122000290100006869";
+
+const std::vector<int> kContractPorts = {9001, 9002, 9003, 9004, 9005, 9005, 9005, 9005};
+
+}  // namespace
+
+TEST_CASE("the contract example runs: Lua writes reach the DSL's send, one Sender, one pcap", "[lua]") {
+  TempDir d;
+  SendConfig cfg;
+  cfg.dry_run = true;
+  cfg.pcap_path = d.file("out.pcap");
+  Result r = run_script("contract.pkt", kContract, cfg);
+  INFO(r.error);
+  REQUIRE(r.error.empty());
+  CHECK(r.sent == 8);
+  CHECK(pcap_udp_dports(cfg.pcap_path) == kContractPorts);
+  // print(#q, q:hex(), r.icmp.type)
+  CHECK(r.out.rfind(std::string("42\t") + kQHex + "\t8\n", 0) == 0);
+  // q:show()
+  CHECK(r.out.find("ttl      = 3") != std::string::npos);
+  CHECK(r.out.find("flags    = ACK|SYN (0x12)") != std::string::npos);
+  CHECK(r.out.find("load = \"hi\"") != std::string::npos);
+}
+
+TEST_CASE("the contract example end to end through the binary", "[lua][binary]") {
+  TempDir d;
+  std::string script = d.write("contract.pkt", kContract);
+  Proc p = run_pkt({"run", script, "--dry-run", "--pcap", d.file("out.pcap")});
+  INFO(p.err);
+  CHECK(p.rc == 0);
+  CHECK(p.out.rfind(std::string("42\t") + kQHex + "\t8\n", 0) == 0);
+  CHECK(p.out.find("proto    = tcp (0x6)") != std::string::npos);
+  CHECK(p.err.find("sent 8 packets") != std::string::npos);
+  CHECK(pcap_udp_dports(d.file("out.pcap")) == kContractPorts);
+}
+
+TEST_CASE("an out-of-range write raises at the script line, naming the field and range", "[lua][binary]") {
+  TempDir d;
+  std::string script = d.write("range.pkt",
+                               "packet p = ipv4() / udp(dport=9)\n"
+                               "lua {\n"
+                               "  p.udp.dport = 9001\n"
+                               "  p.udp.dport = 70000\n"
+                               "}\n");
+  Proc p = run_pkt({"run", script, "--dry-run"});
+  CHECK(p.rc == 1);
+  CHECK(p.err.find(script + ":4: dport=70000 is out of range: dport is u16, 0..65535") != std::string::npos);
+  CHECK(p.err.find("stack traceback:") != std::string::npos);
+
+  Result r = run_script("neg.pkt", "packet p = ipv4() / udp()\nlua {\n  p.ipv4.ttl = -1\n}\n");
+  CHECK(r.error.find("neg.pkt:3: ttl=-1 is out of range: ttl is u8, 0..255") != std::string::npos);
+}
+
+TEST_CASE("unknown layers and fields suggest the nearest name", "[lua]") {
+  Result r = run_script("unknown.pkt",
+                        "packet p = ipv4() / udp()\n"
+                        "lua {\n"
+                        "  local ok, e = pcall(function() return p.udp.dprt end)\n"
+                        "  print(e)\n"
+                        "  ok, e = pcall(function() return p.udpp end)\n"
+                        "  print(e)\n"
+                        "  ok, e = pcall(function() return ipv4{tll = 3} end)\n"
+                        "  print(e)\n"
+                        "}\n");
+  REQUIRE(r.error.empty());
+  CHECK(r.out.find("unknown.pkt:3: udp has no field 'dprt'; did you mean 'dport'?") != std::string::npos);
+  CHECK(r.out.find("unknown.pkt:5: the packet has no layer or method 'udpp' (did you mean 'udp'?)") != std::string::npos);
+  CHECK(r.out.find("unknown.pkt:7: ipv4 has no field 'tll'; did you mean 'ttl'?") != std::string::npos);
+}
+
+TEST_CASE("clone is a deep copy; handles share the session's set", "[lua]") {
+  Result r = run_script("clone.pkt",
+                        "packet p = ipv4() / udp(dport=9)\n"
+                        "lua {\n"
+                        "  local c = p:clone()\n"
+                        "  local u = c.udp\n"
+                        "  u.dport = 1\n"
+                        "  c.ipv4.ttl = 7\n"
+                        "  print(p.udp.dport, c.udp.dport, p.ipv4.ttl, c.ipv4.ttl, p:hex() ~= c:hex())\n"
+                        "  local h = p.udp\n"
+                        "  p.udp.dport = 42\n"
+                        "  print(h.dport)\n"
+                        "}\n");
+  INFO(r.error);
+  REQUIRE(r.error.empty());
+  CHECK(r.out == "9\t1\t64\t7\ttrue\n42\n");
+}
+
+TEST_CASE("iterating a set of 6 gives single packets in generator order", "[lua]") {
+  Result r = run_script("each.pkt",
+                        "packet s = ipv4() / udp(dport=1..3, sport=[7, 8])\n"
+                        "lua {\n"
+                        "  print(s:count(), #s)\n"
+                        "  local n = 0\n"
+                        "  for q in s:each() do\n"
+                        "    n = n + 1\n"
+                        "    io.write(q:count(), ':', q.udp.dport, ':', q.udp.sport, ' ')\n"
+                        "  end\n"
+                        "  print(n)\n"
+                        "  local t = ipv4{dst = {'127.0.0.1', '127.0.0.2'}} / udp{dport = {5, 6, 7}}\n"
+                        "  print(t:count(), tostring(t))\n"
+                        "  t.udp.dport = 9\n"
+                        "  print(t:count())\n"
+                        "}\n");
+  INFO(r.error);
+  REQUIRE(r.error.empty());
+  CHECK(r.out ==
+        "6\t28\n"
+        "1:1:7 1:1:8 1:2:7 1:2:8 1:3:7 1:3:8 6\n"
+        "6\tipv4(dst=[127.0.0.1, 127.0.0.2]) / udp(dport=[5, 6, 7]) (6 packets, the first 28 bytes)\n"
+        "2\n");
+}
+
+TEST_CASE("packet() compiles DSL text; a syntax error raises the formatted diagnostic", "[lua]") {
+  Result r = run_script("dsl.pkt",
+                        "param port = 7\n"
+                        "lua {\n"
+                        "  local a = packet('ipv4() / udp(dport=port) / \"x\"')\n"
+                        "  print(a.udp.dport, a.raw.load, a.ipv4.proto)\n"
+                        "  local ok, e = pcall(packet, 'ipv4(dst=) / udp()')\n"
+                        "  print(e)\n"
+                        "  packet('ipv4(ttl=300)')\n"
+                        "}\n");
+  CHECK(r.out ==
+        "7\tx\t17\n"
+        "<packet>:1:10: error: expected a value after '='\n"
+        "    ipv4(dst=) / udp()\n"
+        "             ^\n");
+  CHECK(r.error.find("dsl.pkt:7: <packet>:1:10: error: ttl=300 is out of range: ttl is u8, 0..255") != std::string::npos);
+}
+
+TEST_CASE("Lua errors carry the script's line numbers and a traceback", "[lua]") {
+  // The block starts on line 5; the error is raised on line 7, called from line 8.
+  Result r = run_script("trace.pkt",
+                        "param dst = 127.0.0.1\n"
+                        "packet p = ipv4(dst=dst) / udp()\n"
+                        "# a comment\n"
+                        "\n"
+                        "lua {\n"
+                        "  local x = 1\n"
+                        "  local function f() error('deep failure') end\n"
+                        "  f()\n"
+                        "}\n");
+  CHECK(r.error.rfind("trace.pkt:7: deep failure\nstack traceback:", 0) == 0);
+  CHECK(r.error.find("trace.pkt:7: in local 'f'") != std::string::npos);
+  CHECK(r.error.find("trace.pkt:8: in main chunk") != std::string::npos);
+
+  // Code on the line of `lua {`, after other statements; syntax errors too.
+  Result one = run_script("oneline.pkt", "let a = 1\n\n\nlua { local t = nil; print(t.x) }\n");
+  CHECK(one.error.rfind("oneline.pkt:4: attempt to index a nil value (local 't')", 0) == 0);
+  Result syn = run_script("syntax.pkt", "let a = 1\nlua {\n  x = = 1\n}\n");
+  CHECK(syn.error.rfind("syntax.pkt:3: unexpected symbol near '='", 0) == 0);
+
+  TempDir d;
+  std::string script = d.write("trace.pkt", "let a = 1\n\n\n\nlua {\n\n  error('boom')\n}\n");
+  Proc p = run_pkt({"run", script});
+  CHECK(p.rc == 1);
+  CHECK(p.err.rfind(script + ":7: boom\nstack traceback:", 0) == 0);
+}
+
+TEST_CASE("params, lets and packets above a block are globals; one state per run", "[lua]") {
+  Result r = run_script("globals.pkt",
+                        "param n = 5\n"
+                        "param dst = 10.0.0.1\n"
+                        "param six = ::1\n"
+                        "param mac = 02:00:00:00:00:01\n"
+                        "let s = \"text\"\n"
+                        "let b = hex\"0001ff\"\n"
+                        "let f = SYN|ACK\n"
+                        "let t = 10ms\n"
+                        "let alias = n\n"
+                        "packet p = ipv4(dst=dst) / tcp(flags=f)\n"
+                        "lua {\n"
+                        "  print(math.type(n), n, dst, six, mac, s, #b, b:byte(3), f, t, alias)\n"
+                        "  print(p.ipv4.dst, p.tcp.flags, later)\n"
+                        "  kept = 'from the first block'\n"
+                        "}\n"
+                        "packet later = udp()\n"
+                        "lua { print(kept, later.udp.dport) }\n");
+  INFO(r.error);
+  REQUIRE(r.error.empty());
+  CHECK(r.out ==
+        "integer\t5\t10.0.0.1\t::1\t02:00:00:00:00:01\ttext\t3\t255\tSYN|ACK\t0.01\t5\n"
+        "10.0.0.1\t18\tnil\n"
+        "from the first block\t53\n");
+}
+
+TEST_CASE("the packet API, line by line", "[lua]") {
+  auto lua_out = [](const std::string& code) {
+    Result r = run_script("line.pkt", "lua {\n" + code + "\n}\n");
+    INFO(r.error);
+    REQUIRE(r.error.empty());
+    return r.out;
+  };
+  CHECK(lua_out("local x = ipv4() / tcp{options = '[mss(1460), nop, nop, sackok]'}\n"
+                "print(hex.encode(x.tcp.options), x.tcp.offset, #x)") == "020405b401010402\t7\t48\n");
+  CHECK(lua_out("local e = eth{src = '02:00:00:00:00:01'} / arp{op = 'reply', spa = '10.0.0.1'}\n"
+                "print(e.eth.src, e.eth.type, e.arp.op, e.arp.spa, table.concat(e:layers(), ','))") ==
+        "02:00:00:00:00:01\t2054\t2\t10.0.0.1\teth,arp\n");
+  CHECK(lua_out("local p = ipv4{ttl = 3} / udp() / 'abc'\n"
+                "print(p[3].load, p[2].dport, p[4], p:layer('udp').sport, p:bytes():sub(-3))") ==
+        "abc\t53\tnil\t53\tabc\n");
+  // A user value replaces an auto rule; nil gives the field back to it (or to its binding).
+  CHECK(lua_out("local p = ipv4() / udp()\n"
+                "local sum = p.ipv4.checksum\n"
+                "p.ipv4.checksum = 0\n"
+                "io.write(p.ipv4.checksum, ' ')\n"
+                "p.ipv4.checksum = nil\n"
+                "io.write(tostring(p.ipv4.checksum == sum), ' ')\n"
+                "p.ipv4.proto = 6\n"
+                "p.ipv4.proto = nil\n"
+                "print(p.ipv4.proto)") == "0 true 17\n");
+  CHECK(lua_out("local p = ipv4() / udp{sport = 1000, dport = 9} / 'x'\n"
+                "local names = {}\n"
+                "for k in pairs(p.udp) do names[#names + 1] = k end\n"
+                "print(table.concat(names, ','))\n"
+                "print(tostring(p))\n"
+                "print(tostring(p.udp))") ==
+        "sport,dport,length,checksum\n"
+        "ipv4() / udp(sport=1000, dport=9) / \"x\" (29 bytes)\n"
+        "udp(sport=1000, dport=9, length=9, checksum=0x85e8)\n");
+  CHECK(lua_out("local inner = ipv4() / udp{dport = 9}\n"
+                "local outer = ipv4{proto = 4} / raw{load = inner}\n"
+                "print(#outer, outer.raw.load == inner:bytes())") == "48\ttrue\n");
+  CHECK(lua_out("print(hex.encode('hi'), hex.decode('68 69'), base64.encode('hi'), base64.decode('aGk='))") ==
+        "6869\thi\taGk=\thi\n");
+  CHECK(lua_out("print(select(2, pcall(hex.decode, 'abc')))\nprint(select(2, pcall(hex.decode, 'zz')))") ==
+        "hex.decode: odd number of hex digits (each byte is two)\n"
+        "hex.decode: 'z' at offset 0 is not a hex digit\n");
+  CHECK(lua_out("local pk = require 'pkt'\n"
+                "print(pk.packet == packet, pk.layers.ipv4 == ipv4, pk.send == send, type(tcp), type(udp))\n"
+                "print(#tcp{dport = 80}, #udp())") == "true\ttrue\ttrue\ttable\ttable\n20\t8\n");
+  CHECK(lua_out("local ok, e = pcall(function() local p = ipv4() p.ipv4 = 1 end)\nprint(e)") ==
+        "line.pkt:2: cannot assign to packet.ipv4: set a layer's fields instead (p.udp.dport = 9)\n");
+  CHECK(lua_out("print(pcall(function() return ipv4() / 5 end))") ==
+        "false\tline.pkt:2: cannot stack a number: expected a packet (e.g. udp{dport = 9}) or a string payload\n");
+  CHECK(lua_out("sleep(0.001) sleep('1ms') print(pcall(sleep, -1))") ==
+        "false\tsleep -1 is out of range: expected 0 or more seconds\n");
+}
+
+TEST_CASE("a layer named like a Lua global does not clobber it", "[lua]") {
+  Result r = run_script("clash.pkt",
+                        "layer print \"a layer named print\" { a : u8 = 1 }\n"
+                        "lua {\n"
+                        "  print(type(print), require('pkt').layers.print{a = 7}.print.a)\n"
+                        "}\n");
+  INFO(r.error);
+  REQUIRE(r.error.empty());
+  CHECK(r.out == "function\t7\n");
+}
+
+TEST_CASE("send from Lua: options, the count it returns, and its errors", "[lua]") {
+  TempDir d;
+  SendConfig cfg;
+  cfg.dry_run = true;
+  cfg.pcap_path = d.file("s.pcap");
+  Result r = run_script("send.pkt",
+                        "packet p = ipv4() / udp(dport=[1, 2])\n"
+                        "lua {\n"
+                        "  print(send(p), send(p, {count = 2, interval = 0}), send(p, {interval = '1ms'}))\n"
+                        "  print(pcall(function() send(p, {cout = 1}) end))\n"
+                        "  print(pcall(function() send(p, {interval = '10'}) end))\n"
+                        "}\n",
+                        cfg);
+  INFO(r.error);
+  REQUIRE(r.error.empty());
+  CHECK(r.out ==
+        "2\t4\t2\n"
+        "false\tsend.pkt:4: send: unknown option 'cout' (did you mean 'count'?); options are count, interval, iface\n"
+        "false\tsend.pkt:5: interval '10' needs a time unit (ns, us, ms, s), or give a number of seconds\n");
+  CHECK(r.sent == 8);
+  CHECK(pcap_udp_dports(cfg.pcap_path) == std::vector<int>{1, 2, 1, 2, 1, 2, 1, 2});
+
+  // A SendError: from Lua a raised error at the line; from the DSL at the send statement.
+  SendConfig scoped;
+  scoped.dry_run = true;
+  scoped.scope = Scope::parse("10.0.0.0/8");
+  Result lua = run_script("scope.pkt", "packet p = ipv4(dst=127.0.0.1) / udp()\nlua {\n  send(p)\n}\n", scoped);
+  CHECK(lua.error.rfind("scope.pkt:3: send to 127.0.0.1 refused: outside the scope 10.0.0.0/8", 0) == 0);
+  Result dsl = run_script("scope.pkt", "packet p = ipv4(dst=127.0.0.1) / udp()\n\nsend p\n", scoped);
+  CHECK(dsl.error.rfind("scope.pkt:3:1: error: send to 127.0.0.1 refused: outside the scope 10.0.0.0/8", 0) == 0);
+  CHECK(dsl.sent == 0);
+}
+
+TEST_CASE("pkt run file.lua: the same API, -D globals", "[lua][binary]") {
+  TempDir d;
+  std::string script = d.write("plain.lua",
+                               "local pkt = require 'pkt'\n"
+                               "local p = pkt.ipv4{dst = dst} / pkt.udp{dport = port} / greeting\n"
+                               "print(math.type(port), p.ipv4.dst, p.udp.dport, p.raw.load)\n"
+                               "print(send(p, {count = 2}))\n");
+  Proc p = run_pkt({"run", script, "-D", "dst=127.0.0.2", "-D", "port=9999", "-D", "greeting=hello world",
+                    "--dry-run", "--pcap", d.file("p.pcap")});
+  INFO(p.err);
+  CHECK(p.rc == 0);
+  CHECK(p.out == "integer\t127.0.0.2\t9999\thello world\n2\n");
+  CHECK(p.err == "sent 2 packets\n");
+  CHECK(pcap_udp_dports(d.file("p.pcap")) == std::vector<int>{9999, 9999});
+
+  std::string bad = d.write("bad.lua", "\nlocal x = nil\nprint(x.y)\n");
+  Proc b = run_pkt({"run", bad});
+  CHECK(b.rc == 1);
+  CHECK(b.err.rfind(bad + ":3: attempt to index a nil value (local 'x')\nstack traceback:", 0) == 0);
+}
+
+TEST_CASE("Ctrl-C stops a Lua loop: 'interrupted: sent N packets', exit 130", "[lua][binary]") {
+  TempDir d;
+  std::string ready = d.file("ready");
+  std::string script = d.write("loop.pkt",
+                               "packet p = ipv4() / udp(dport=9) / \"x\"\n"
+                               "lua {\n"
+                               "  send(p)\n"
+                               "  io.open('" + ready + "', 'w'):close()\n"
+                               "  local n = 0\n"
+                               "  while true do n = n + 1 end\n"
+                               "}\n");
+  std::string err = d.file("err");
+  pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    int fd = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(fd, 2);
+    int nul = open("/dev/null", O_WRONLY);
+    dup2(nul, 1);
+    execl(PKT_BINARY, "pkt", "run", script.c_str(), "--dry-run", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  struct stat st;
+  for (int i = 0; i < 200 && stat(ready.c_str(), &st) != 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  kill(pid, SIGINT);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 130);
+  CHECK(slurp(err) == "interrupted: sent 1 packet\n");
+}
+
+TEST_CASE("every pkt and lua example of docs/lua.md runs", "[lua][binary][docs]") {
+  std::string doc = slurp(std::string(PKT_SOURCE_DIR) + "/docs/lua.md");
+  REQUIRE(!doc.empty());
+  TempDir d;
+  int n = 0;
+  for (std::size_t at = doc.find("```"); at != std::string::npos; at = doc.find("```", at)) {
+    std::size_t eol = doc.find('\n', at);
+    std::string lang = doc.substr(at + 3, eol - at - 3);
+    std::size_t end = doc.find("\n```", eol);
+    REQUIRE(end != std::string::npos);
+    std::string body = doc.substr(eol + 1, end - eol);
+    at = end + 4;
+    if (lang != "pkt" && lang != "lua") continue;
+    std::string file = d.write("example" + std::to_string(++n) + "." + lang, body);
+    Proc p = run_pkt({"run", file, "--dry-run", "--pcap", d.file("example.pcap")});
+    INFO(file << ":\n" << body << "\nstderr:\n" << p.err);
+    CHECK(p.rc == 0);
+  }
+  CHECK(n >= 6);
+}
