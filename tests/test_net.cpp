@@ -577,9 +577,13 @@ TEST_CASE("without CAP_NET_RAW the error says how to get it", "[send]") {
     }
     return std::string("sent");
   };
+  char exe[4096];
+  ssize_t exe_len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  REQUIRE(exe_len > 0);
   const std::string expected =
-      "raw sockets need CAP_NET_RAW: run as root, or `sudo setcap cap_net_raw+ep build/pkt`; --dry-run --pcap "
-      "FILE writes the packets without sending";
+      "raw sockets need CAP_NET_RAW, which this process lacks: run as root (with its capabilities), or `sudo setcap "
+      "cap_net_raw+ep " + std::string(exe, static_cast<std::size_t>(exe_len)) +
+      "`; --dry-run --pcap FILE writes the packets without sending";
   if (!is_root()) {
     CHECK(attempt() == expected);
     return;

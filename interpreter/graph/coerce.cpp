@@ -146,13 +146,21 @@ std::string read_file(const std::string& base, const std::string& path, Pos pos)
 }
 
 std::string bytes_of(const LayerDef& layer, const FieldDef& f, const ast::Expr& e, const CoerceEnv& env, int depth) {
+  std::vector<ast::ExprPtr> keep;  // names followed for a repeat count
   switch (e.kind) {
     case K::String: case K::Bytes: return e.s;
     case K::File: return read_file(env.base_dir, e.s, e.pos);
     case K::Repeat: {
       std::string unit = bytes_of(layer, f, *e.items.at(0), env, depth);
-      const ast::Expr& n = *e.items.at(1);
-      if (n.kind != K::Int) throw ScriptError(n.pos, "expected a repeat count (a number)");
+      const ast::Expr* np = e.items.at(1).get();
+      for (int k = 0; np->kind == K::Name && env.resolve && k < 32; ++k) {
+        ast::ExprPtr x = (*env.resolve)(np->s);
+        if (!x) break;
+        keep.push_back(x);
+        np = x.get();
+      }
+      const ast::Expr& n = *np;
+      if (n.kind != K::Int) throw ScriptError(e.items.at(1)->pos, "expected a repeat count (a number, or a param or let holding one)");
       if (unit.size() * n.i > (64u << 20))
         throw ScriptError(e.pos, fmt::format("repeat makes {} bytes; the limit is 64 MiB", unit.size() * n.i));
       std::string out;
@@ -177,6 +185,8 @@ std::uint64_t coerce_constant(const FieldDef& f, const ast::Expr& e, const std::
   return e.i;
 }
 
+std::string option_bytes(const Registry& reg, const LayerDef& opt, const ast::Expr& e, const CoerceEnv& env);
+
 std::string build_option(const Registry& reg, const LayerDef& layer, const FieldDef& f, const ast::Expr& e,
                          const CoerceEnv& env) {
   if (e.kind == K::String || e.kind == K::Bytes || e.kind == K::File || e.kind == K::Repeat)
@@ -194,8 +204,18 @@ std::string build_option(const Registry& reg, const LayerDef& layer, const Field
                                          hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint),
                                          fmt::join(names, ", ")));
   }
+  try {
+    return option_bytes(reg, *def, e, env);
+  } catch (const ScriptError& err) {
+    if (std::string(err.what()).rfind("option ", 0) == 0) throw;
+    throw ScriptError(err.pos(), fmt::format("option {}: {}", def->name, err.what()));
+  }
+}
+
+std::string option_bytes(const Registry& reg, const LayerDef& opt, const ast::Expr& e, const CoerceEnv& env) {
+  auto def = &opt;
   Packet p;
-  p.push_layer(def, e.pos);
+  p.push_layer(reg.option(opt.option_layer, opt.option_field, opt.name), e.pos);
   std::size_t np = def->params.size();
   std::vector<const ast::Arg*> pos_args;
   for (auto& a : e.args) {
@@ -207,8 +227,8 @@ std::string build_option(const Registry& reg, const LayerDef& layer, const Field
   if (!def->variadic && pos_args.size() != np)
     throw ScriptError(e.pos, fmt::format("option {} takes {} argument{}, {} given", def->name, np, np == 1 ? "" : "s",
                                          pos_args.size()));
-  if (def->variadic && pos_args.size() + 1 < np)
-    throw ScriptError(e.pos, fmt::format("option {} takes at least {} arguments", def->name, np - 1));
+  if (def->variadic && pos_args.size() < np)
+    throw ScriptError(e.pos, fmt::format("option {} takes at least {} argument{}", def->name, np, np == 1 ? "" : "s"));
   for (std::size_t k = 0; k < pos_args.size() && k < np; ++k) {
     std::size_t fi = def->params[k];
     const FieldDef& pf = def->fields[fi];

@@ -124,6 +124,7 @@ void Packet::push_layer(std::shared_ptr<const LayerDef> def, Pos pos) {
     li.fields[i].origin = Origin::Default;
   }
   li.def = std::move(def);
+  li.pos = pos;
   layers_.push_back(std::move(li));
   if (!pos_.src) pos_ = pos;
   finalized_ = false;
@@ -454,8 +455,11 @@ void Packet::evaluate_auto(std::size_t l, std::size_t f) {
   Val r = ev.eval(*d.auto_rule, l, false);
   if (r.t != Val::T::Int) throw ScriptError(d.auto_rule->pos, fmt::format("the auto rule of {}.{} gives bytes; expected a number", li.def->name, d.name));
   if (r.i > d.max())
-    throw ScriptError(pos_, fmt::format("{}.{} would be {}, but {} is {}: the packet ({} bytes) is too long for it",
-                                        li.def->name, d.name, r.i, d.name, d.describe_type(), buf_.size()));
+    throw ScriptError(li.pos.src ? li.pos : pos_,
+                      fmt::format("{}.{} would be {}, but {} is {}: the packet is too long for it ({} is {} bytes, "
+                                  "{} with its payload)",
+                                  li.def->name, d.name, r.i, d.name, d.describe_type(), li.def->name, li.size,
+                                  buf_.size() - li.offset));
   s.value.num = r.i;
   write_field(s, d);
   sums_[flat] = ev.last_sum;

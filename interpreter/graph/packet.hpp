@@ -28,6 +28,7 @@ struct LayerInst {
   std::vector<FieldSlot> fields;
   std::uint32_t offset = 0;  // bytes from the start of the packet
   std::uint32_t size = 0;    // bytes
+  Pos pos;                   // where the layer was written, for errors about it
 };
 
 class Packet {

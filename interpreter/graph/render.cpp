@@ -112,7 +112,8 @@ std::string render_show(const Packet& p, bool color) {
         head.bytes = s.value.bytes.substr(0, 64);
         val = format_value(f, head) + fmt::format(" ... ({} bytes in all)", s.value.bytes.size());
       } else if (f.kind == FieldKind::Bytes && !s.value.bytes.empty() && s.bit_size / 8 != s.value.bytes.size()) {
-        val += fmt::format(" (+{} bytes of padding)", s.bit_size / 8 - s.value.bytes.size());
+        std::size_t pad = s.bit_size / 8 - s.value.bytes.size();
+        val += fmt::format(" (+{} byte{} of padding)", pad, pad == 1 ? "" : "s");
       }
       std::string note;
       if (s.origin == Origin::Auto) note = fmt::format("{}auto{}", green, reset);

@@ -17,9 +17,14 @@
 
 namespace pkt::net {
 
-const char* const kNeedRawPrivilege =
-    "raw sockets need CAP_NET_RAW: run as root, or `sudo setcap cap_net_raw+ep build/pkt`; "
-    "--dry-run --pcap FILE writes the packets without sending";
+// The fix names this binary's own path, whatever it is called.
+std::string need_raw_privilege() {
+  char exe[4096];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  std::string path = n > 0 ? std::string(exe, static_cast<std::size_t>(n)) : "build/pkt";
+  return "raw sockets need CAP_NET_RAW, which this process lacks: run as root (with its capabilities), or `sudo setcap "
+         "cap_net_raw+ep " + path + "`; --dry-run --pcap FILE writes the packets without sending";
+}
 
 namespace {
 
@@ -45,7 +50,7 @@ int open_raw(int domain, int type, int protocol, const char* what) {
   int fd = socket(domain, type | SOCK_CLOEXEC, protocol);
   if (fd >= 0) return fd;
   int e = errno;
-  if (e == EPERM || e == EACCES) throw SendError(kNeedRawPrivilege);
+  if (e == EPERM || e == EACCES) throw SendError(need_raw_privilege());
   if (e == EAFNOSUPPORT) throw SendError(std::string("cannot open a ") + what + ": this system does not support it (" +
                                           std::strerror(e) + ")");
   throw SendError(std::string("cannot open a ") + what + ": " + std::strerror(e));
@@ -56,7 +61,7 @@ void bind_to_device(int fd, const std::string& iface) {
   if (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, iface.c_str(), static_cast<socklen_t>(iface.size())) != 0) {
     int e = errno;
     close(fd);
-    if (e == EPERM || e == EACCES) throw SendError(kNeedRawPrivilege);
+    if (e == EPERM || e == EACCES) throw SendError(need_raw_privilege());
     if (e == ENODEV) interface_info(iface);  // throws the "no interface named" error
     throw SendError("cannot send on " + iface + ": " + std::strerror(e));
   }

@@ -13,7 +13,8 @@
 namespace pkt::net {
 
 // The error for socket() failing with EPERM/EACCES.
-extern const char* const kNeedRawPrivilege;
+// The message for a missing CAP_NET_RAW, naming the fix for this binary.
+std::string need_raw_privilege();
 
 struct InterfaceInfo {
   std::string name;
@@ -45,7 +46,7 @@ class RawSockets {
   RawSockets& operator=(const RawSockets&) = delete;
 
   // Open (once) the socket a send will use. Throw SendError on failure,
-  // kNeedRawPrivilege when the process lacks CAP_NET_RAW.
+  // need_raw_privilege() when the process lacks CAP_NET_RAW.
   void open_ipv4(const std::string& iface);
   void open_ipv6(const std::string& iface);
   void open_packet();

@@ -84,6 +84,7 @@ class Repl {
   bool interactive_ = false;
   std::vector<Definition> defs_;
   std::string history_path_;
+  std::uint64_t sent_before_ = 0;  // runner_.sent() when the current input started
 };
 
 Repl* g_repl = nullptr;
@@ -94,7 +95,8 @@ void Repl::report(const std::exception& e) {
   if (auto* se = dynamic_cast<const ScriptError*>(&e)) {
     fmt::print(stderr, "{}\n", format_error(*se, color_));
   } else if (dynamic_cast<const Interrupted*>(&e)) {
-    fmt::print(stderr, "interrupted\n");
+    std::uint64_t n = runner_.sent() - sent_before_;
+    fmt::print(stderr, "interrupted: sent {} packet{}\n", n, n == 1 ? "" : "s");
   } else {
     fmt::print(stderr, "{}{}{}\n", color_ ? "\033[1;31m" : "", e.what(), color_ ? "\033[0m" : "");
   }
@@ -329,6 +331,7 @@ int Repl::run() {
       g_pending.clear();
       continue;
     }
+    sent_before_ = runner_.sent();
     try {
       clear_interrupt();
       if (input[0] == ':') {
@@ -354,6 +357,9 @@ int Repl::run() {
         g_pending.clear();
         run_dsl(src->text, src, true);
       }
+      if (interrupted()) throw Interrupted();
+      if (std::uint64_t n = runner_.sent() - sent_before_)
+        fmt::print(stderr, "sent {} packet{}\n", n, n == 1 ? "" : "s");
     } catch (const std::out_of_range&) {
       break;
     } catch (const std::exception& e) {
@@ -433,13 +439,6 @@ std::vector<std::string> repl_complete(Runner& runner, const std::string& before
   const Registry& reg = s.registry();
   std::vector<std::string> out;
   std::string stmt = trim(before_all);
-  // Lua after `lua ` and `= `.
-  if (!stmt.empty() && (stmt[0] == '=' || (starts_with_word(stmt, "lua") && stmt.find('{') == std::string::npos))) {
-    std::string prefix;
-    std::size_t dot = word.rfind('.');
-    if (dot != std::string::npos) return out;  // fields of Lua tables: not completed
-    return lua_globals(runner);
-  }
   if (stmt.empty() && !word.empty() && word[0] == ':') return kCommands;
   if (stmt == ":help" || stmt == ":h") return reg.layer_names();
   // `packet.layer.field` and `layer.field` (bind).
@@ -463,6 +462,9 @@ std::vector<std::string> repl_complete(Runner& runner, const std::string& before
     }
     return out;
   }
+  // Lua after `lua ` and `= `.
+  if (!stmt.empty() && (stmt[0] == '=' || (starts_with_word(stmt, "lua") && stmt.find('{') == std::string::npos)))
+    return lua_globals(runner);
   // Inside `layer(`: field names, or after `field=` that field's names.
   int depth = 0;
   bool in_string = false;

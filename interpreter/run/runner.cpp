@@ -72,7 +72,9 @@ void Runner::send(const ast::Stmt& st) {
 
 std::vector<std::shared_ptr<PacketSet>> Runner::targets(const ast::Stmt& st) {
   std::vector<std::shared_ptr<PacketSet>> out;
-  for (auto& t : st.targets) {
+  std::vector<ast::ExprPtr> exprs = st.targets;
+  if (st.kind == ast::Stmt::Kind::Expr && st.value) exprs.push_back(st.value);  // a bare expression
+  for (auto& t : exprs) {
     if (t->kind == ast::Expr::Kind::Name)
       if (auto* e = session_.lookup(t->s); e && e->packet) {
         out.push_back(e->packet);
