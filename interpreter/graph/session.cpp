@@ -16,7 +16,8 @@ struct Session::Impl {
   explicit Impl(Session& self) : s(self) {
     resolver = [this](const std::string& n) -> ast::ExprPtr {
       auto it = s.names_.find(n);
-      if (it == s.names_.end() || it->second.kind == NameEntry::Kind::Packet) return nullptr;
+      if (it == s.names_.end()) return s.external.value ? s.external.value(n) : nullptr;
+      if (it->second.kind == NameEntry::Kind::Packet) return nullptr;
       return it->second.expr;
     };
   }
@@ -162,6 +163,10 @@ struct Session::Impl {
           return eval(*it->second.expr, depth + 1);
         }
         if (s.reg_.layer(e.s)) return layer_call(e);
+        if (s.external.packet)
+          if (auto ps = s.external.packet(e.s)) return *ps;
+        if (s.external.value)
+          if (auto x = s.external.value(e.s)) return eval(*x, depth + 1);
         unknown(e.s, e.pos, "name");
       }
       case K::String: case K::Bytes: case K::File: case K::Repeat: case K::List: return raw(e);

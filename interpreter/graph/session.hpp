@@ -3,6 +3,7 @@
 // them. This is where the AST becomes packet graphs.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -19,6 +20,13 @@ struct NameEntry {
   ast::ExprPtr expr;                   // Param/Let: the value expression
   std::shared_ptr<PacketSet> packet;   // Packet: compiled once
   Pos pos;
+};
+
+// Names from outside the DSL (the Lua globals of a run), consulted after the
+// session's own names and the layers. Either may return null.
+struct ExternalNames {
+  std::function<ast::ExprPtr(const std::string&)> value;                 // a number or text
+  std::function<std::shared_ptr<PacketSet>(const std::string&)> packet;  // a packet object
 };
 
 class Session {
@@ -47,6 +55,8 @@ class Session {
   const std::vector<std::string>& order() const { return order_; }  // declaration order
   // Directory against which file("...") paths are resolved.
   void set_base_dir(std::string dir) { base_dir_ = std::move(dir); }
+
+  ExternalNames external;
 
   struct Impl;
   bool allow_redefine = false;  // the REPL lets a name be defined again

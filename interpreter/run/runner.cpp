@@ -1,5 +1,7 @@
 #include "runner.hpp"
 
+#include "lua_packet.hpp"
+
 #include <fmt/format.h>
 
 #include "packet_io.hpp"
@@ -8,7 +10,7 @@
 namespace pkt {
 
 Runner::Runner(Session& session, RunOptions opts) : session_(session), opts_(std::move(opts)) {}
-Runner::~Runner() = default;
+Runner::~Runner() { session_.external = {}; }
 
 Sender& Runner::sender() {
   if (!sender_) sender_ = std::make_unique<Sender>(opts_.send, session_.registry());
@@ -25,6 +27,34 @@ LuaEngine& Runner::lua() {
     ctx.scope = &opts_.send.scope;
     ctx.color = opts_.color;
     lua_ = std::make_unique<LuaEngine>(std::move(ctx));
+    // Lua globals are names in the DSL too (numbers, strings and packets).
+    lua_State* L = lua_->state();
+    session_.external.value = [L](const std::string& name) -> ast::ExprPtr {
+      lua_getglobal(L, name.c_str());
+      auto e = std::make_shared<ast::Expr>();
+      bool ok = true;
+      if (lua_isinteger(L, -1) && lua_tointeger(L, -1) >= 0) {
+        e->kind = ast::Expr::Kind::Int;
+        e->i = static_cast<std::uint64_t>(lua_tointeger(L, -1));
+      } else if (lua_type(L, -1) == LUA_TSTRING) {
+        e->kind = ast::Expr::Kind::String;
+        e->s = lua_tostring(L, -1);
+      } else {
+        ok = false;
+      }
+      lua_pop(L, 1);
+      if (!ok) return nullptr;
+      std::string text = e->kind == ast::Expr::Kind::Int ? std::to_string(e->i) : e->s;
+      e->pos = Pos{Source::make("lua global " + name, text), 0, 1, 1};
+      return e;
+    };
+    session_.external.packet = [L](const std::string& name) -> std::shared_ptr<PacketSet> {
+      lua_getglobal(L, name.c_str());
+      std::shared_ptr<PacketSet> out;
+      if (auto* p = lua::test_packet(L, -1)) out = *p;
+      lua_pop(L, 1);
+      return out;
+    };
   }
   return *lua_;
 }

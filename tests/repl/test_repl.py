@@ -175,6 +175,13 @@ r = subprocess.run([PKT, "repl"], input=script, capture_output=True, text=True, 
 check("piped input", r.returncode == 0 and r.stdout == "28\n53\n" and "ttl is u8, 0..255" in r.stderr,
       f"rc={r.returncode}\nstdout={r.stdout!r}\nstderr={r.stderr!r}")
 
+# Names cross languages both ways: Lua globals (numbers, strings, packets) are DSL names.
+script = ('lua ttl = 9\nlua q = ipv4{dst = "127.0.0.1"} / udp{dport = 53}\n'
+          'packet p = ipv4(ttl=ttl) / q\n= p.ipv4.ttl\n= #p\npacket d = ipv4(dst=127.0.0.1) / tcp()\nlua print(d.tcp.dport)\n')
+r = subprocess.run([PKT, "repl"], input=script, capture_output=True, text=True, timeout=30)
+check("Lua globals are DSL names and back", r.returncode == 0 and r.stdout == "9\n48\n80\n",
+      f"rc={r.returncode}\nstdout={r.stdout!r}\nstderr={r.stderr!r}")
+
 passed = sum(results)
 print(f"repl: {passed} passed, {len(results) - passed} failed")
 sys.exit(0 if passed == len(results) and results else 1)
