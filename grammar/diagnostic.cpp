@@ -26,13 +26,28 @@ std::string format_error(const ScriptError& e, bool color) {
   std::string out = fmt::format("{}:{}:{}: {} {}\n", name, p.line, p.col, error, e.what());
   const std::string& t = p.src->text;
   const std::size_t offset = std::min<std::size_t>(p.offset, t.size());
-  const std::size_t begin = offset == 0 ? 0 : t.rfind('\n', offset - 1) + 1;  // npos + 1 == 0
+  std::size_t begin = offset == 0 ? 0 : t.rfind('\n', offset - 1) + 1;  // npos + 1 == 0
   std::size_t end = t.find('\n', begin);
   if (end == std::string::npos) end = t.size();
   if (end > begin && t[end - 1] == '\r') --end;
-  out += "    ";
+  // A very long line is shown as a window around the caret, marked with "...".
+  constexpr std::size_t kWindow = 100;
+  std::string lead = "    ", tail;
+  if (end - begin > 2 * kWindow) {
+    std::size_t b = offset > begin + kWindow ? offset - kWindow : begin;
+    std::size_t e = std::min(end, std::max(offset, b) + kWindow);
+    while (b > begin && (static_cast<unsigned char>(t[b]) & 0xc0) == 0x80) --b;  // whole UTF-8 characters
+    while (e < end && (static_cast<unsigned char>(t[e]) & 0xc0) == 0x80) ++e;
+    if (b > begin) lead += "...";
+    if (e < end) tail = "...";
+    begin = b;
+    end = e;
+  }
+  out += lead;
   out.append(t, begin, end - begin);
-  out += "\n    ";
+  out += tail;
+  out += "\n";
+  out.append(lead.size(), ' ');
   // Keep tabs so the caret lines up; one space per character (not per
   // UTF-8 continuation byte).
   for (std::size_t i = begin; i < offset && i < end; ++i) {

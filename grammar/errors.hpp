@@ -3,6 +3,8 @@
 // just backtracks (raise_on_failure is false). Every must<R> needs one.
 #pragma once
 
+#include <type_traits>
+
 #include <tao/pegtl/must_if.hpp>
 
 #include "rules.hpp"
@@ -97,8 +99,37 @@ struct error_table {
   static constexpr bool raise_on_failure = false;  // only must<> raises
 };
 
+// Nesting of values and auto rules is recursive; a limit keeps absurd
+// input (`((((...` thousands deep) an error instead of a stack overflow.
+inline constexpr int kMaxNesting = 200;
+inline thread_local int nesting_depth = 0;  // reset by each parse
+
+template <typename Rule>
+inline constexpr bool is_nesting_rule = std::is_same_v<Rule, value> || std::is_same_v<Rule, rx_expr>;
+
 // The control class of every parse: must<R> throws parse_error(message<R>).
 template <typename Rule>
-struct control : tao::pegtl::must_if<error_table>::control<Rule> {};
+struct control : tao::pegtl::must_if<error_table>::control<Rule> {
+  using base = typename tao::pegtl::must_if<error_table>::template control<Rule>;
+
+  template <typename Input, typename... States>
+  static void start(const Input& in, States&&... st) {
+    if constexpr (is_nesting_rule<Rule>) {
+      if (++nesting_depth > kMaxNesting)
+        throw tao::pegtl::parse_error("values nested more than 200 levels deep", in);
+    }
+    base::start(in, st...);
+  }
+  template <typename Input, typename... States>
+  static void success(const Input& in, States&&... st) {
+    if constexpr (is_nesting_rule<Rule>) --nesting_depth;
+    base::success(in, st...);
+  }
+  template <typename Input, typename... States>
+  static void failure(const Input& in, States&&... st) {
+    if constexpr (is_nesting_rule<Rule>) --nesting_depth;
+    base::failure(in, st...);
+  }
+};
 
 }  // namespace pkt::grammar

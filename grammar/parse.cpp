@@ -46,6 +46,7 @@ bool only_blank_after(const std::string& t, std::size_t i) {
 template <typename Rule>
 void run(const Source* src, grammar::TopState& state) {
   grammar::Input in(src);
+  grammar::nesting_depth = 0;
   try {
     pegtl::parse<Rule, grammar::action, grammar::control>(in, state);
   } catch (const pegtl::parse_error& e) {

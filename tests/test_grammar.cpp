@@ -819,3 +819,22 @@ TEST_CASE("sources stay alive", "[grammar][diagnostic]") {
   CHECK(a->name == "a");
   CHECK(a->text == "1");
 }
+
+TEST_CASE("absurd nesting is an error, not a stack overflow", "[grammar][errors]") {
+  for (const std::string open : {"(", "["}) {
+    std::string text = "packet p = " + std::string(100000, open[0]) + "1";
+    try {
+      pkt::parse_script(pkt::Source::make("deep.pkt", text));
+      FAIL("no error");
+    } catch (const pkt::ScriptError& e) {
+      CHECK(std::string(e.what()) == "values nested more than 200 levels deep");
+      // The long line is shown as a window around the caret.
+      std::string shown = pkt::format_error(e);
+      CHECK(shown.size() < 600);
+      CHECK(shown.find("...") != std::string::npos);
+    }
+  }
+  // 150 levels are fine.
+  auto ok = pkt::parse_script(pkt::Source::make("ok.pkt", "packet p = " + std::string(150, '(') + "ipv4()" + std::string(150, ')')));
+  CHECK(ok.stmts.size() == 1);
+}
