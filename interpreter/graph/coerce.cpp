@@ -3,6 +3,9 @@
 #include <arpa/inet.h>
 #include <fmt/format.h>
 
+#include <sys/stat.h>
+
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -136,8 +139,16 @@ std::string address_text(const FieldDef& f, const std::string& text, Pos pos) {
   return out;
 }
 
+// Reads a payload file: a regular file of at most 64 MiB (like repeats), so
+// file("/dev/zero") or a directory is an error, not a hang or an empty payload.
 std::string read_file(const std::string& base, const std::string& path, Pos pos) {
   std::string full = (!path.empty() && path[0] == '/') || base.empty() ? path : base + "/" + path;
+  struct stat st;
+  if (path.empty()) throw ScriptError(pos, "file(\"\") needs a file name");
+  if (::stat(full.c_str(), &st) != 0) throw ScriptError(pos, fmt::format("cannot read file '{}': {}", full, std::strerror(errno)));
+  if (!S_ISREG(st.st_mode)) throw ScriptError(pos, fmt::format("cannot read file '{}': not a regular file", full));
+  if (st.st_size > (64 << 20))
+    throw ScriptError(pos, fmt::format("file '{}' is {} bytes; the limit for a payload is 64 MiB", full, st.st_size));
   std::ifstream in(full, std::ios::binary);
   if (!in) throw ScriptError(pos, fmt::format("cannot read file '{}': {}", full, std::strerror(errno)));
   std::ostringstream ss;

@@ -59,7 +59,8 @@ void parse_type(FieldDef& f, const std::string& t, Pos pos) {
 
 const std::set<std::string> kPrimitives = {"len", "inet_checksum", "nonzero", "bytes", "u8", "u16", "u24", "u32", "u64"};
 
-AutoExpr compile_auto(const ast::Expr& e, const LayerDef& layer) {
+AutoExpr compile_auto(const ast::Expr& e, const LayerDef& layer, int depth = 0) {
+  if (depth > 200) throw ScriptError(e.pos, "this auto rule is nested more than 200 levels deep");
   AutoExpr a;
   a.pos = e.pos;
   using K = ast::Expr::Kind;
@@ -87,15 +88,15 @@ AutoExpr compile_auto(const ast::Expr& e, const LayerDef& layer) {
     case K::Binary: {
       a.op = e.op == '+' ? AutoExpr::Op::Add : e.op == '-' ? AutoExpr::Op::Sub
            : e.op == '*' ? AutoExpr::Op::Mul : AutoExpr::Op::Div;
-      a.args.push_back(compile_auto(*e.items.at(0), layer));
-      a.args.push_back(compile_auto(*e.items.at(1), layer));
+      a.args.push_back(compile_auto(*e.items.at(0), layer, depth + 1));
+      a.args.push_back(compile_auto(*e.items.at(1), layer, depth + 1));
       return a;
     }
     case K::Call: {
       for (auto& arg : e.args) {
         if (!arg.name.empty())
           throw ScriptError(arg.pos, fmt::format("{}() takes positional arguments only", e.s));
-        a.args.push_back(compile_auto(*arg.value, layer));
+        a.args.push_back(compile_auto(*arg.value, layer, depth + 1));
       }
       auto arity = [&](std::size_t lo, std::size_t hi) {
         if (a.args.size() < lo || a.args.size() > hi)
@@ -176,8 +177,16 @@ void Registry::define(const ast::LayerDecl& decl) {
     if (f.little_endian && bit % 8)
       throw ScriptError(fd.pos, fmt::format("little-endian field '{}' must start on a byte boundary", fd.name));
     bit += f.bits;
-    for (auto& nv : fd.enums) f.enums.emplace_back(nv.name, coerce_constant(f, *nv.value, nv.name));
-    for (auto& nv : fd.flags) f.flags.emplace_back(nv.name, coerce_constant(f, *nv.value, nv.name));
+    for (auto* set : {&fd.enums, &fd.flags}) {
+      auto& out = set == &fd.enums ? f.enums : f.flags;
+      for (auto& nv : *set) {
+        for (auto& [n, v] : f.enums)
+          if (n == nv.name) throw ScriptError(nv.pos, fmt::format("'{}' is named twice in {}.{}", nv.name, decl.name, fd.name));
+        for (auto& [n, v] : f.flags)
+          if (n == nv.name) throw ScriptError(nv.pos, fmt::format("'{}' is named twice in {}.{}", nv.name, decl.name, fd.name));
+        out.emplace_back(nv.name, coerce_constant(f, *nv.value, nv.name));
+      }
+    }
     if (fd.align) {
       if (f.kind != FieldKind::Bytes) throw ScriptError(fd.align->pos, "align applies to bytes fields only");
       if (fd.align->kind != ast::Expr::Kind::Int || fd.align->i < 1 || fd.align->i > 64)

@@ -405,7 +405,10 @@ struct Evaluator {
       case Op::ToBytes: {
         std::uint64_t x = as_int(e.args[0], eval(e.args[0], l, size_only));
         unsigned w = static_cast<unsigned>(e.index);
-        if (w < 64 && x >> w) fail(e, fmt::format("u{}({}) does not fit in {} bits", w, x, w));
+        if (w < 64 && x >> w)
+          throw ScriptError(layers[l].pos.src ? layers[l].pos : e.pos,
+                            fmt::format("{}: u{}({}) does not fit in {} bits (in the rule at {}:{}): the packet is too long",
+                                        layers[l].def->name, w, x, w, e.pos.src ? e.pos.src->name : "?", e.pos.line));
         v.t = Val::T::Bytes;
         for (int k = static_cast<int>(w) - 8; k >= 0; k -= 8) v.b.push_back(static_cast<char>(x >> k));
         return v;
@@ -418,6 +421,8 @@ struct Evaluator {
       case Op::Add: case Op::Sub: case Op::Mul: case Op::Div: {
         std::uint64_t a = as_int(e.args[0], eval(e.args[0], l, size_only));
         std::uint64_t b = as_int(e.args[1], eval(e.args[1], l, size_only));
+        if ((e.op == Op::Add && a + b < a) || (e.op == Op::Mul && a && b > ~0ULL / a))
+          fail(e, fmt::format("{} {} {} overflows 64 bits", a, e.op == Op::Add ? '+' : '*', b));
         if (e.op == Op::Add) v.i = a + b;
         else if (e.op == Op::Sub) {
           if (b > a) fail(e, fmt::format("{} - {} is negative", a, b));
@@ -444,8 +449,14 @@ void Packet::evaluate_auto(std::size_t l, std::size_t f) {
   s.value.num = 0;
   write_field(s, d);  // a rule reads its own field as zero (a checksum covering itself)
   Evaluator ev{*this, layers_, buf_,
-               [this](std::size_t L, std::size_t F) {
-                 if (state_[field_base_[L] + F] == 0) evaluate_auto(L, F);
+               [this, l, f](std::size_t L, std::size_t F) {
+                 std::uint8_t st = state_[field_base_[L] + F];
+                 if (st == 0) evaluate_auto(L, F);
+                 if (st == 1 && !(L == l && F == f))
+                   throw ScriptError(layers_[l].def->fields[f].auto_rule->pos,
+                                     fmt::format("the auto rules of {}.{} and {}.{} depend on each other",
+                                                 layers_[l].def->name, layers_[l].def->fields[f].name,
+                                                 layers_[L].def->name, layers_[L].def->fields[F].name));
                },
                [this](std::size_t L) {
                  for (std::size_t F = 0; F < layers_[L].fields.size(); ++F)

@@ -8,6 +8,10 @@ FieldValue Dim::at(std::uint64_t i) const {
   if (!is_range) return values.at(i);
   FieldValue v;
   v.num = lo + i;
+  if (ipv4) {
+    for (int k = 24; k >= 0; k -= 8) v.bytes.push_back(static_cast<char>((lo + i) >> k));
+    v.num = 0;
+  }
   return v;
 }
 
@@ -29,7 +33,8 @@ std::uint64_t PacketSet::for_each(const std::function<bool(const Packet&)>& f) c
   std::vector<std::uint64_t> idx(dims.size(), 0);
   // Range generators over plain number fields take the precomputed fast path.
   std::vector<Packet::FastPlan> plans;
-  for (auto& d : dims) plans.push_back(d.is_range && d.hi <= d.lo + (1ULL << 62) ? p.plan(d.layer, d.field) : Packet::FastPlan{});
+  for (auto& d : dims)
+    plans.push_back(d.is_range && !d.ipv4 && d.hi <= d.lo + (1ULL << 62) ? p.plan(d.layer, d.field) : Packet::FastPlan{});
   std::uint64_t done = 0;
   for (std::uint64_t k = 0; k < n; ++k) {
     if (k) {
@@ -39,7 +44,8 @@ std::uint64_t PacketSet::for_each(const std::function<bool(const Packet&)>& f) c
         bool more = ++idx[d] < dim.size();
         if (!more) idx[d] = 0;
         if (plans[d].valid) p.apply(plans[d], dim.lo + idx[d]);
-        else if (dim.is_range) p.set(dim.layer, dim.field, dim.lo + idx[d], Origin::User, dim.pos);
+        else if (dim.is_range && !dim.ipv4) p.set(dim.layer, dim.field, dim.lo + idx[d], Origin::User, dim.pos);
+        else if (dim.is_range) p.set(dim.layer, dim.field, dim.at(idx[d]), Origin::User, dim.pos);
         else p.set(dim.layer, dim.field, dim.values[idx[d]], Origin::User, dim.pos);
         if (more) break;
       }

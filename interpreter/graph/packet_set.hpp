@@ -16,6 +16,7 @@ namespace pkt {
 struct Dim {
   std::size_t layer = 0, field = 0;
   bool is_range = false;
+  bool ipv4 = false;                 // a range of IPv4 addresses (lo..hi as numbers)
   std::uint64_t lo = 0, hi = 0;      // inclusive, when is_range
   std::vector<FieldValue> values;    // otherwise
   Pos pos;

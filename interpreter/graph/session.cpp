@@ -61,13 +61,10 @@ struct Session::Impl {
       x = ntohl(x);
       y = ntohl(y);
       if (x > y) throw ScriptError(e.pos, "empty address range: the first address must not exceed the last");
-      if (y - x >= (1u << 24)) throw ScriptError(e.pos, "an address range of more than 2^24 addresses is too large");
-      for (std::uint64_t k = x; k <= y; ++k) {
-        std::uint32_t n = htonl(static_cast<std::uint32_t>(k));
-        FieldValue v;
-        v.bytes.assign(reinterpret_cast<char*>(&n), 4);
-        d.values.push_back(std::move(v));
-      }
+      d.is_range = true;
+      d.ipv4 = true;
+      d.lo = x;
+      d.hi = y;
       return d;
     }
     throw ScriptError(e.pos, fmt::format("a range needs a number or IPv4 field; {} is {}", f.name, f.type_name));
