@@ -26,3 +26,19 @@ else
   echo "hyperfine not installed: skipping start-up timing"
 fi
 /usr/bin/time -f "max RSS %M KiB" "$PKT" build -e 'ipv4()/tcp()' --format hex
+/usr/bin/python3 bench/repl_startup.py "$PKT" 50
+
+# For comparison: scapy (Debian's python3-scapy) building the same kind of packets.
+if /usr/bin/python3 -c 'import scapy' 2>/dev/null; then
+  /usr/bin/python3 - <<'PY'
+import time
+t0 = time.perf_counter()
+from scapy.all import IP, TCP
+t1 = time.perf_counter()
+n = 20000
+for seq in range(n):
+    bytes(IP(src="127.0.0.1", dst="127.0.0.1") / TCP(sport=40000, dport=80, seq=seq, flags="S"))
+t2 = time.perf_counter()
+print(f"scapy: import {t1 - t0:.2f} s; {n / (t2 - t1):,.0f} packets/s built (same ipv4/tcp SYN, seq ranging)")
+PY
+fi
