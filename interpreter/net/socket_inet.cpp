@@ -310,14 +310,22 @@ void sock_send_all(const Socket& s, const char* data, std::size_t n, double time
   }
 }
 
-std::string sock_recv(const Socket& s, std::size_t n, double timeout) {
+namespace {
+// Waits (up to the deadline, interruptibly) for data and reads at most `cap`
+// bytes; the sender's address goes to `from` when given. Stream and datagram
+// reads share it.
+std::string receive(const Socket& s, std::size_t cap, double timeout, Endpoint* from) {
   require_open(s);
   Deadline d = Deadline::after(timeout);
-  std::string buf(std::min(n, kMaxRead), '\0');
+  std::string buf(cap, '\0');
   while (true) {
-    ssize_t r = recv(s.fd(), buf.data(), buf.size(), 0);
+    Endpoint e;
+    e.len = sizeof e.addr;
+    ssize_t r = recvfrom(s.fd(), buf.data(), buf.size(), 0, from ? reinterpret_cast<sockaddr*>(&e.addr) : nullptr,
+                         from ? &e.len : nullptr);
     if (r >= 0) {
       buf.resize(static_cast<std::size_t>(r));
+      if (from) *from = e;
       return buf;
     }
     int err = errno;
@@ -327,6 +335,11 @@ std::string sock_recv(const Socket& s, std::size_t n, double timeout) {
     }
     fail(err);
   }
+}
+}  // namespace
+
+std::string sock_recv(const Socket& s, std::size_t n, double timeout) {
+  return receive(s, std::min(n, kMaxRead), timeout, nullptr);
 }
 
 Socket udp_open(int family) {
@@ -367,25 +380,8 @@ std::size_t udp_sendto(Socket& s, const char* data, std::size_t n, const std::st
 }
 
 std::string udp_recvfrom(const Socket& s, std::size_t n, double timeout, Endpoint* from) {
-  require_open(s);
-  Deadline d = Deadline::after(timeout);
-  std::string buf(std::min<std::size_t>(n, 65536), '\0');
-  while (true) {
-    Endpoint e;
-    e.len = sizeof e.addr;
-    ssize_t r = recvfrom(s.fd(), buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&e.addr), &e.len);
-    if (r >= 0) {
-      buf.resize(static_cast<std::size_t>(r));
-      if (from) *from = e;
-      return buf;
-    }
-    int err = errno;
-    if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR) {
-      if (!wait_fd(s.fd(), POLLIN, d)) throw NetError("timeout");
-      continue;
-    }
-    fail(err);
-  }
+  Endpoint e;
+  return receive(s, std::min<std::size_t>(n, 65536), timeout, from ? from : &e);
 }
 
 void udp_connect(Socket& s, const std::string& host, int port, const Scope* scope) {
