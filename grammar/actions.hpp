@@ -24,6 +24,7 @@
 #include <tao/pegtl.hpp>
 
 #include "ast.hpp"
+#include "encodings.hpp"
 #include "diagnostic.hpp"
 #include "rules.hpp"
 
@@ -158,36 +159,6 @@ inline int hex_value(char c) {
 inline bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
 
 // Standard base64 (RFC 4648), whitespace ignored, padding optional.
-inline bool decode_base64(std::string_view in, std::string& out) {
-  std::string s;
-  for (char c : in) {
-    if (!is_space(c)) s += c;
-  }
-  std::size_t pad = 0;
-  while (pad < s.size() && s[s.size() - 1 - pad] == '=') ++pad;
-  const std::size_t n = s.size() - pad;
-  if (pad > 2 || n % 4 == 1 || (pad != 0 && s.size() % 4 != 0)) return false;
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    const char c = s[i];
-    int v;
-    if (c >= 'A' && c <= 'Z') v = c - 'A';
-    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9') v = c - '0' + 52;
-    else if (c == '+') v = 62;
-    else if (c == '/') v = 63;
-    else return false;  // '=' before the end
-    acc = (acc << 6) | static_cast<std::uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xff);
-    }
-  }
-  return true;
-}
-
 // ------------------------------------------------------------------ actions
 
 template <typename Rule>
@@ -264,9 +235,12 @@ struct action<base64_lit> {
   static void apply(const In& in, F& f) {
     std::string_view t = in.string_view();  // base64"..."
     auto e = make_node(Kind::Bytes, pos_of(in));
-    if (!decode_base64(t.substr(7, t.size() - 8), e->s)) {
-      fail_at(in, 0, "invalid base64 string (expected groups of 4 characters A-Z a-z 0-9 + /, '=' padding at the end)");
-    }
+    // One base64 decoder for the DSL and Lua's base64.decode (RFC 4648, padded).
+    std::size_t bad = 0;
+    auto bytes = base64_decode(t.substr(7, t.size() - 8), &bad);
+    if (!bytes)
+      fail_at(in, 7 + bad, "invalid base64 (expected groups of 4 characters A-Z a-z 0-9 + /, '=' padding at the end)");
+    e->s = std::move(*bytes);
     f.push(std::move(e));
   }
 };

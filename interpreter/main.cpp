@@ -141,7 +141,12 @@ int cmd_build(const BuildArgs& a) {
     });
   }
   if (a.format == "none") fmt::print(out, "{} packets, {} bytes\n", count, bytes);
-  if (out != stdout) std::fclose(out);
+  // A full disk or a closed pipe is an error, not a silent success.
+  bool failed = std::fflush(out) != 0 || std::ferror(out);
+  if (out != stdout && std::fclose(out) != 0) failed = true;
+  if (failed)
+    throw std::runtime_error(fmt::format("cannot write {}: {}", a.output.empty() || a.output == "-" ? "the output" : a.output,
+                                         std::strerror(errno)));
   return 0;
 }
 

@@ -4,7 +4,7 @@
 #include <random>
 #include <string>
 
-#include "graph/encodings.hpp"
+#include "encodings.hpp"
 
 using pkt::base64_decode;
 using pkt::base64_encode;

@@ -17,6 +17,20 @@ namespace {
 
 using K = ast::Expr::Kind;
 
+// Names may refer to names: a guard against `let a = a` and other cycles
+// on every path that follows them.
+struct NameDepth {
+  static inline thread_local int depth = 0;
+  explicit NameDepth(Pos pos) {
+    if (++depth > 64) {
+      depth = 0;
+      throw ScriptError(pos, "names refer to each other too deeply (a cycle such as `let a = a`?)");
+    }
+  }
+  ~NameDepth() { if (depth > 0) --depth; }
+};
+
+
 [[noreturn]] void out_of_range(const LayerDef& layer, const FieldDef& f, const std::string& shown, Pos pos) {
   throw ScriptError(pos, fmt::format("{}={} is out of range: {} is {}", f.name, shown, f.name, f.describe_type()));
 }
@@ -91,10 +105,16 @@ std::uint64_t flags_text(const LayerDef& layer, const FieldDef& f, const std::st
     std::uint64_t v = 0;
     if (part.empty()) throw ScriptError(pos, fmt::format("empty name in '{}'", text));
     if (isdigit(static_cast<unsigned char>(part[0]))) {
+      // Numbers as the DSL writes them: decimal, 0x.., 0b.. (a leading 0 is not octal).
+      int base = 10;
+      std::string digits = part;
+      if (part.size() > 2 && part[0] == '0' && (part[1] == 'x' || part[1] == 'X')) base = 16, digits = part.substr(2);
+      else if (part.size() > 2 && part[0] == '0' && (part[1] == 'b' || part[1] == 'B')) base = 2, digits = part.substr(2);
       char* end = nullptr;
       errno = 0;
-      v = std::strtoull(part.c_str(), &end, 0);
-      if (*end || errno) throw ScriptError(pos, fmt::format("'{}' is not a number", part));
+      v = std::strtoull(digits.c_str(), &end, base);
+      if (*end || errno || !isxdigit(static_cast<unsigned char>(digits[0])))
+        throw ScriptError(pos, fmt::format("'{}' is not a number (decimal, 0x.. or 0b..)", part));
     } else if (!field_symbol(f, part, v)) {
       unknown_name(layer, f, part, pos, nullptr);
     }
@@ -129,12 +149,12 @@ std::string address_text(const FieldDef& f, const std::string& text, Pos pos) {
     if (inet_pton(AF_INET6, text.c_str(), b) != 1) throw ScriptError(pos, fmt::format("invalid IPv6 address '{}'", text));
     out.assign(reinterpret_cast<char*>(b), 16);
   } else {
-    unsigned v[6];
-    char tail;
-    if (std::sscanf(text.c_str(), "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &tail) != 6 ||
-        text.size() != 17)
-      throw ScriptError(pos, fmt::format("invalid MAC address '{}'", text));
-    for (unsigned x : v) out.push_back(static_cast<char>(x));
+    // Exactly six pairs of hex digits separated by ':'.
+    bool ok = text.size() == 17;
+    for (std::size_t i = 0; ok && i < 17; ++i)
+      ok = i % 3 == 2 ? text[i] == ':' : isxdigit(static_cast<unsigned char>(text[i])) != 0;
+    if (!ok) throw ScriptError(pos, fmt::format("invalid MAC address '{}'", text));
+    for (std::size_t i = 0; i < 17; i += 3) out.push_back(static_cast<char>(std::stoul(text.substr(i, 2), nullptr, 16)));
   }
   return out;
 }
@@ -172,8 +192,8 @@ std::string bytes_of(const LayerDef& layer, const FieldDef& f, const ast::Expr& 
       }
       const ast::Expr& n = *np;
       if (n.kind != K::Int) throw ScriptError(e.items.at(1)->pos, "expected a repeat count (a number, or a param or let holding one)");
-      if (unit.size() * n.i > (64u << 20))
-        throw ScriptError(e.pos, fmt::format("repeat makes {} bytes; the limit is 64 MiB", unit.size() * n.i));
+      if (!unit.empty() && n.i > (64u << 20) / unit.size())
+        throw ScriptError(e.pos, fmt::format("{} bytes repeated {} times is more than the limit of 64 MiB", unit.size(), n.i));
       std::string out;
       out.reserve(unit.size() * n.i);
       for (std::uint64_t k = 0; k < n.i; ++k) out += unit;
@@ -200,6 +220,7 @@ std::string option_bytes(const Registry& reg, const LayerDef& opt, const ast::Ex
 
 std::string build_option(const Registry& reg, const LayerDef& layer, const FieldDef& f, const ast::Expr& e,
                          const CoerceEnv& env) {
+  NameDepth guard(e.pos);
   if (e.kind == K::String || e.kind == K::Bytes || e.kind == K::File || e.kind == K::Repeat)
     return bytes_of(layer, f, e, env, 0);
   if (e.kind != K::Call && e.kind != K::Name)
@@ -263,6 +284,7 @@ std::string option_bytes(const Registry& reg, const LayerDef& opt, const ast::Ex
 }
 
 FieldValue coerce_field(const LayerDef& layer, const FieldDef& f, const ast::Expr& e, const CoerceEnv& env) {
+  NameDepth guard(e.pos);
   FieldValue v;
   switch (f.kind) {
     case FieldKind::UInt: v.num = number_of(layer, f, e, env, 0); return v;

@@ -225,7 +225,23 @@ void Registry::define(const ast::LayerDecl& decl) {
   if (decl.is_option)
     options_[decl.option_layer + "." + decl.option_field + "." + decl.name] = std::move(def);
   else
+  {
+    // Bindings from this layer name their field by index: re-point them at the new definition.
+    for (auto it = bindings_.begin(); it != bindings_.end();) {
+      if (it->lower != decl.name) { ++it; continue; }
+      auto old = layers_.count(decl.name) ? layers_[decl.name] : nullptr;
+      int fi = old ? def->field_index(old->fields[it->field].name) : -1;
+      bool keep = fi >= 0 && old && def->fields[fi].kind == old->fields[it->field].kind &&
+                  def->fields[fi].bits == old->fields[it->field].bits;
+      if (keep) {
+        it->field = static_cast<std::size_t>(fi);
+        ++it;
+      } else {
+        it = bindings_.erase(it);
+      }
+    }
     layers_[decl.name] = std::move(def);
+  }
 }
 
 void Registry::bind(const ast::Stmt& s) {

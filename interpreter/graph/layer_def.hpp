@@ -87,14 +87,16 @@ struct LayerDef {
 // `bind LOWER.FIELD = VALUE -> UPPER`
 struct Binding {
   std::string lower;
-  std::size_t field = 0;  // field index in lower
+  std::size_t field = 0;  // field index in lower's current definition (kept valid by Registry::define)
   FieldValue value;
   std::string upper;
   Pos pos;
 };
 
 // All layers, options and bindings in scope. Defining a layer again replaces
-// it for new packets; packets already built keep their definition alive.
+// it for new packets (packets already built keep their definition alive);
+// its bindings follow the new definition by field name, and are dropped
+// where that field is gone or no longer holds the bound value.
 class Registry {
  public:
   // Compiles a `layer` or `option` declaration. Throws ScriptError.

@@ -185,9 +185,25 @@ void Packet::set(std::size_t layer, std::size_t field, FieldValue v, Origin orig
     throw ScriptError(pos, fmt::format("{}.{} needs {} bytes, got {}", li.def->name, d.name, d.bits / 8, v.bytes.size()));
   bool deps_change = (d.auto_rule != nullptr) && (origin == Origin::User) != (s.origin == Origin::User);
   if (!finalized_ || slot_bytes_size(d, v) != s.bit_size || deps_change) {
+    if (!finalized_) {
+      s.value = std::move(v);
+      s.origin = origin;
+      return;
+    }
+    // A new layout: if the packet cannot be finished with the new value, keep the old one.
+    FieldValue old_value = s.value;
+    Origin old_origin = s.origin;
     s.value = std::move(v);
     s.origin = origin;
-    if (finalized_) finalize();
+    try {
+      finalize();
+    } catch (...) {
+      FieldSlot& back = layers_[layer].fields[field];
+      back.value = std::move(old_value);
+      back.origin = old_origin;
+      finalize();
+      throw;
+    }
     return;
   }
   std::uint32_t b = s.bit_offset / 8, e = (s.bit_offset + s.bit_size + 7) / 8;
@@ -262,7 +278,9 @@ void Packet::layout() {
     }
     li.size = static_cast<std::uint32_t>(bit / 8) - li.offset;
   }
-  if (bit / 8 > (1u << 30)) throw ScriptError(pos_, "packet larger than 1 GiB");
+  // Offsets are 32-bit counts of bits.
+  if (bit / 8 > (256u << 20)) throw ScriptError(pos_, fmt::format("the packet would be {} bytes; the limit is 256 MiB", bit / 8));
+  ++layout_version_;
   buf_.assign(bit / 8, 0);
   state_.assign(flat, 2);
   sums_.assign(flat, 0);
@@ -289,6 +307,7 @@ void Packet::write_field(const FieldSlot& s, const FieldDef& d) {
 FieldValue Packet::read_field(const FieldSlot& s, const FieldDef& d) const { return s.value; }
 
 void Packet::finalize() {
+  finalized_ = false;
   layout();
   for (std::size_t l = 0; l < layers_.size(); ++l) {
     LayerInst& li = layers_[l];

@@ -51,6 +51,8 @@ class Packet {
   // (e.g. an IPv4 total length over 65535).
   void finalize();
   bool finalized() const { return finalized_; }
+  // Bumped by every new layout: a FastPlan is valid only for the layout it was made on.
+  std::uint64_t layout_version() const { return layout_version_; }
 
   const std::vector<std::uint8_t>& bytes() const { return buf_; }
   std::size_t size() const { return buf_.size(); }
@@ -95,6 +97,7 @@ class Packet {
   std::vector<std::uint8_t> buf_;
   Pos pos_;
   bool finalized_ = false;
+  std::uint64_t layout_version_ = 0;
   std::shared_ptr<const struct DepTable> deps_;  // shared by copies with the same layout
   std::vector<std::uint32_t> sums_;  // cached checksum sums, by flat field index
   std::vector<std::uint8_t> state_;  // per flat field: 0 todo, 1 computing, 2 done (finalize only)

@@ -30,12 +30,17 @@ std::uint64_t write_pcap(const std::string& path, const std::vector<std::shared_
     throw ScriptError(pos, e.what());
   }
   std::uint64_t n = 0;
-  for (auto& s : sets)
-    n += s->for_each([&](const Packet& p) {
-      w->write(p.bytes().data(), p.size());
-      return true;
-    });
-  w->flush();
+  try {
+    for (auto& s : sets)
+      n += s->for_each([&](const Packet& p) {
+        w->write(p.bytes().data(), p.size());
+        return true;
+      });
+    w->flush();
+  } catch (const std::runtime_error& e) {
+    if (dynamic_cast<const ScriptError*>(&e)) throw;
+    throw ScriptError(pos, e.what());
+  }
   return n;
 }
 

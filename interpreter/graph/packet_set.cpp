@@ -33,8 +33,13 @@ std::uint64_t PacketSet::for_each(const std::function<bool(const Packet&)>& f) c
   std::vector<std::uint64_t> idx(dims.size(), 0);
   // Range generators over plain number fields take the precomputed fast path.
   std::vector<Packet::FastPlan> plans;
-  for (auto& d : dims)
-    plans.push_back(d.is_range && !d.ipv4 && d.hi <= d.lo + (1ULL << 62) ? p.plan(d.layer, d.field) : Packet::FastPlan{});
+  std::uint64_t planned_for = 0;
+  auto make_plans = [&] {
+    plans.clear();
+    for (auto& d : dims) plans.push_back(d.is_range && !d.ipv4 ? p.plan(d.layer, d.field) : Packet::FastPlan{});
+    planned_for = p.layout_version();
+  };
+  make_plans();
   std::uint64_t done = 0;
   for (std::uint64_t k = 0; k < n; ++k) {
     if (k) {
@@ -43,6 +48,7 @@ std::uint64_t PacketSet::for_each(const std::function<bool(const Packet&)>& f) c
         const Dim& dim = dims[d];
         bool more = ++idx[d] < dim.size();
         if (!more) idx[d] = 0;
+        if (p.layout_version() != planned_for) make_plans();  // a list of payloads or options changed sizes
         if (plans[d].valid) p.apply(plans[d], dim.lo + idx[d]);
         else if (dim.is_range && !dim.ipv4) p.set(dim.layer, dim.field, dim.lo + idx[d], Origin::User, dim.pos);
         else if (dim.is_range) p.set(dim.layer, dim.field, dim.at(idx[d]), Origin::User, dim.pos);

@@ -1,7 +1,8 @@
 // A packet with generator fields: a list or range in a field makes a set,
 // the cartesian product of all generators, the first generator (in reading
-// order) varying slowest. Iteration changes one field at a time through
-// Packet::set, so only what depends on it is recomputed.
+// order) varying slowest. Each step changes only the fields whose generator
+// moved (the fastest one, and any that carried), through precomputed plans
+// or Packet::set, so only what depends on them is recomputed.
 #pragma once
 
 #include <cstdint>

@@ -4,7 +4,9 @@
 #include <pcap/pcap.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <stdexcept>
 
 namespace pkt {
@@ -33,11 +35,13 @@ struct PcapWriter::Impl {
   }
 };
 
-PcapWriter::PcapWriter(const std::string& path, LinkType link) : impl_(std::make_unique<Impl>()), link_(link) {
+PcapWriter::PcapWriter(const std::string& path, LinkType link)
+    : impl_(std::make_unique<Impl>()), link_(link), path_(path) {
   impl_->pcap = pcap_open_dead_with_tstamp_precision(to_dlt(link), kSnapLen, PCAP_TSTAMP_PRECISION_MICRO);
   if (!impl_->pcap) throw std::runtime_error("cannot write " + path + ": pcap_open_dead failed");
   impl_->dumper = pcap_dump_open(impl_->pcap, path.c_str());
-  if (!impl_->dumper) throw std::runtime_error("cannot write " + path + ": " + pcap_geterr(impl_->pcap));
+  // libpcap's message already names the file: "PATH: reason".
+  if (!impl_->dumper) throw std::runtime_error(std::string("cannot write ") + pcap_geterr(impl_->pcap));
 }
 
 PcapWriter::~PcapWriter() = default;
@@ -53,11 +57,18 @@ void PcapWriter::write(const std::uint8_t* data, std::size_t n, std::int64_t sec
   h.ts.tv_sec = static_cast<decltype(h.ts.tv_sec)>(sec);
   h.ts.tv_usec = static_cast<decltype(h.ts.tv_usec)>(usec);
   h.len = static_cast<bpf_u_int32>(n);
-  h.caplen = static_cast<bpf_u_int32>(std::min<std::size_t>(n, kSnapLen));
+  // A pcap record holds at most the snap length; cutting a packet short would be silent.
+  if (n > kSnapLen)
+    throw std::runtime_error("a packet of " + std::to_string(n) + " bytes is larger than a pcap record can hold (" +
+                             std::to_string(kSnapLen) + " bytes)");
+  h.caplen = static_cast<bpf_u_int32>(n);
   pcap_dump(reinterpret_cast<u_char*>(impl_->dumper), &h, data);
   ++count_;
 }
 
-void PcapWriter::flush() { pcap_dump_flush(impl_->dumper); }
+void PcapWriter::flush() {
+  if (pcap_dump_flush(impl_->dumper) != 0 || ferror(pcap_dump_file(impl_->dumper)))
+    throw std::runtime_error("cannot write " + path_ + ": " + std::strerror(errno));
+}
 
 }  // namespace pkt

@@ -28,6 +28,7 @@ class PcapWriter {
   struct Impl;
   std::unique_ptr<Impl> impl_;
   LinkType link_;
+  std::string path_;
   std::uint64_t count_ = 0;
 };
 

@@ -89,6 +89,20 @@ std::string format_value(const FieldDef& f, const FieldValue& v) {
   return "?";
 }
 
+std::string format_dim(const FieldDef& f, const Dim& d, std::size_t max_values) {
+  if (d.is_range)
+    return d.ipv4 ? format_value(f, d.at(0)) + ".." + format_value(f, d.at(d.size() - 1)) : fmt::format("{}..{}", d.lo, d.hi);
+  std::string out = "[";
+  for (std::size_t i = 0; i < d.values.size(); ++i) {
+    if (i == max_values && d.values.size() > max_values + 1) {
+      out += fmt::format(", ... ({} values)", d.values.size());
+      break;
+    }
+    out += (i ? ", " : "") + format_value(f, d.values[i]);
+  }
+  return out + "]";
+}
+
 std::string render_show(const Packet& p, bool color) {
   const char* bold = color ? "\033[1;36m" : "";
   const char* green = color ? "\033[32m" : "";

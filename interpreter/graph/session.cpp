@@ -1,5 +1,7 @@
 #include "session.hpp"
 
+#include <algorithm>
+
 #include <arpa/inet.h>
 #include <fmt/format.h>
 
@@ -92,7 +94,11 @@ struct Session::Impl {
     if (!def) unknown(e.s, e.pos, "layer");
     PacketSet ps;
     ps.tmpl.push_layer(def, e.pos);
+    std::vector<std::string> seen;
     for (auto& a : e.args) {
+      if (!a.name.empty() && std::find(seen.begin(), seen.end(), a.name) != seen.end())
+        throw ScriptError(a.pos, fmt::format("field '{}' of {} is given twice", a.name, def->name));
+      seen.push_back(a.name);
       if (a.name.empty())
         throw ScriptError(a.pos, fmt::format("expected field=value in {}(...); {} fields are {}", def->name, def->name,
                                              fmt::join(def->field_names(), ", ")));

@@ -2,6 +2,9 @@
 #include <dirent.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -29,16 +32,18 @@ Registry Registry::with_stdlib() {
   Registry reg;
   if (const char* dir = std::getenv("PKT_STDLIB"); dir && *dir) {
     std::vector<std::string> files;
-    if (DIR* d = opendir(dir)) {
-      while (dirent* e = readdir(d)) {
-        std::string n = e->d_name;
-        if (n.size() > 4 && n.compare(n.size() - 4, 4, ".pkt") == 0) files.push_back(n);
-      }
-      closedir(d);
+    DIR* d = opendir(dir);
+    if (!d) throw std::runtime_error(std::string("PKT_STDLIB=") + dir + ": " + std::strerror(errno));
+    while (dirent* e = readdir(d)) {
+      std::string n = e->d_name;
+      if (n.size() > 4 && n.compare(n.size() - 4, 4, ".pkt") == 0) files.push_back(n);
     }
+    closedir(d);
+    if (files.empty()) throw std::runtime_error(std::string("PKT_STDLIB=") + dir + ": no .pkt files there");
     std::sort(files.begin(), files.end());
     for (auto& n : files) {
       std::ifstream in(std::string(dir) + "/" + n);
+      if (!in) throw std::runtime_error(std::string("cannot read ") + dir + "/" + n + ": " + std::strerror(errno));
       std::ostringstream ss;
       ss << in.rdbuf();
       load(reg, Source::make(std::string(dir) + "/" + n, ss.str()));

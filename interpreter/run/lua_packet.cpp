@@ -255,19 +255,6 @@ std::size_t field_of(lua_State* L, int idx, const LayerDef& def) {
 
 // ---- summaries ---------------------------------------------------------
 
-std::string dim_text(const FieldDef& f, const Dim& d) {
-  if (d.is_range) return fmt::format("{}..{}", d.lo, d.hi);
-  std::string out = "[";
-  for (std::size_t i = 0; i < d.values.size(); ++i) {
-    if (i == 4 && d.values.size() > 5) {
-      out += fmt::format(", ... ({} values)", d.values.size());
-      break;
-    }
-    out += (i ? ", " : "") + format_value(f, d.values[i]);
-  }
-  return out + "]";
-}
-
 // `udp(sport=1000, dport=[1, 2])`: the fields a user gave (all with `all`).
 std::string layer_text(const PacketSet& set, std::size_t l, bool all) {
   const LayerInst& li = set.tmpl.layers()[l];
@@ -276,7 +263,7 @@ std::string layer_text(const PacketSet& set, std::size_t l, bool all) {
   for (std::size_t f = 0; f < li.fields.size(); ++f) {
     const FieldDef& fd = def.fields[f];
     auto dim = std::find_if(set.dims.begin(), set.dims.end(), [&](const Dim& d) { return d.layer == l && d.field == f; });
-    if (dim != set.dims.end()) parts.push_back(fmt::format("{}={}", fd.name, dim_text(fd, *dim)));
+    if (dim != set.dims.end()) parts.push_back(fmt::format("{}={}", fd.name, format_dim(fd, *dim, 4)));
     else if (all || li.fields[f].origin == Origin::User)
       parts.push_back(fmt::format("{}={}", fd.name, format_value(fd, li.fields[f].value)));
   }
@@ -609,6 +596,8 @@ void open_packet_lib(lua_State* L) {
   luaL_setfuncs(L, meta, 0);
   lua_pushliteral(L, "packet");
   lua_setfield(L, -2, "__name");
+  lua_pushliteral(L, "packet");  // getmetatable(p) gives this, not the table: __gc stays out of reach
+  lua_setfield(L, -2, "__metatable");
   lua_pop(L, 1);
 
   luaL_newmetatable(L, kLayerMT);
@@ -618,6 +607,8 @@ void open_packet_lib(lua_State* L) {
   luaL_setfuncs(L, lmeta, 0);
   lua_pushliteral(L, "layer");
   lua_setfield(L, -2, "__name");
+  lua_pushliteral(L, "layer");
+  lua_setfield(L, -2, "__metatable");
   lua_pop(L, 1);
 }
 

@@ -25,6 +25,9 @@ const std::vector<std::string> kKeywords = {"param", "let", "packet", "layer", "
                                             "show", "hexdump", "write", "send", "lua"};
 const std::vector<std::string> kCommands = {":help", ":layers", ":vars", ":load", ":save", ":quit"};
 
+// :quit ends the session (a type of its own, so no other error can).
+struct QuitRequest {};
+
 const char* kHelp =
     "Type DSL statements as in a .pkt file, or Lua:\n"
     "  packet p = ipv4(dst=127.0.0.1) / tcp(dport=80)   define a packet (also param, let, layer, bind)\n"
@@ -105,6 +108,7 @@ void Repl::report(const std::exception& e) {
 
 bool Repl::read_line(const char* prompt, std::string& line) {
   if (!interactive_) {
+    clear_interrupt();
     if (!std::getline(std::cin, line)) return false;
     return true;
   }
@@ -172,14 +176,26 @@ void Repl::run_lua(const std::string& code, bool expression) {
     throw LuaError(msg);
   }
   int n = lua_gettop(L) - top - 1;
-  std::string out;
-  for (int i = 0; i < n; ++i) {
-    std::size_t len;
-    const char* s = luaL_tolstring(L, top + 2 + i, &len);
-    out += (i ? "\t" : "") + std::string(s, len);
-    lua_pop(L, 1);
-  }
+  // Convert the results to text inside a protected call too: __tostring may raise.
+  lua_pushcfunction(L, [](lua_State* S) -> int {
+    int k = lua_gettop(S);
+    luaL_Buffer b;
+    luaL_buffinit(S, &b);
+    for (int i = 1; i <= k; ++i) {
+      if (i > 1) luaL_addchar(&b, '\t');
+      luaL_tolstring(S, i, nullptr);
+      luaL_addvalue(&b);
+    }
+    luaL_pushresult(&b);
+    return 1;
+  });
+  lua_insert(L, top + 2);
+  rc = lua_pcall(L, n, 1, top + 1);
+  std::size_t len = 0;
+  const char* text = lua_tolstring(L, -1, &len);
+  std::string out = text ? std::string(text, len) : "";
   lua_settop(L, top);
+  if (rc != LUA_OK) throw LuaError(out);
   fmt::print("{}\n", n ? out : "nil");
   std::fflush(stdout);
 }
@@ -219,13 +235,7 @@ std::string Repl::packet_source(const std::string& name) {
       for (auto& x : ps.dims)
         if (x.layer == l && x.field == f) dim = &x;
       if (dim) {
-        if (dim->is_range) {
-          args.push_back(fmt::format("{}={}..{}", d.name, dim->lo, dim->hi));
-        } else {
-          std::vector<std::string> vs;
-          for (auto& v : dim->values) vs.push_back(format_value(d, v));
-          args.push_back(fmt::format("{}=[{}]", d.name, fmt::join(vs, ", ")));
-        }
+        args.push_back(fmt::format("{}={}", d.name, format_dim(d, *dim)));
       } else if (li.fields[f].origin == Origin::User) {
         std::string v = format_value(d, li.fields[f].value);
         if (d.kind == FieldKind::Bytes && runner_.session().registry().has_options(li.def->name, d.name))
@@ -304,7 +314,7 @@ void Repl::command(const std::string& input) {
     if (arg.empty()) throw std::runtime_error(":save needs a FILE");
     save(arg);
   } else if (cmd == ":quit" || cmd == ":q" || cmd == ":exit") {
-    throw std::out_of_range("quit");
+    throw QuitRequest{};
   } else {
     std::string hint = nearest_name(cmd, kCommands);
     throw std::runtime_error(fmt::format("unknown command '{}'{}; :help lists them", cmd,
@@ -333,7 +343,8 @@ int Repl::run() {
     }
     sent_before_ = runner_.sent();
     try {
-      clear_interrupt();
+      // The flag is cleared before reading a line, not here: a Ctrl-C typed
+      // just after Enter must still stop what that line starts.
       if (input[0] == ':') {
         g_pending.clear();
         command(input);
@@ -360,7 +371,7 @@ int Repl::run() {
       if (interrupted()) throw Interrupted();
       if (std::uint64_t n = runner_.sent() - sent_before_)
         fmt::print(stderr, "sent {} packet{}\n", n, n == 1 ? "" : "s");
-    } catch (const std::out_of_range&) {
+    } catch (const QuitRequest&) {
       break;
     } catch (const std::exception& e) {
       g_pending.clear();

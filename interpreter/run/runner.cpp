@@ -29,8 +29,16 @@ LuaEngine& Runner::lua() {
     lua_ = std::make_unique<LuaEngine>(std::move(ctx));
     // Lua globals are names in the DSL too (numbers, strings and packets).
     lua_State* L = lua_->state();
-    session_.external.value = [L](const std::string& name) -> ast::ExprPtr {
-      lua_getglobal(L, name.c_str());
+    // Raw reads of the globals table: no metamethod (which could raise) runs
+    // outside a protected call.
+    auto raw_global = [L](const std::string& name) {
+      lua_pushglobaltable(L);
+      lua_pushlstring(L, name.data(), name.size());
+      lua_rawget(L, -2);
+      lua_remove(L, -2);
+    };
+    session_.external.value = [L, raw_global](const std::string& name) -> ast::ExprPtr {
+      raw_global(name);
       auto e = std::make_shared<ast::Expr>();
       bool ok = true;
       if (lua_isinteger(L, -1) && lua_tointeger(L, -1) >= 0) {
@@ -38,7 +46,9 @@ LuaEngine& Runner::lua() {
         e->i = static_cast<std::uint64_t>(lua_tointeger(L, -1));
       } else if (lua_type(L, -1) == LUA_TSTRING) {
         e->kind = ast::Expr::Kind::String;
-        e->s = lua_tostring(L, -1);
+        std::size_t n = 0;
+        const char* text = lua_tolstring(L, -1, &n);
+        e->s.assign(text, n);  // bytes, NULs included
       } else {
         ok = false;
       }
@@ -48,8 +58,8 @@ LuaEngine& Runner::lua() {
       e->pos = Pos{Source::make("lua global " + name, text), 0, 1, 1};
       return e;
     };
-    session_.external.packet = [L](const std::string& name) -> std::shared_ptr<PacketSet> {
-      lua_getglobal(L, name.c_str());
+    session_.external.packet = [L, raw_global](const std::string& name) -> std::shared_ptr<PacketSet> {
+      raw_global(name);
       std::shared_ptr<PacketSet> out;
       if (auto* p = lua::test_packet(L, -1)) out = *p;
       lua_pop(L, 1);
@@ -148,6 +158,8 @@ void Runner::exec(const ast::Stmt& st) {
       std::fflush(stdout);
       return;
     case SK::Write: {
+      // libpcap takes "-" as stdout and would close it afterwards.
+      if (st.path == "-") throw ScriptError(st.path_pos, "write needs a file name; to print packets use show or hexdump");
       std::uint64_t n = write_pcap(st.path, targets(st), session_.registry(), st.path_pos);
       fmt::print(stderr, "wrote {} packet{} to {}\n", n, n == 1 ? "" : "s", st.path);
       return;

@@ -14,6 +14,7 @@ import tempfile
 import time
 
 PKT = os.path.abspath(sys.argv[1])
+signal.alarm(240)  # the whole test: a hang is a failure, not a stuck CI run
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 results = []
 
@@ -56,6 +57,12 @@ class Session:
             self.read(timeout=1)
         except OSError:
             pass
+        for _ in range(100):  # up to 10 s, then kill: a hung REPL fails the test instead of hanging it
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                return status
+            time.sleep(0.1)
+        os.kill(self.pid, signal.SIGKILL)
         _, status = os.waitpid(self.pid, 0)
         return status
 
