@@ -15,7 +15,7 @@ namespace {
 
 namespace pegtl = tao::pegtl;
 
-// True if only whitespace and # comments follow `offset`: the input ended
+// True if only whitespace and # comments follow position `i`: the input ended
 // early, and a REPL may ask for a continuation line.
 bool only_blank_after(const std::string& t, std::size_t i) {
   while (i < t.size()) {

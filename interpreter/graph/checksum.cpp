@@ -2,8 +2,8 @@
 //
 // The sum is computed on native-order words (RFC 1071 §2(B): the one's
 // complement sum is byte-order independent up to a final byte swap), 16 bytes
-// per iteration into a 64-bit accumulator that cannot overflow for any
-// buffer that fits in memory, then folded and swapped into big-endian order.
+// per iteration into 64-bit accumulators that cannot overflow below 64 GiB
+// (packets are at most 256 MiB), then folded and swapped into big-endian order.
 #include "checksum.hpp"
 
 #include <bit>

@@ -10,7 +10,7 @@ namespace pkt {
 std::string describe_layer(const Registry& reg, const LayerDef& def) {
   std::string out = fmt::format("{} - {}\n", def.name, def.doc.empty() ? "(no description)" : def.doc);
   if (def.pos.src) out += fmt::format("declared at {}:{}\n", def.pos.src->name, def.pos.line);
-  std::size_t wn = 5, wt = 4, wd = 7;
+  std::size_t wn = 5, wt = 4;
   std::vector<std::string> types, defaults;
   unsigned bits = 0;
   bool variable = false;
@@ -31,7 +31,6 @@ std::string describe_layer(const Registry& reg, const LayerDef& def) {
     if (f.align > 1) line += fmt::format("  (padded with zeros to {} bytes)", f.align);
     if (!f.doc.empty()) line = fmt::format("{:<60}  # {}", line, f.doc);
     out += line + "\n";
-    (void)wd;
   }
   for (auto& f : def.fields) {
     if (!f.enums.empty()) {

@@ -168,10 +168,7 @@ void Registry::define(const ast::LayerDecl& decl) {
     f.pos = fd.pos;
     f.doc = fd.doc;
     parse_type(f, fd.type, fd.type_pos);
-    if (!f.fixed_size() && bit % 8)
-      throw ScriptError(fd.pos, fmt::format("field '{}' ({}) must start on a byte boundary, but the fields before it "
-                                            "end at bit {}", fd.name, fd.type, bit));
-    if (f.kind != FieldKind::UInt && f.fixed_size() && bit % 8)
+    if (f.kind != FieldKind::UInt && bit % 8)
       throw ScriptError(fd.pos, fmt::format("field '{}' ({}) must start on a byte boundary, but the fields before it "
                                             "end at bit {}", fd.name, fd.type, bit));
     if (f.little_endian && bit % 8)

@@ -110,12 +110,6 @@ const AutoExpr* find_checksum(const AutoExpr& e) {
 
 }  // namespace
 
-struct Packet::EvalCtx {
-  std::size_t layer;
-  const std::uint32_t* cached_sum = nullptr;  // incremental: use this sum for the checksum node
-  std::uint32_t last_sum = 0;                 // the sum the checksum node computed
-};
-
 void Packet::push_layer(std::shared_ptr<const LayerDef> def, Pos pos) {
   LayerInst li;
   li.fields.resize(def->fields.size());
@@ -304,8 +298,6 @@ void Packet::write_field(const FieldSlot& s, const FieldDef& d) {
   if (n > k) std::memset(p + k, 0, n - k);
 }
 
-FieldValue Packet::read_field(const FieldSlot& s, const FieldDef& d) const { return s.value; }
-
 void Packet::finalize() {
   finalized_ = false;
   layout();
@@ -332,7 +324,6 @@ void Packet::finalize() {
 
 namespace {
 struct Evaluator {
-  Packet& p;
   const std::vector<LayerInst>& layers;
   std::vector<std::uint8_t>& buf;
   std::function<void(std::size_t, std::size_t)> ensure_field;   // evaluate an auto field if still to do
@@ -467,10 +458,21 @@ void Packet::evaluate_auto(std::size_t l, std::size_t f) {
   state_[flat] = 1;
   s.value.num = 0;
   write_field(s, d);  // a rule reads its own field as zero (a checksum covering itself)
-  Evaluator ev{*this, layers_, buf_,
-               [this, l, f](std::size_t L, std::size_t F) {
-                 std::uint8_t st = state_[field_base_[L] + F];
-                 if (st == 0) evaluate_auto(L, F);
+  // The callbacks capture one pointer each, so std::function stores them
+  // without allocating (this runs per packet when a generator moves a field
+  // that a rule reads by value, such as ipv4.dst in the TCP pseudo-header).
+  struct Current {
+    Packet* self;
+    std::size_t l, f;
+  } cur{this, l, f};
+  Evaluator ev{layers_, buf_,
+               [c = &cur](std::size_t L, std::size_t F) {
+                 Packet* self = c->self;
+                 const std::size_t l = c->l, f = c->f;
+                 auto& state_ = self->state_;
+                 auto& layers_ = self->layers_;
+                 std::uint8_t st = state_[self->field_base_[L] + F];
+                 if (st == 0) self->evaluate_auto(L, F);
                  if (st == 1 && !(L == l && F == f))
                    throw ScriptError(layers_[l].def->fields[f].auto_rule->pos,
                                      fmt::format("the auto rules of {}.{} and {}.{} depend on each other",
@@ -555,7 +557,7 @@ void Packet::build_deps() {
           return false;
         };
         if (simple) {
-          Evaluator ev{*this, layers_, buf_, [](std::size_t, std::size_t) {}, [](std::size_t) {}, nullptr};
+          Evaluator ev{layers_, buf_, [](std::size_t, std::size_t) {}, [](std::size_t) {}, nullptr};
           for (auto& a : ck->args) {
             std::uint32_t b, e;
             if (region(a, b, e)) {
@@ -631,7 +633,7 @@ void Packet::on_changed(std::size_t flat, std::uint32_t b, std::uint32_t e, cons
         r.i = ones_checksum(sum);
         if (r.i == 0) r.i = dep.alt;
       } else {
-        Evaluator ev{*this, layers_, buf_, [](std::size_t, std::size_t) {}, [](std::size_t) {}, &sums_[dep.flat]};
+        Evaluator ev{layers_, buf_, [](std::size_t, std::size_t) {}, [](std::size_t) {}, &sums_[dep.flat]};
         r = ev.eval(*d.auto_rule, dep.layer, false);
       }
       if (r.i > d.max())

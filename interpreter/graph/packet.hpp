@@ -57,7 +57,6 @@ class Packet {
   const std::vector<std::uint8_t>& bytes() const { return buf_; }
   std::size_t size() const { return buf_.size(); }
   const std::vector<LayerInst>& layers() const { return layers_; }
-  std::vector<LayerInst>& layers_mut() { finalized_ = false; return layers_; }
   int layer_index(const std::string& name) const;  // first layer with that name, or -1
   const Pos& pos() const { return pos_; }
   void set_pos(Pos p) { pos_ = p; }
@@ -83,11 +82,9 @@ class Packet {
   std::size_t flat_index(std::size_t layer, std::size_t field) const { return field_base_[layer] + field; }
 
  private:
-  struct EvalCtx;
 
   void layout();
   void write_field(const FieldSlot& slot, const FieldDef& def);
-  FieldValue read_field(const FieldSlot& slot, const FieldDef& def) const;
   void evaluate_auto(std::size_t layer, std::size_t field);
   void on_changed(std::size_t flat, std::uint32_t byte_begin, std::uint32_t byte_end, const std::uint8_t* old_bytes);
   void build_deps();

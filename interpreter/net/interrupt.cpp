@@ -1,6 +1,6 @@
 // Ctrl-C: SIGINT only sets a flag. Installed without SA_RESTART so a
 // blocking call in the signalled thread returns EINTR; every wait in the
-// program is also sliced (at most kSlice) so a signal delivered to another
+// program is also sliced (at most kSliceNs) so a signal delivered to another
 // thread, or just before a wait starts, is seen promptly.
 #include <signal.h>
 #include <time.h>

@@ -12,7 +12,6 @@
 
 namespace pkt::net {
 
-// The error for socket() failing with EPERM/EACCES.
 // The message for a missing CAP_NET_RAW, naming the fix for this binary.
 std::string need_raw_privilege();
 
