@@ -755,13 +755,19 @@ struct action<expr_stmt> {
 template <>
 struct action<bind_lower> {
   template <typename In>
-  static void apply(const In& in, StmtFrame& f) { f.stmt.bind_lower = in.string(); }
+  static void apply(const In& in, StmtFrame& f) {
+    f.stmt.bind_lower = in.string();
+    f.stmt.bind_lower_pos = pos_of(in);
+  }
 };
 
 template <>
 struct action<bind_field> {
   template <typename In>
-  static void apply(const In& in, StmtFrame& f) { f.stmt.bind_field = in.string(); }
+  static void apply(const In& in, StmtFrame& f) {
+    f.stmt.bind_field = in.string();
+    f.stmt.bind_field_pos = pos_of(in);
+  }
 };
 
 template <>

@@ -118,7 +118,7 @@ struct Stmt {
   Pos code_pos;                     // position of the first character of code
   std::shared_ptr<LayerDecl> layer; // Layer
   std::string bind_lower, bind_field, bind_upper;  // Bind
-  Pos bind_upper_pos;
+  Pos bind_lower_pos, bind_field_pos, bind_upper_pos;
 };
 
 struct Script {

@@ -247,12 +247,12 @@ void Registry::bind(const ast::Stmt& s) {
     std::string hint = nearest_name(n, layer_names());
     throw ScriptError(p, fmt::format("unknown layer '{}'{}", n, hint.empty() ? "" : fmt::format("; did you mean '{}'?", hint)));
   };
-  if (!lower) unknown(s.bind_lower, s.pos);
+  if (!lower) unknown(s.bind_lower, s.bind_lower_pos.src ? s.bind_lower_pos : s.pos);
   if (!layer(s.bind_upper)) unknown(s.bind_upper, s.bind_upper_pos);
   int fi = lower->field_index(s.bind_field);
   if (fi < 0) {
     std::string hint = nearest_name(s.bind_field, lower->field_names());
-    throw ScriptError(s.pos, fmt::format("unknown field '{}' of {}{}", s.bind_field, s.bind_lower,
+    throw ScriptError(s.bind_field_pos.src ? s.bind_field_pos : s.pos, fmt::format("unknown field '{}' of {}{}", s.bind_field, s.bind_lower,
                                          hint.empty() ? "" : fmt::format("; did you mean '{}'?", hint)));
   }
   Binding b;
