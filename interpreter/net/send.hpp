@@ -66,7 +66,10 @@ class Sender {
 };
 
 // Ctrl-C: the handler only sets a flag; loops (sends, sleeps, the Lua hook)
-// poll it and stop cleanly.
+// poll it and stop cleanly, throwing this where they cannot return early.
+struct Interrupted : std::runtime_error {
+  Interrupted() : std::runtime_error("interrupted") {}
+};
 void install_interrupt_handler();
 bool interrupted();
 void clear_interrupt();

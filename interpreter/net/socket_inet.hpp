@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "send.hpp"
+
 namespace pkt {
 class Scope;
 }
@@ -23,10 +25,6 @@ namespace pkt::net {
 
 struct NetError : std::runtime_error {
   using std::runtime_error::runtime_error;
-};
-
-struct Interrupted : std::runtime_error {
-  Interrupted() : std::runtime_error("interrupted") {}
 };
 
 struct Endpoint {

@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "net/send.hpp"
 #include "session.hpp"
 
 struct lua_State;
@@ -27,10 +28,7 @@ struct LuaError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Ctrl-C stopped a send, a sleep or a Lua loop.
-struct Interrupted : std::runtime_error {
-  Interrupted() : std::runtime_error("interrupted") {}
-};
+// Ctrl-C stopped a send, a sleep or a Lua loop: pkt::Interrupted (net/send.hpp).
 
 // What the Lua bindings reach through the state (stored in its extra space).
 struct LuaContext {
