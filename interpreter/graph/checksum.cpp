@@ -97,8 +97,22 @@ std::uint32_t ones_sum_update(std::uint32_t sum, const std::uint8_t* old_bytes, 
   // RFC 1624 eqn. 3 on sums: HC' = ~(~HC + ~m + m'), i.e. sum' = sum + ~m + m'.
   // Note: like any incremental update, this yields 0xffff ("negative zero")
   // where a full recomputation over all-zero data would yield 0x0000.
-  const std::uint16_t m = run_sum(old_bytes, n, odd_start);
-  const std::uint16_t m2 = run_sum(new_bytes, n, odd_start);
+  std::uint16_t m, m2;
+  if (n <= 8) {
+    // The generator's case (a port or sequence number): a few big-endian
+    // words summed directly.
+    std::uint32_t a = 0, b = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      const unsigned shift = ((i & 1) == 0) != odd_start ? 8 : 0;  // even stream offset: the high byte
+      a += static_cast<std::uint32_t>(old_bytes[i]) << shift;
+      b += static_cast<std::uint32_t>(new_bytes[i]) << shift;
+    }
+    m = ones_fold(a);
+    m2 = ones_fold(b);
+  } else {
+    m = run_sum(old_bytes, n, odd_start);
+    m2 = run_sum(new_bytes, n, odd_start);
+  }
   return fold64(static_cast<std::uint64_t>(ones_fold(sum)) + static_cast<std::uint16_t>(~m) + m2);
 }
 

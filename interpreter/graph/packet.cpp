@@ -68,12 +68,6 @@ void put_bits(std::uint8_t* buf, std::uint32_t bitoff, unsigned bits, std::uint6
   }
 }
 
-std::uint64_t get_be(const std::uint8_t* p, std::uint32_t n) {
-  std::uint64_t v = 0;
-  for (std::uint32_t j = 0; j < n; ++j) v = (v << 8) | p[j];
-  return v;
-}
-
 std::uint32_t slot_bytes_size(const FieldDef& d, const FieldValue& v) {
   if (d.fixed_size()) return d.bits;
   std::size_t n = v.bytes.size();
@@ -240,9 +234,9 @@ Packet::FastPlan Packet::plan(std::size_t layer, std::size_t field) {
 
 void Packet::apply(const FastPlan& fp, std::uint64_t v) {
   std::uint8_t old[8], *p = buf_.data() + fp.byte;
+  layers_[fp.layer].fields[fp.field].value.num = v;
   for (std::uint32_t j = 0; j < fp.nbytes; ++j) old[j] = p[j];
   for (std::uint32_t j = fp.nbytes; j-- > 0; v >>= 8) p[j] = static_cast<std::uint8_t>(v);
-  layers_[fp.layer].fields[fp.field].value.num = get_be(p, fp.nbytes);
   for (const auto& sm : fp.sums) {
     bool odd = ((sm.stream + (fp.byte - sm.seg_begin)) & 1) != 0;
     std::uint32_t sum = ones_sum_update(sums_[sm.flat], old, p, fp.nbytes, odd);
