@@ -17,11 +17,13 @@ Usage: run_script_tests.py [PKT] [TEST.pkt...]
 PKT defaults to $PKT, then build/pkt; with no tests, all *.pkt here.
 """
 import difflib
-import glob
 import os
 import shlex
 import subprocess
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from harness import pkt_and_tests  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 EXPECT = "# expect:"
@@ -41,15 +43,7 @@ def parse(path):
 
 
 def main(argv):
-    pkt = None
-    tests = []
-    for a in argv[1:]:
-        if a.endswith(".pkt"):
-            tests.append(os.path.abspath(a))
-        else:
-            pkt = a
-    pkt = os.path.abspath(pkt or os.environ.get("PKT") or os.path.join(HERE, "..", "..", "build", "pkt"))
-    tests = tests or sorted(glob.glob(os.path.join(HERE, "*.pkt")))
+    pkt, tests = pkt_and_tests(argv, HERE)
     env = dict(os.environ, NO_COLOR="1")
     passed = failed = 0
     for t in tests:
