@@ -485,14 +485,19 @@ struct action<rx_call_or_name> : expr_frame {
       const Pos pos = item->pos;
       c.args.push_back(ast::Arg{std::string(), pos, std::move(item)});
     }
-    p.push(c.name_or_call());
+    p.push(c.cur ? std::move(c.cur) : c.name_or_call());
   }
 };
 
+// Operators of rule expressions, each as one character in the tree:
+// == '=', != '!', <= 'l', >= 'g', < '<', > '>', & '&', and 'A', or 'O'.
 struct rx_op {
   template <typename In>
   static void apply(const In& in, ExprFrame& f) {
-    f.ops.push_back(in.peek_char());
+    const std::string t = in.string();
+    char op = t == "==" ? '=' : t == "!=" ? '!' : t == "<=" ? 'l' : t == ">=" ? 'g'
+            : t == "and" ? 'A' : t == "or" ? 'O' : t.at(0);
+    f.ops.push_back(op);
     f.op_pos.push_back(pos_of(in));
   }
 };
@@ -500,6 +505,14 @@ template <>
 struct action<rx_mulop> : rx_op {};
 template <>
 struct action<rx_addop> : rx_op {};
+template <>
+struct action<rx_bitop> : rx_op {};
+template <>
+struct action<rx_cmpop> : rx_op {};
+template <>
+struct action<rx_andop> : rx_op {};
+template <>
+struct action<rx_orop> : rx_op {};
 
 // Left-associative: a - b - c is (a - b) - c. A Binary's pos is its operator's.
 struct rx_fold : expr_frame {
@@ -518,7 +531,27 @@ struct rx_fold : expr_frame {
 template <>
 struct action<rx_term> : rx_fold {};
 template <>
+struct action<rx_sum> : rx_fold {};
+template <>
+struct action<rx_bits> : rx_fold {};
+template <>
+struct action<rx_cmp> : rx_fold {};
+template <>
+struct action<rx_and> : rx_fold {};
+template <>
 struct action<rx_expr> : rx_fold {};
+
+// `not x` is the call not(x).
+template <>
+struct action<rx_not_op> : expr_frame {
+  template <typename In, typename P>
+  static void success(const In& in, ExprFrame& c, P& p) {
+    auto e = make_node(Kind::Call, pos_of(in));
+    e->s = "not";
+    e->args.push_back(ast::Arg{std::string(), c.items.at(0)->pos, std::move(c.items.at(0))});
+    p.push(std::move(e));
+  }
+};
 
 // --- layers and options -------------------------------------------------------
 
@@ -614,6 +647,43 @@ struct action<auto_rule> {
 };
 
 template <>
+struct action<align_with_name> {
+  template <typename In>
+  static void apply(const In& in, FieldFrame& f) {
+    f.field.align_with = in.string();
+    f.field.align_with_pos = pos_of(in);
+  }
+};
+
+template <>
+struct action<size_start> {
+  template <typename In>
+  static void apply(const In& in, FieldFrame& f) {
+    if (f.field.size_rule) fail_at(in, 0, "a field has at most one 'size'");
+  }
+};
+
+template <>
+struct action<size_rule> {
+  template <typename In>
+  static void apply(const In& /*unused*/, FieldFrame& f) { f.field.size_rule = pop(f); }
+};
+
+template <>
+struct action<if_start> {
+  template <typename In>
+  static void apply(const In& in, FieldFrame& f) {
+    if (f.field.cond) fail_at(in, 0, "a field has at most one 'if'");
+  }
+};
+
+template <>
+struct action<if_rule> {
+  template <typename In>
+  static void apply(const In& /*unused*/, FieldFrame& f) { f.field.cond = pop(f); }
+};
+
+template <>
 struct action<default_value> {
   template <typename In>
   static void apply(const In& /*unused*/, FieldFrame& f) { f.field.default_value = pop(f); }
@@ -637,6 +707,39 @@ template <>
 struct action<pseudo_item> {
   template <typename In>
   static void apply(const In& /*unused*/, StmtFrame& f) { f.stmt.layer->pseudo.push_back(pop(f)); }
+};
+
+template <>
+struct action<payload_size_start> {
+  template <typename In>
+  static void apply(const In& in, StmtFrame& f) {
+    if (f.stmt.layer->payload_size) fail_at(in, 0, "a layer has at most one 'payload size'");
+  }
+};
+
+template <>
+struct action<payload_size_rule> {
+  template <typename In>
+  static void apply(const In& /*unused*/, StmtFrame& f) { f.stmt.layer->payload_size = pop(f); }
+};
+
+template <>
+struct action<summary_start> {
+  template <typename In>
+  static void apply(const In& in, StmtFrame& f) {
+    if (f.stmt.layer->has_summary) fail_at(in, 0, "a layer has at most one 'summary'");
+    f.stmt.layer->has_summary = true;
+  }
+};
+
+template <>
+struct action<summary_text> {
+  template <typename In>
+  static void apply(const In& /*unused*/, StmtFrame& f) {
+    ExprPtr e = pop(f);
+    f.stmt.layer->summary = e->s;
+    f.stmt.layer->summary_pos = e->pos;
+  }
 };
 
 template <>
@@ -740,7 +843,13 @@ struct take_value {
 template <> struct action<param_stmt> : take_value {};
 template <> struct action<let_stmt> : take_value {};
 template <> struct action<packet_stmt> : take_value {};
-template <> struct action<bind_stmt> : take_value {};
+template <> struct action<bind_stmt> : take_value {};  // `when` took its rule already
+
+template <>
+struct action<bind_when_rule> {
+  template <typename In>
+  static void apply(const In& /*unused*/, StmtFrame& f) { f.stmt.bind_when = pop(f); }
+};
 
 template <>
 struct action<expr_stmt> {

@@ -40,7 +40,8 @@ struct Expr {
     Repeat,    // items[0] * items[1] (`"A" * 100`)
     Or,        // items: `A | B | C` (flag sets)
     Stack,     // items: `a / b / c` (layers, bottom first)
-    Binary,    // op in {'+','-','*','/'}; items[0] op items[1] (auto rules)
+    Binary,    // items[0] op items[1] in rules: + - * / & and == '=', != '!', <= 'l',
+               // >= 'g', < '<', > '>', and 'A', or 'O' (`not x` is the call not(x))
   };
 
   Kind kind = Kind::Int;
@@ -66,9 +67,13 @@ struct FieldDecl {
   Pos type_pos;
   std::vector<NamedValue> enums;
   std::vector<NamedValue> flags;
-  ExprPtr align;          // `align 4`: pad a bytes field with zeros to a multiple of 4
+  ExprPtr align;          // `align 4`: pad a bytes field so the layer up to its end is a multiple of 4 bytes
+  std::string align_with; // `align 8 with padn`: pad with that option where it fits, else zeros
+  Pos align_with_pos;
   ExprPtr default_value;  // `= value`
   ExprPtr auto_rule;      // `= auto expr`
+  ExprPtr size_rule;      // `size expr`: the field's length in bytes when reading
+  ExprPtr cond;           // `if expr`: the field is there only when expr is not 0
   std::string doc;        // optional trailing "doc string"
 };
 
@@ -80,6 +85,10 @@ struct LayerDecl {
   std::string doc;
   std::vector<FieldDecl> fields;
   std::vector<ExprPtr> pseudo;  // concatenated: the pseudo-header this layer offers to upper layers
+  ExprPtr payload_size;         // `payload size expr`: bytes past it are a trailer
+  bool has_summary = false;
+  std::string summary;          // `summary "{src} > {dst}"`
+  Pos summary_pos;
 
   bool is_option = false;
   std::string option_layer;  // the layer and field this option may appear in
@@ -119,6 +128,7 @@ struct Stmt {
   std::shared_ptr<LayerDecl> layer; // Layer
   std::string bind_lower, bind_field, bind_upper;  // Bind
   Pos bind_lower_pos, bind_field_pos, bind_upper_pos;
+  ExprPtr bind_when;                // Bind: `when expr` over the upper layer's fields
 };
 
 struct Script {

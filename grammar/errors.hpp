@@ -49,6 +49,15 @@ template <> inline constexpr auto error_message<rx_paren_close> = "expected ')' 
 template <> inline constexpr auto error_message<rx_call_close> = "expected ')', ',' or an operator (+ - * /)";
 template <> inline constexpr auto error_message<rx_primary> = "expected a number, name, call or '(' after the operator";
 template <> inline constexpr auto error_message<rx_term> = "expected a number, name, call or '(' after the operator";
+template <> inline constexpr auto error_message<rx_sum> = "expected a number, name, call or '(' after the operator";
+template <> inline constexpr auto error_message<rx_bits> = "expected a number, name, call or '(' after the comparison";
+template <> inline constexpr auto error_message<rx_not> = "expected an expression after 'not', 'and' or 'or'";
+template <> inline constexpr auto error_message<rx_and> = "expected an expression after 'or'";
+template <> inline constexpr auto error_message<size_rule> = "expected a size expression after 'size' (e.g. size n, size length - 4)";
+template <> inline constexpr auto error_message<if_rule> = "expected a condition after 'if' (e.g. if k, if type == 3)";
+template <> inline constexpr auto error_message<payload_size_rule> = "expected a size expression after 'payload size'";
+template <> inline constexpr auto error_message<summary_text> = "expected a \"format string\" after 'summary' (e.g. summary \"{src} > {dst}\")";
+template <> inline constexpr auto error_message<bind_when_rule> = "expected a condition after 'when'";
 
 // layers and options
 template <> inline constexpr auto error_message<field_colon> = "expected ':' and a type after the field name";
@@ -57,10 +66,11 @@ template <> inline constexpr auto error_message<entry_eq> = "expected '=' and a 
 template <> inline constexpr auto error_message<enum_close> = "expected '}', ',' or an enum entry (NAME = value)";
 template <> inline constexpr auto error_message<flags_close> = "expected '}', ',' or a flag (NAME = value)";
 template <> inline constexpr auto error_message<align_value> = "expected a value after 'align'";
+template <> inline constexpr auto error_message<align_with_name> = "expected an option name after 'with' (the option that pads)";
 template <> inline constexpr auto error_message<auto_rule> = "expected a rule expression after 'auto'";
 template <> inline constexpr auto error_message<default_value> = "expected a value or 'auto' after '='";
 template <> inline constexpr auto error_message<pseudo_item> = "expected a pseudo-header expression";
-template <> inline constexpr auto error_message<layer_close> = "expected '}', a field (name : type) or 'pseudo = ...'";
+template <> inline constexpr auto error_message<layer_close> = "expected '}', a field (name : type), 'pseudo = ...', 'payload size ...' or 'summary \"...\"'";
 template <> inline constexpr auto error_message<layer_name> = "expected a name after 'layer'";
 template <> inline constexpr auto error_message<layer_open> = "expected '{' or a \"doc string\" after the layer name";
 template <> inline constexpr auto error_message<option_layer> = "expected LAYER.FIELD after 'option' (e.g. tcp.options)";

@@ -49,6 +49,15 @@ struct kw_flags : TAO_PEGTL_KEYWORD( "flags" ) {};
 struct kw_align : TAO_PEGTL_KEYWORD( "align" ) {};
 struct kw_pseudo : TAO_PEGTL_KEYWORD( "pseudo" ) {};
 struct kw_file : TAO_PEGTL_KEYWORD( "file" ) {};
+struct kw_size : TAO_PEGTL_KEYWORD( "size" ) {};
+struct kw_if : TAO_PEGTL_KEYWORD( "if" ) {};
+struct kw_and : TAO_PEGTL_KEYWORD( "and" ) {};
+struct kw_or : TAO_PEGTL_KEYWORD( "or" ) {};
+struct kw_not : TAO_PEGTL_KEYWORD( "not" ) {};
+struct kw_payload : TAO_PEGTL_KEYWORD( "payload" ) {};
+struct kw_summary : TAO_PEGTL_KEYWORD( "summary" ) {};
+struct kw_when : TAO_PEGTL_KEYWORD( "when" ) {};
+struct kw_with : TAO_PEGTL_KEYWORD( "with" ) {};
 
 // ------------------------------------------------------------------ strings
 // "..." on one line; escapes are checked and decoded by the action.
@@ -123,7 +132,9 @@ struct union_expr : seq< repeat_expr, star< sp, one< '|' >, sp, must< repeat_exp
 struct value : seq< union_expr, star< sp, one< '/' >, sp, must< union_expr > > > {};
 
 // -------------------------------------------------------- rule expressions
-// After `= auto` and in `pseudo =`: + - * / (division, not stacking).
+// After `= auto`, `size`, `if`, `when` and in `pseudo =`. Loosest first:
+// or, and, not, comparisons, &, + -, * / (division, not stacking).
+// `LAYER.FIELD` names a field of the nearest layer of that name below.
 struct rx_expr;
 struct rx_paren_close : one< ')' > {};
 struct rx_paren : seq< one< '(' >, sp, must< rx_expr >, sp, must< rx_paren_close > > {};
@@ -131,12 +142,24 @@ struct rx_callee : ident {};
 struct rx_call_open : one< '(' > {};
 struct rx_call_close : one< ')' > {};
 struct rx_args : seq< rx_call_open, sp, opt< rx_expr, sp, star< one< ',' >, sp, must< rx_expr >, sp > >, must< rx_call_close > > {};
-struct rx_call_or_name : seq< rx_callee, opt< sp, rx_args > > {};
+struct rx_member : seq< one< '.' >, not_at< one< '.' > >, must< member_name > > {};
+struct rx_call_or_name : seq< rx_callee, sor< seq< sp, rx_args >, rx_member, success > > {};
 struct rx_primary : sor< rx_paren, string_lit, hex_lit, base64_lit, ipv4_cand, colon_cand, number, rx_call_or_name > {};
 struct rx_mulop : one< '*', '/' > {};
 struct rx_addop : one< '+', '-' > {};
+struct rx_bitop : seq< one< '&' >, not_at< one< '&' > > > {};
+struct rx_cmpop : sor< TAO_PEGTL_STRING( "==" ), TAO_PEGTL_STRING( "!=" ), TAO_PEGTL_STRING( "<=" ), TAO_PEGTL_STRING( ">=" ), one< '<', '>' > > {};
+struct rx_andop : seq< kw_and > {};
+struct rx_orop : seq< kw_or > {};
 struct rx_term : seq< rx_primary, star< sp, rx_mulop, sp, must< rx_primary > > > {};
-struct rx_expr : seq< rx_term, star< sp, rx_addop, sp, must< rx_term > > > {};
+struct rx_sum : seq< rx_term, star< sp, rx_addop, sp, must< rx_term > > > {};
+struct rx_bits : seq< rx_sum, star< sp, rx_bitop, sp, must< rx_sum > > > {};
+struct rx_cmp : seq< rx_bits, opt< sp, rx_cmpop, sp, must< rx_bits > > > {};
+struct rx_not;
+struct rx_not_op : seq< kw_not, sp, must< rx_not > > {};
+struct rx_not : sor< rx_not_op, rx_cmp > {};
+struct rx_and : seq< rx_not, star< sp, rx_andop, sp, must< rx_not > > > {};
+struct rx_expr : seq< rx_and, star< sp, rx_orop, sp, must< rx_and > > > {};
 
 // ------------------------------------------------------ layers and options
 struct field_name : ident {};
@@ -155,8 +178,16 @@ struct flags_close : one< '}' > {};
 struct flags_block : seq< flags_start, sp, opt< flag_entry, sp, star< one< ',' >, sp, flag_entry, sp >, opt< one< ',' >, sp > >, must< flags_close > > {};
 struct align_start : seq< kw_align, not_at< sp, one< ':' > > > {};  // a field may be named `align`
 struct align_value : seq< value > {};
-struct align_clause : seq< align_start, sp, must< align_value > > {};
-struct field_mod : sor< enum_block, flags_block, align_clause > {};
+struct align_with_name : ident {};
+struct align_with : seq< kw_with, sp, must< align_with_name > > {};
+struct align_clause : seq< align_start, sp, must< align_value >, opt< sp, align_with > > {};
+struct size_start : seq< kw_size, not_at< sp, one< ':' > > > {};  // a field may be named `size`
+struct size_rule : seq< rx_expr > {};
+struct size_clause : seq< size_start, sp, must< size_rule > > {};
+struct if_start : seq< kw_if, not_at< sp, one< ':' > > > {};
+struct if_rule : seq< rx_expr > {};
+struct if_clause : seq< if_start, sp, must< if_rule > > {};
+struct field_mod : sor< enum_block, flags_block, align_clause, size_clause, if_clause > {};
 struct auto_rule : seq< rx_expr > {};
 struct auto_default : seq< kw_auto, sp, must< auto_rule > > {};
 struct default_value : seq< value > {};
@@ -167,7 +198,15 @@ struct field_decl : seq< field_name, sp, must< field_colon >, sp, must< field_ty
 struct pseudo_start : seq< kw_pseudo, sp, one< '=' > > {};  // a field may be named `pseudo`
 struct pseudo_item : seq< rx_expr > {};
 struct pseudo_decl : seq< pseudo_start, sp, must< pseudo_item >, star< sp, one< ',' >, sp, must< pseudo_item > > > {};
-struct layer_item : sor< pseudo_decl, field_decl, one< ';' > > {};
+// `payload size EXPR`: where this layer's payload ends; what follows is a trailer.
+struct payload_size_start : seq< kw_payload, sp, kw_size > {};
+struct payload_size_rule : seq< rx_expr > {};
+struct payload_size_decl : seq< payload_size_start, sp, must< payload_size_rule > > {};
+// `summary "{src} > {dst}"`: the layer's one-line form.
+struct summary_start : seq< kw_summary, not_at< sp, one< ':' > > > {};
+struct summary_text : seq< string_lit > {};
+struct summary_decl : seq< summary_start, sp, must< summary_text > > {};
+struct layer_item : sor< pseudo_decl, payload_size_decl, summary_decl, field_decl, one< ';' > > {};
 struct layer_close : one< '}' > {};
 struct layer_fields : seq< star< sp, layer_item >, sp, must< layer_close > > {};
 struct layer_doc : seq< string_lit > {};
@@ -202,7 +241,9 @@ struct bind_field : ident {};
 struct bind_eq : one< '=' > {};
 struct bind_arrow : TAO_PEGTL_STRING( "->" ) {};
 struct bind_upper : ident {};
-struct bind_stmt : seq< kw_bind, sp, must< bind_lower >, must< bind_dot >, must< bind_field >, sp, must< bind_eq >, sp, must< eq_value >, sp, must< bind_arrow >, sp, must< bind_upper > > {};
+struct bind_when_rule : seq< rx_expr > {};
+struct bind_when : seq< kw_when, sp, must< bind_when_rule > > {};
+struct bind_stmt : seq< kw_bind, sp, must< bind_lower >, must< bind_dot >, must< bind_field >, sp, must< bind_eq >, sp, must< eq_value >, sp, must< bind_arrow >, sp, must< bind_upper >, opt< sp, bind_when > > {};
 
 struct target : seq< value > {};
 struct targets : seq< must< target >, star< sp, one< ',' >, sp, must< target > > > {};

@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <functional>
 #include <set>
 
 #include "coerce.hpp"
+#include "packet.hpp"
 
 namespace pkt {
 
@@ -16,6 +18,36 @@ std::string FieldDef::describe_type() const {
     case FieldKind::Array: return fmt::format("{} (u{} elements, 0..{} each)", type_name, bits, max());
     default: return type_name;
   }
+}
+
+std::string FieldDef::pad_fill(std::size_t n) const {
+  std::string zeros(n, '\0');
+  if (!pad_option || n == 0) return zeros;
+  // The pad option's variable field takes what its fixed fields leave.
+  std::size_t fixed = 0;
+  int var = -1;
+  for (std::size_t i = 0; i < pad_option->fields.size(); ++i) {
+    const FieldDef& f = pad_option->fields[i];
+    if (f.fixed_size()) fixed += f.bits / 8;
+    else if (var < 0) var = static_cast<int>(i);
+  }
+  if (var < 0 || n < fixed) return zeros;
+  thread_local bool busy = false;  // a pad option padding itself
+  if (busy) return zeros;
+  busy = true;
+  std::string out = zeros;
+  try {
+    Packet p;
+    p.push_layer(pad_option);
+    FieldValue v;
+    v.bytes.assign(n - fixed, '\0');
+    p.set(0, static_cast<std::size_t>(var), std::move(v), Origin::User);
+    p.finalize();
+    if (p.size() == n) out.assign(p.bytes().begin(), p.bytes().end());
+  } catch (const ScriptError&) {
+  }
+  busy = false;
+  return out;
 }
 
 int LayerDef::field_index(const std::string& n) const {
@@ -57,70 +89,159 @@ void parse_type(FieldDef& f, const std::string& t, Pos pos) {
   bad();
 }
 
-const std::set<std::string> kPrimitives = {"len", "inet_checksum", "nonzero", "bytes", "u8", "u16", "u24", "u32", "u64"};
+const std::set<std::string> kPrimitives = {"len", "inet_checksum", "nonzero", "bytes", "u8", "u16", "u24", "u32", "u64",
+                                           "present", "not", "bound"};
 
-AutoExpr compile_auto(const ast::Expr& e, const LayerDef& layer, int depth = 0) {
-  if (depth > 200) throw ScriptError(e.pos, "this auto rule is nested more than 200 levels deep");
+// Where a rule is written decides what it may name: auto rules see the
+// layer's regions (this, payload, pseudo); a pseudo-header also sees the
+// layer asking for it (upper, bound()); size, if and when rules see fields
+// only, since they are evaluated while the layer is being read.
+enum class RuleKind { Auto, Pseudo, Read };
+
+AutoExpr compile_auto(const ast::Expr& e, const LayerDef& layer, RuleKind kind, const Registry* reg, int depth = 0) {
+  if (depth > 200) throw ScriptError(e.pos, "this rule is nested more than 200 levels deep");
   AutoExpr a;
   a.pos = e.pos;
   using K = ast::Expr::Kind;
+  using Op = AutoExpr::Op;
+  auto field_of = [&](const std::string& n, Pos pos) {
+    int idx = layer.field_index(n);
+    if (idx < 0) {
+      std::string hint = nearest_name(n, layer.field_names());
+      throw ScriptError(pos, fmt::format("{} has no field '{}'{}", layer.name, n,
+                                         hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint)));
+    }
+    return static_cast<std::size_t>(idx);
+  };
   switch (e.kind) {
-    case K::Int: a.op = AutoExpr::Op::Int; a.i = e.i; return a;
+    case K::Int: a.op = Op::Int; a.i = e.i; return a;
     case K::String: case K::Bytes: case K::IPv4: case K::IPv6: case K::MAC:
-      a.op = AutoExpr::Op::Bytes; a.s = e.s; return a;
+      a.op = Op::Bytes; a.s = e.s; return a;
     case K::Name: {
-      if (e.s == "this") { a.op = AutoExpr::Op::This; return a; }
-      if (e.s == "payload") { a.op = AutoExpr::Op::Payload; return a; }
-      if (e.s == "pseudo") { a.op = AutoExpr::Op::Pseudo; return a; }
+      bool regions = kind != RuleKind::Read;
+      if (regions && e.s == "this") { a.op = Op::This; return a; }
+      if (regions && e.s == "payload") { a.op = Op::Payload; return a; }
+      if (kind == RuleKind::Auto && e.s == "pseudo") { a.op = Op::Pseudo; return a; }
+      if (kind == RuleKind::Pseudo && e.s == "upper") { a.op = Op::Upper; return a; }
       int idx = layer.field_index(e.s);
       if (idx < 0) {
         auto names = layer.field_names();
-        names.insert(names.end(), {"this", "payload", "pseudo"});
+        if (regions) names.insert(names.end(), {"this", "payload"});
+        if (kind == RuleKind::Auto) names.push_back("pseudo");
+        if (kind == RuleKind::Pseudo) names.push_back("upper");
         std::string hint = nearest_name(e.s, names);
-        throw ScriptError(e.pos, fmt::format("unknown name '{}' in an auto rule of {}; expected a field of {}, "
-                                             "this, payload or pseudo{}", e.s, layer.name, layer.name,
+        std::string expected = kind == RuleKind::Auto ? fmt::format("a field of {}, this, payload or pseudo", layer.name)
+                             : kind == RuleKind::Pseudo ? fmt::format("a field of {}, this, payload or upper", layer.name)
+                             : fmt::format("a field of {}", layer.name);
+        throw ScriptError(e.pos, fmt::format("unknown name '{}' in a rule of {}; expected {}{}", e.s, layer.name, expected,
                                              hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint)));
       }
-      a.op = AutoExpr::Op::Field;
+      a.op = Op::Field;
       a.index = static_cast<std::size_t>(idx);
       return a;
     }
+    case K::Member: {
+      const ast::Expr& obj = *e.items.at(0);
+      if (obj.kind != K::Name)
+        throw ScriptError(e.pos, "expected LAYER.FIELD (a field of the nearest layer of that name below)");
+      if (reg) {
+        auto below = reg->layer(obj.s);
+        if (!below && obj.s != layer.name) {
+          std::string hint = nearest_name(obj.s, reg->layer_names());
+          throw ScriptError(obj.pos, fmt::format("unknown layer '{}'{}", obj.s, hint.empty() ? "" : fmt::format("; did you mean '{}'?", hint)));
+        }
+        if (below && below->field_index(e.s) < 0) {
+          std::string hint = nearest_name(e.s, below->field_names());
+          throw ScriptError(e.pos, fmt::format("{} has no field '{}'{}", obj.s, e.s, hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint)));
+        }
+      }
+      a.op = Op::LowerField;
+      a.s = obj.s;
+      a.s2 = e.s;
+      return a;
+    }
     case K::Binary: {
-      a.op = e.op == '+' ? AutoExpr::Op::Add : e.op == '-' ? AutoExpr::Op::Sub
-           : e.op == '*' ? AutoExpr::Op::Mul : AutoExpr::Op::Div;
-      a.args.push_back(compile_auto(*e.items.at(0), layer, depth + 1));
-      a.args.push_back(compile_auto(*e.items.at(1), layer, depth + 1));
+      switch (e.op) {
+        case '+': a.op = Op::Add; break;
+        case '-': a.op = Op::Sub; break;
+        case '*': a.op = Op::Mul; break;
+        case '/': a.op = Op::Div; break;
+        case '=': a.op = Op::Eq; break;
+        case '!': a.op = Op::Ne; break;
+        case '<': a.op = Op::Lt; break;
+        case 'l': a.op = Op::Le; break;
+        case '>': a.op = Op::Gt; break;
+        case 'g': a.op = Op::Ge; break;
+        case '&': a.op = Op::BitAnd; break;
+        case 'A': a.op = Op::And; break;
+        case 'O': a.op = Op::Or; break;
+        default: throw ScriptError(e.pos, "this operator is not allowed in a rule");
+      }
+      a.args.push_back(compile_auto(*e.items.at(0), layer, kind, reg, depth + 1));
+      a.args.push_back(compile_auto(*e.items.at(1), layer, kind, reg, depth + 1));
       return a;
     }
     case K::Call: {
-      for (auto& arg : e.args) {
-        if (!arg.name.empty())
-          throw ScriptError(arg.pos, fmt::format("{}() takes positional arguments only", e.s));
-        a.args.push_back(compile_auto(*arg.value, layer, depth + 1));
-      }
       auto arity = [&](std::size_t lo, std::size_t hi) {
-        if (a.args.size() < lo || a.args.size() > hi)
+        if (e.args.size() < lo || e.args.size() > hi)
           throw ScriptError(e.pos, lo == hi ? fmt::format("{}() takes {} argument{}", e.s, lo, lo == 1 ? "" : "s")
                                             : fmt::format("{}() takes at least {} argument", e.s, lo));
       };
-      if (e.s == "len") { a.op = AutoExpr::Op::Len; arity(1, 99); return a; }
-      if (e.s == "inet_checksum") { a.op = AutoExpr::Op::Checksum; arity(1, 99); return a; }
-      if (e.s == "nonzero") { a.op = AutoExpr::Op::Nonzero; arity(2, 2); return a; }
-      if (e.s == "bytes") { a.op = AutoExpr::Op::Concat; arity(1, 99); return a; }
+      for (auto& arg : e.args)
+        if (!arg.name.empty()) throw ScriptError(arg.pos, fmt::format("{}() takes positional arguments only", e.s));
+      if (e.s == "present" || e.s == "bound") {
+        arity(1, 1);
+        const ast::Expr& x = *e.args[0].value;
+        if (x.kind != K::Name) throw ScriptError(x.pos, fmt::format("{}() takes a field name of {}", e.s, layer.name));
+        if (e.s == "bound" && kind != RuleKind::Pseudo)
+          throw ScriptError(e.pos, "bound() is for pseudo-headers: the value of a field as bound to the layer asking");
+        a.op = e.s == "present" ? Op::Present : Op::Bound;
+        a.index = field_of(x.s, x.pos);
+        return a;
+      }
+      for (auto& arg : e.args) a.args.push_back(compile_auto(*arg.value, layer, kind, reg, depth + 1));
+      if (e.s == "len") { a.op = Op::Len; arity(1, 99); return a; }
+      if (e.s == "not") { a.op = Op::Not; arity(1, 1); return a; }
+      if (e.s == "inet_checksum") { a.op = Op::Checksum; arity(1, 99); return a; }
+      if (e.s == "nonzero") { a.op = Op::Nonzero; arity(2, 2); return a; }
+      if (e.s == "bytes") { a.op = Op::Concat; arity(1, 99); return a; }
       if (e.s == "u8" || e.s == "u16" || e.s == "u24" || e.s == "u32" || e.s == "u64") {
-        a.op = AutoExpr::Op::ToBytes;
+        a.op = Op::ToBytes;
         a.index = static_cast<std::size_t>(std::atoi(e.s.c_str() + 1));
         arity(1, 1);
         return a;
       }
       std::string hint = nearest_name(e.s, {kPrimitives.begin(), kPrimitives.end()});
-      throw ScriptError(e.pos, fmt::format("unknown function '{}' in an auto rule; expected one of len, inet_checksum, "
-                                           "nonzero, bytes, u8, u16, u24, u32, u64{}", e.s,
+      throw ScriptError(e.pos, fmt::format("unknown function '{}' in a rule; expected one of len, inet_checksum, "
+                                           "nonzero, bytes, present, not, u8, u16, u24, u32, u64{}", e.s,
                                            hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint)));
     }
     default:
-      throw ScriptError(e.pos, "this form is not allowed in an auto rule; expected a number, a field, "
-                               "this, payload, pseudo, a function call or arithmetic");
+      throw ScriptError(e.pos, "this form is not allowed in a rule; expected a number, a field, "
+                               "a function call, arithmetic or a comparison");
+  }
+}
+
+// Bits before field i, counting variable fields as whole bytes.
+unsigned def_bit_offset(const LayerDef& def, std::size_t i) {
+  unsigned bit = 0;
+  for (std::size_t k = 0; k < i; ++k) bit += def.fields[k].fixed_size() ? def.fields[k].bits : 0;
+  return bit;
+}
+
+// `summary "{src} > {dst}"`: every {name} names a field.
+void check_summary(const LayerDef& def, const std::string& text, Pos pos) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '{') continue;
+    std::size_t j = text.find('}', i);
+    if (j == std::string::npos) throw ScriptError(pos, "summary: '{' without a closing '}'");
+    std::string n = text.substr(i + 1, j - i - 1);
+    if (def.field_index(n) < 0) {
+      std::string hint = nearest_name(n, def.field_names());
+      throw ScriptError(pos, fmt::format("summary: {} has no field '{}'{}", def.name, n,
+                                         hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint)));
+    }
+    i = j;
   }
 }
 
@@ -189,6 +310,7 @@ void Registry::define(const ast::LayerDecl& decl) {
       if (fd.align->kind != ast::Expr::Kind::Int || fd.align->i < 1 || fd.align->i > 64)
         throw ScriptError(fd.align->pos, "expected an alignment in bytes, 1..64");
       f.align = static_cast<unsigned>(fd.align->i);
+      f.pad_with = fd.align_with;
     }
     def->fields.push_back(std::move(f));
     FieldDef& ref = def->fields.back();
@@ -207,10 +329,48 @@ void Registry::define(const ast::LayerDecl& decl) {
     if (!fd.auto_rule) continue;
     if (!def->fields[i].fixed_size() || def->fields[i].kind != FieldKind::UInt)
       throw ScriptError(fd.pos, "auto rules are supported on unsigned integer fields only");
-    def->fields[i].auto_rule = std::make_shared<AutoExpr>(compile_auto(*fd.auto_rule, *def));
+    def->fields[i].auto_rule = std::make_shared<AutoExpr>(compile_auto(*fd.auto_rule, *def, RuleKind::Auto, this));
     def->fields[i].auto_text = source_text(*fd.auto_rule);
   }
-  for (auto& p : decl.pseudo) def->pseudo.push_back(compile_auto(*p, *def));
+  // Size and condition rules read earlier fields only: they are evaluated while reading.
+  for (std::size_t i = 0; i < decl.fields.size(); ++i) {
+    auto& fd = decl.fields[i];
+    FieldDef& f = def->fields[i];
+    LayerDef earlier = *def;
+    earlier.fields.resize(i);
+    if (fd.size_rule) {
+      if (f.fixed_size())
+        throw ScriptError(fd.size_rule->pos, fmt::format("'size' applies to variable fields (bytes, uN[]); {} is {}", f.name, f.type_name));
+      f.size_rule = std::make_shared<AutoExpr>(compile_auto(*fd.size_rule, earlier, RuleKind::Read, this));
+      f.size_text = source_text(*fd.size_rule);
+    }
+    if (fd.cond) {
+      if (f.fixed_size() && (f.bits % 8 || def_bit_offset(*def, i) % 8))
+        throw ScriptError(fd.cond->pos, fmt::format("a field with 'if' must start on a byte boundary and be whole bytes; {} is {}",
+                                                    f.name, f.type_name));
+      f.cond = std::make_shared<AutoExpr>(compile_auto(*fd.cond, earlier, RuleKind::Read, this));
+      f.cond_text = source_text(*fd.cond);
+      def->has_conditions = true;
+    }
+  }
+  // Fields whose change can add or remove another field.
+  std::function<void(const AutoExpr&, bool)> mark = [&](const AutoExpr& e, bool all) {
+    if ((all && e.op == AutoExpr::Op::Field) || e.op == AutoExpr::Op::Present) def->fields[e.index].shapes_layout = true;
+    for (auto& a : e.args) mark(a, all);
+  };
+  for (auto& f : def->fields) {
+    if (f.cond) mark(*f.cond, true);
+    if (f.auto_rule) mark(*f.auto_rule, false);
+  }
+  if (decl.payload_size) {
+    def->payload_size = std::make_shared<AutoExpr>(compile_auto(*decl.payload_size, *def, RuleKind::Read, this));
+    def->payload_text = source_text(*decl.payload_size);
+  }
+  if (decl.has_summary) {
+    check_summary(*def, decl.summary, decl.summary_pos);
+    def->summary = decl.summary;
+  }
+  for (auto& p : decl.pseudo) def->pseudo.push_back(compile_auto(*p, *def, RuleKind::Pseudo, this));
   for (auto& pname : decl.params) {
     int idx = def->field_index(pname);
     if (idx < 0)
@@ -219,8 +379,17 @@ void Registry::define(const ast::LayerDecl& decl) {
   }
   if (decl.variadic && def->fields[def->params.back()].kind != FieldKind::Array)
     throw ScriptError(decl.pos, fmt::format("the variadic parameter of option {} must be an array field (uN[])", decl.name));
-  if (decl.is_option)
+  if (decl.is_option) {
+    // The option that pads its field (`align 8 with padn`): the host learns it.
+    auto host = layer(decl.option_layer);
+    int hf = host->field_index(decl.option_field);
+    if (host->fields[hf].pad_with == decl.name) {
+      auto copy = std::make_shared<LayerDef>(*host);
+      copy->fields[hf].pad_option = def;
+      layers_[decl.option_layer] = std::move(copy);
+    }
     options_[decl.option_layer + "." + decl.option_field + "." + decl.name] = std::move(def);
+  }
   else
   {
     // Bindings from this layer name their field by index: re-point them at the new definition.
@@ -239,6 +408,8 @@ void Registry::define(const ast::LayerDecl& decl) {
     }
     layers_[decl.name] = std::move(def);
   }
+  ++generation_;
+  read_cache_.clear();
 }
 
 void Registry::bind(const ast::Stmt& s) {
@@ -261,9 +432,18 @@ void Registry::bind(const ast::Stmt& s) {
   b.value = coerce_field(*lower, lower->fields[fi], *s.value, CoerceEnv{this, nullptr, "."});
   b.upper = s.bind_upper;
   b.pos = s.pos;
-  // A later binding for the same pair replaces the earlier one.
-  std::erase_if(bindings_, [&](const Binding& o) { return o.lower == b.lower && o.upper == b.upper; });
+  if (s.bind_when) {
+    b.when = std::make_shared<AutoExpr>(compile_auto(*s.bind_when, *layer(s.bind_upper), RuleKind::Read, this));
+    b.when_text = source_text(*s.bind_when);
+  }
+  // A later binding for the same pair and field replaces the earlier one; a
+  // binding on another field (udp.sport and udp.dport) or value (pcap.linktype) adds to it.
+  std::erase_if(bindings_, [&](const Binding& o) {
+    return o.lower == b.lower && o.upper == b.upper && o.field == b.field && o.value == b.value;
+  });
   bindings_.push_back(std::move(b));
+  ++generation_;
+  read_cache_.clear();
 }
 
 std::shared_ptr<const LayerDef> Registry::layer(const std::string& name) const {
@@ -297,9 +477,35 @@ std::vector<std::string> Registry::layer_names() const {
 }
 
 const Binding* Registry::binding(const std::string& lower, const std::string& upper) const {
-  for (auto& b : bindings_)
-    if (b.lower == lower && b.upper == upper) return &b;
+  // The latest declaration wins when building.
+  for (auto it = bindings_.rbegin(); it != bindings_.rend(); ++it)
+    if (it->lower == lower && it->upper == upper) return &*it;
   return nullptr;
+}
+
+std::shared_ptr<const std::vector<ReadBind>> Registry::reads_from(const std::string& lower) const {
+  auto it = read_cache_.find(lower);
+  if (it != read_cache_.end()) return it->second;
+  auto out = std::make_shared<std::vector<ReadBind>>();
+  for (auto& b : bindings_) {
+    if (b.lower != lower) continue;
+    auto up = layer(b.upper);
+    if (up) out->push_back(ReadBind{b.field, b.value, std::move(up), b.when});
+  }
+  read_cache_[lower] = out;
+  return out;
+}
+
+std::vector<std::shared_ptr<const LayerDef>> Registry::options_of(const std::string& l, const std::string& f) const {
+  std::vector<std::shared_ptr<const LayerDef>> tagged, generic;
+  std::string prefix = l + "." + f + ".";
+  for (auto it = options_.lower_bound(prefix); it != options_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
+    const LayerDef& d = *it->second;
+    bool tag = !d.fields.empty() && d.fields[0].has_default && !d.fields[0].auto_rule && d.fields[0].fixed_size();
+    (tag ? tagged : generic).push_back(it->second);
+  }
+  tagged.insert(tagged.end(), generic.begin(), generic.end());
+  return tagged;
 }
 
 std::vector<Binding> Registry::bindings_of(const std::string& l) const {

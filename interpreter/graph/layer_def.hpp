@@ -37,10 +37,15 @@ struct AutoExpr {
     ToBytes,               // uN(x): x as width/8 big-endian bytes (index = width in bits)
     Concat,                // bytes(a, b, ...)
     Add, Sub, Mul, Div,
+    Eq, Ne, Lt, Le, Gt, Ge, BitAnd, And, Or, Not,  // comparisons and logic: 1 or 0
+    Present,               // present(field): 1 when field `index` has a value (set, read, or a default)
+    Upper,                 // in a pseudo-header: the layer asking for it, with its payload (a region)
+    Bound,                 // bound(field) in a pseudo-header: field `index` as bound to the asking layer
+    LowerField,            // LAYER.FIELD: field `s2` of the nearest layer named `s` below
   };
   Op op = Op::Int;
   std::uint64_t i = 0;
-  std::string s;
+  std::string s, s2;
   std::size_t index = 0;
   Pos pos;
   std::vector<AutoExpr> args;
@@ -52,19 +57,34 @@ struct FieldDef {
   FieldKind kind = FieldKind::UInt;
   unsigned bits = 0;           // UInt: 1..64; IPv4 32; IPv6 128; MAC 48; Array: element width; Bytes: 0
   bool little_endian = false;  // uNle
-  unsigned align = 0;          // Bytes: pad with zeros to a multiple of `align` bytes
+  unsigned align = 0;          // Bytes: pad so the layer up to the field's end is a multiple of `align` bytes
+  std::string pad_with;        // `align N with OPTION`: the option that fills padding (else zeros)
+  std::shared_ptr<const struct LayerDef> pad_option;  // set once that option is declared
   std::string type_name;       // as written: "u16", "ipv4addr", ...
   FieldValue default_value;
   bool has_default = false;    // written `= value` (else zero / empty)
   std::string default_text;    // the default as written, for `help`
   std::shared_ptr<AutoExpr> auto_rule;  // `= auto ...`
   std::string auto_text;       // the rule as written, for `help`
+  std::shared_ptr<AutoExpr> size_rule;  // `size expr`: length in bytes (variable fields)
+  std::string size_text;
+  std::shared_ptr<AutoExpr> cond;       // `if expr`: present only when expr is not 0
+  std::string cond_text;
+  bool shapes_layout = false;  // an `if` (or present()) reads it: changing it may change the layout
   std::vector<std::pair<std::string, std::uint64_t>> enums;
   std::vector<std::pair<std::string, std::uint64_t>> flags;
   std::string doc;
 
   bool fixed_size() const { return kind != FieldKind::Bytes && kind != FieldKind::Array; }
   std::uint64_t max() const { return bits >= 64 ? ~0ULL : ((1ULL << bits) - 1); }
+  // Bytes the field takes for a value of `len` bytes starting `at` bytes into its layer.
+  std::uint32_t padded_size(std::uint32_t at, std::size_t len) const {
+    if (align <= 1) return static_cast<std::uint32_t>(len);
+    std::uint64_t end = (std::uint64_t(at) + len + align - 1) / align * align;
+    return static_cast<std::uint32_t>(end - at);
+  }
+  // The padding bytes: the pad option sized to `n` where it fits, else zeros.
+  std::string pad_fill(std::size_t n) const;
   std::string describe_type() const;  // "u8, 0..255", "ipv4addr", ...
 };
 
@@ -78,6 +98,10 @@ struct LayerDef {
   std::string option_layer, option_field;
   std::vector<std::size_t> params;  // option: positional parameter -> field index
   bool variadic = false;
+  std::shared_ptr<AutoExpr> payload_size;  // `payload size expr`: bytes past the payload are a trailer
+  std::string payload_text;
+  std::string summary;                     // `summary "{src} > {dst}"`, or empty
+  bool has_conditions = false;             // some field has an `if`
 
   // Index of a field, or -1.
   int field_index(const std::string& name) const;
@@ -91,6 +115,16 @@ struct Binding {
   FieldValue value;
   std::string upper;
   Pos pos;
+  std::shared_ptr<AutoExpr> when;  // `when expr`: reading only, over the upper layer's fields
+  std::string when_text;
+};
+
+// Reading: which layer follows a lower one. Candidates in the order to try.
+struct ReadBind {
+  std::size_t field = 0;
+  FieldValue value;
+  std::shared_ptr<const LayerDef> upper;
+  std::shared_ptr<AutoExpr> when;
 };
 
 // All layers, options and bindings in scope. Defining a layer again replaces
@@ -112,6 +146,11 @@ class Registry {
   // First binding from lower to upper, or null.
   const Binding* binding(const std::string& lower, const std::string& upper) const;
   std::vector<Binding> bindings_of(const std::string& layer) const;  // as lower or upper
+  // Reading: the bindings from `lower` (shared; rebuilt when declarations change).
+  std::shared_ptr<const std::vector<ReadBind>> reads_from(const std::string& lower) const;
+  // Reading: the options declared for a field, tagged ones first, then generic ones.
+  std::vector<std::shared_ptr<const LayerDef>> options_of(const std::string& layer, const std::string& field) const;
+  std::uint64_t generation() const { return generation_; }  // bumped by each define/bind
 
   // Loads the embedded stdlib (or $PKT_STDLIB/*.pkt when set).
   static Registry with_stdlib();
@@ -120,6 +159,8 @@ class Registry {
   std::map<std::string, std::shared_ptr<const LayerDef>> layers_;
   std::map<std::string, std::shared_ptr<const LayerDef>> options_;  // "layer.field.name"
   std::vector<Binding> bindings_;
+  std::uint64_t generation_ = 0;
+  mutable std::map<std::string, std::shared_ptr<const std::vector<ReadBind>>> read_cache_;
 };
 
 // The text of `pkt help LAYER`.

@@ -16,6 +16,7 @@ const char* origin_name(Origin o) {
     case Origin::Bound: return "bound";
     case Origin::User: return "user";
     case Origin::Auto: return "auto";
+    case Origin::Wire: return "wire";
   }
   return "?";
 }
@@ -68,15 +69,14 @@ void put_bits(std::uint8_t* buf, std::uint32_t bitoff, unsigned bits, std::uint6
   }
 }
 
-std::uint32_t slot_bytes_size(const FieldDef& d, const FieldValue& v) {
+// Bits a field takes, `at` bytes into its layer (alignment is layer-relative).
+std::uint32_t slot_bytes_size(const FieldDef& d, const FieldValue& v, std::uint32_t at) {
   if (d.fixed_size()) return d.bits;
-  std::size_t n = v.bytes.size();
-  if (d.align > 1) n = (n + d.align - 1) / d.align * d.align;
-  return static_cast<std::uint32_t>(n * 8);
+  return d.padded_size(at, v.bytes.size()) * 8;
 }
 
 bool uses_content(const AutoExpr& e, bool inside_len) {
-  if (e.op == AutoExpr::Op::This || e.op == AutoExpr::Op::Payload) return !inside_len;
+  if (e.op == AutoExpr::Op::This || e.op == AutoExpr::Op::Payload || e.op == AutoExpr::Op::Upper) return !inside_len;
   bool in_len = inside_len || e.op == AutoExpr::Op::Len;
   for (auto& a : e.args)
     if (uses_content(a, in_len)) return true;
@@ -84,7 +84,7 @@ bool uses_content(const AutoExpr& e, bool inside_len) {
 }
 
 void collect_fields(const AutoExpr& e, std::vector<std::size_t>& out, bool& pseudo) {
-  if (e.op == AutoExpr::Op::Field) out.push_back(e.index);
+  if (e.op == AutoExpr::Op::Field || e.op == AutoExpr::Op::Present || e.op == AutoExpr::Op::Bound) out.push_back(e.index);
   if (e.op == AutoExpr::Op::Pseudo) pseudo = true;
   for (auto& a : e.args) collect_fields(a, out, pseudo);
 }
@@ -122,6 +122,7 @@ void Packet::stack(const Packet& upper, const Registry& reg) {
   if (!layers_.empty() && !upper.layers_.empty()) {
     LayerInst& lo = layers_.back();
     if (const Binding* b = reg.binding(lo.def->name, upper.layers_.front().def->name)) {
+      lo.selector = static_cast<int>(b->field);
       FieldSlot& s = lo.fields[b->field];
       if (s.origin == Origin::Default) {
         s.value = b->value;
@@ -145,7 +146,7 @@ void Packet::set(std::size_t layer, std::size_t field, std::uint64_t v, Origin o
   LayerInst& li = layers_.at(layer);
   const FieldDef& d = li.def->fields.at(field);
   FieldSlot& s = li.fields[field];
-  bool deps_change = (d.auto_rule != nullptr) && (origin == Origin::User) != (s.origin == Origin::User);
+  bool deps_change = ((d.auto_rule != nullptr) && is_given(origin) != is_given(s.origin)) || d.shapes_layout;
   if (finalized_ && d.kind == FieldKind::UInt && !deps_change) {
     if (v > d.max())
       throw ScriptError(pos, fmt::format("{}={} is out of range: {} is {}", d.name, v, d.name, d.describe_type()));
@@ -171,8 +172,8 @@ void Packet::set(std::size_t layer, std::size_t field, FieldValue v, Origin orig
     throw ScriptError(pos, fmt::format("{}={} is out of range: {} is {}", d.name, v.num, d.name, d.describe_type()));
   if (d.fixed_size() && d.kind != FieldKind::UInt && v.bytes.size() != d.bits / 8)
     throw ScriptError(pos, fmt::format("{}.{} needs {} bytes, got {}", li.def->name, d.name, d.bits / 8, v.bytes.size()));
-  bool deps_change = (d.auto_rule != nullptr) && (origin == Origin::User) != (s.origin == Origin::User);
-  if (!finalized_ || slot_bytes_size(d, v) != s.bit_size || deps_change) {
+  bool deps_change = ((d.auto_rule != nullptr) && is_given(origin) != is_given(s.origin)) || d.shapes_layout;
+  if (!finalized_ || slot_bytes_size(d, v, s.bit_offset / 8 - li.offset) != s.bit_size || deps_change) {
     if (!finalized_) {
       s.value = std::move(v);
       s.origin = origin;
@@ -212,7 +213,9 @@ Packet::FastPlan Packet::plan(std::size_t layer, std::size_t field) {
   if (!deps_) build_deps();
   const FieldDef& d = layers_.at(layer).def->fields.at(field);
   const FieldSlot& s = layers_[layer].fields[field];
-  if (d.kind != FieldKind::UInt || d.little_endian || s.bit_offset % 8 || d.bits % 8 || d.auto_rule) return fp;
+  if (d.kind != FieldKind::UInt || d.little_endian || s.bit_offset % 8 || d.bits % 8 || d.auto_rule || d.shapes_layout ||
+      !s.present)
+    return fp;
   fp.layer = layer;
   fp.field = field;
   fp.byte = s.bit_offset / 8;
@@ -249,6 +252,116 @@ void Packet::apply(const FastPlan& fp, std::uint64_t v) {
   }
 }
 
+namespace {
+
+// The value of a read rule (size, if, when, payload size): numbers over the
+// fields of one layer. `get(i)` gives field i's number, `has(i)` whether it
+// has a value, `bytes(i)` its length in bytes, `lower(layer, field)` a field
+// of the nearest layer of that name below.
+template <typename Get, typename Has, typename Size, typename Lower>
+std::uint64_t eval_rule(const AutoExpr& e, Get& get, Has& has, Size& bytes, Lower& lower) {
+  using Op = AutoExpr::Op;
+  auto sub = [&](std::size_t k) { return eval_rule(e.args[k], get, has, bytes, lower); };
+  switch (e.op) {
+    case Op::Int: return e.i;
+    case Op::Field: return get(e.index);
+    case Op::Present: return has(e.index) ? 1 : 0;
+    case Op::LowerField: return lower(e.s, e.s2, e.pos);
+    case Op::Len: {
+      std::uint64_t n = 0;
+      for (auto& a : e.args) {
+        if (a.op != Op::Field) throw ScriptError(a.pos, "len() in a size or condition takes fields only");
+        n += bytes(a.index);
+      }
+      return n;
+    }
+    case Op::Not: return sub(0) ? 0 : 1;
+    case Op::And: return sub(0) && sub(1) ? 1 : 0;
+    case Op::Or: return sub(0) || sub(1) ? 1 : 0;
+    case Op::Eq: return sub(0) == sub(1);
+    case Op::Ne: return sub(0) != sub(1);
+    case Op::Lt: return sub(0) < sub(1);
+    case Op::Le: return sub(0) <= sub(1);
+    case Op::Gt: return sub(0) > sub(1);
+    case Op::Ge: return sub(0) >= sub(1);
+    case Op::BitAnd: return sub(0) & sub(1);
+    case Op::Nonzero: { std::uint64_t a = sub(0); return a ? a : sub(1); }
+    case Op::Add: {
+      std::uint64_t a = sub(0), b = sub(1);
+      if (a + b < a) throw ScriptError(e.pos, fmt::format("{} + {} overflows 64 bits", a, b));
+      return a + b;
+    }
+    case Op::Sub: {
+      std::uint64_t a = sub(0), b = sub(1);
+      if (b > a) throw ScriptError(e.pos, fmt::format("{} - {} is negative", a, b));
+      return a - b;
+    }
+    case Op::Mul: {
+      std::uint64_t a = sub(0), b = sub(1);
+      if (a && b > ~0ULL / a) throw ScriptError(e.pos, fmt::format("{} * {} overflows 64 bits", a, b));
+      return a * b;
+    }
+    case Op::Div: {
+      std::uint64_t a = sub(0), b = sub(1);
+      if (b == 0) throw ScriptError(e.pos, "division by zero");
+      return a / b;
+    }
+    default: throw ScriptError(e.pos, "this rule needs the packet's bytes; a size or condition reads fields only");
+  }
+}
+
+}  // namespace
+
+std::uint64_t Packet::eval_read_rule(const AutoExpr& e, std::size_t l) const {
+  const LayerInst& li = layers_[l];
+  auto get = [&](std::size_t i) -> std::uint64_t {
+    const FieldSlot& s = li.fields[i];
+    const FieldDef& d = li.def->fields[i];
+    if (!s.present) return 0;
+    if (d.auto_rule && !is_given(s.origin) && s.origin != Origin::Bound && !finalized_) {
+      // Not computed yet (a condition read while laying out): a rule over fields only.
+      static thread_local int depth = 0;
+      if (depth > 32) throw ScriptError(d.auto_rule->pos, fmt::format("the rule of {}.{} depends on itself", li.def->name, d.name));
+      ++depth;
+      try {
+        std::uint64_t v = eval_read_rule(*d.auto_rule, l);
+        --depth;
+        return v;
+      } catch (...) {
+        --depth;
+        throw;
+      }
+    }
+    return d.kind == FieldKind::UInt ? s.value.num : s.value.bytes.size();
+  };
+  auto has = [&](std::size_t i) {
+    const FieldSlot& s = li.fields[i];
+    return s.origin != Origin::Default || li.def->fields[i].has_default;
+  };
+  auto bytes = [&](std::size_t i) -> std::uint64_t {
+    const FieldSlot& s = li.fields[i];
+    const FieldDef& d = li.def->fields[i];
+    if (!s.present) return 0;
+    return d.fixed_size() ? d.bits / 8 : s.bit_size / 8;
+  };
+  auto lower = [&](const std::string& layer, const std::string& field, Pos pos) -> std::uint64_t {
+    for (std::size_t k = l; k-- > 0;) {
+      if (layers_[k].def->name != layer) continue;
+      int fi = layers_[k].def->field_index(field);
+      if (fi < 0) break;
+      const FieldSlot& s = layers_[k].fields[fi];
+      return layers_[k].def->fields[fi].kind == FieldKind::UInt ? s.value.num : s.value.bytes.size();
+    }
+    throw ScriptError(pos, fmt::format("{}.{}: there is no {} layer below {}", layer, field, layer, li.def->name));
+  };
+  return eval_rule(e, get, has, bytes, lower);
+}
+
+void Packet::set_trailer(std::size_t layer, std::string bytes) {
+  layers_.at(layer).trailer = std::move(bytes);
+  finalized_ = false;
+}
+
 void Packet::layout() {
   field_base_.resize(layers_.size());
   std::uint64_t bit = 0;
@@ -260,22 +373,95 @@ void Packet::layout() {
     li.offset = static_cast<std::uint32_t>(bit / 8);
     for (std::size_t f = 0; f < li.fields.size(); ++f) {
       FieldSlot& s = li.fields[f];
+      const FieldDef& d = li.def->fields[f];
       s.bit_offset = static_cast<std::uint32_t>(bit);
-      s.bit_size = slot_bytes_size(li.def->fields[f], s.value);
+      s.present = !d.cond || eval_read_rule(*d.cond, l) != 0;
+      s.bit_size = s.present ? slot_bytes_size(d, s.value, static_cast<std::uint32_t>(bit / 8) - li.offset) : 0;
       bit += s.bit_size;
     }
     li.size = static_cast<std::uint32_t>(bit / 8) - li.offset;
   }
+  // Trailers follow all layers, innermost first; a layer's payload ends
+  // before its own trailer and those of the layers below it.
+  std::uint64_t end = bit / 8;
+  for (std::size_t l = layers_.size(); l-- > 0;) {
+    layers_[l].payload_end = static_cast<std::uint32_t>(std::min<std::uint64_t>(end, 0xffffffffu));
+    end += layers_[l].trailer.size();
+  }
   // Offsets are 32-bit counts of bits.
-  if (bit / 8 > (256u << 20)) throw ScriptError(pos_, fmt::format("the packet would be {} bytes; the limit is 256 MiB", bit / 8));
+  if (end > (256u << 20)) throw ScriptError(pos_, fmt::format("the packet would be {} bytes; the limit is 256 MiB", end));
   ++layout_version_;
-  buf_.assign(bit / 8, 0);
+  buf_.assign(end, 0);
+  std::size_t at = bit / 8;
+  for (std::size_t l = layers_.size(); l-- > 0;) {
+    const std::string& t = layers_[l].trailer;
+    if (!t.empty()) std::memcpy(buf_.data() + at, t.data(), t.size());
+    at += t.size();
+  }
   state_.assign(flat, 2);
   sums_.assign(flat, 0);
   deps_.reset();
 }
 
+// After the rules have run: a field left out by its `if` must not hold a
+// value the user gave, and a size rule must agree with its field unless the
+// user (or the wire) set what the rule reads.
+void Packet::check_sizes() const {
+  for (std::size_t l = 0; l < layers_.size(); ++l) {
+    const LayerInst& li = layers_[l];
+    for (std::size_t f = 0; f < li.fields.size(); ++f) {
+      const FieldSlot& s = li.fields[f];
+      const FieldDef& d = li.def->fields[f];
+      if (!s.present && s.origin == Origin::User)
+        throw ScriptError(li.pos.src ? li.pos : pos_,
+                          fmt::format("{}.{} is set, but its condition `if {}` is false, so it would not be sent; "
+                                      "set what the condition reads, or leave {} unset", li.def->name, d.name, d.cond_text, d.name));
+      if (!s.present || !d.size_rule) continue;
+      std::vector<std::size_t> reads;
+      bool dummy = false;
+      collect_fields(*d.size_rule, reads, dummy);
+      bool given = false;
+      for (auto r : reads) given = given || is_given(li.fields[r].origin);
+      if (given) continue;
+      std::uint64_t want = eval_read_rule(*d.size_rule, l);
+      if (want != s.bit_size / 8)
+        throw ScriptError(li.pos.src ? li.pos : pos_,
+                          fmt::format("{}.{} is {} bytes, but its size rule `size {}` gives {}; set the field it reads "
+                                      "(or give it `= auto len({})`)", li.def->name, d.name, s.bit_size / 8, d.size_text, want, d.name));
+    }
+  }
+}
+
+void Packet::resolve_wire_origins() {
+  if (!finalized_) finalize();
+  // Innermost first, as finalize computes them: a field equal to what its
+  // rule gives becomes Auto (editing the packet recomputes it).
+  for (std::size_t l = layers_.size(); l-- > 0;) {
+    LayerInst& li = layers_[l];
+    for (std::size_t f = 0; f < li.fields.size(); ++f) {
+      FieldSlot& s = li.fields[f];
+      const FieldDef& d = li.def->fields[f];
+      if (s.origin != Origin::Wire || !d.auto_rule || !s.present) continue;
+      const FieldValue saved = s.value;
+      std::size_t flat = field_base_[l] + f;
+      try {
+        evaluate_auto(l, f);
+      } catch (const ScriptError&) {
+        state_[flat] = 2;
+      }
+      if (s.value == saved) {
+        s.origin = Origin::Auto;
+      } else {
+        s.value = saved;
+        write_field(s, d);
+      }
+    }
+  }
+  deps_.reset();
+}
+
 void Packet::write_field(const FieldSlot& s, const FieldDef& d) {
+  if (!s.present) return;
   if (d.kind == FieldKind::UInt) {
     if (d.little_endian) {
       std::uint8_t* p = buf_.data() + s.bit_offset / 8;
@@ -289,7 +475,14 @@ void Packet::write_field(const FieldSlot& s, const FieldDef& d) {
   std::size_t n = s.bit_size / 8;
   std::size_t k = std::min(n, s.value.bytes.size());
   if (k) std::memcpy(p, s.value.bytes.data(), k);
-  if (n > k) std::memset(p + k, 0, n - k);
+  if (n > k) {
+    if (d.pad_option) {
+      std::string fill = d.pad_fill(n - k);
+      std::memcpy(p + k, fill.data(), n - k);
+    } else {
+      std::memset(p + k, 0, n - k);
+    }
+  }
 }
 
 void Packet::finalize() {
@@ -300,7 +493,7 @@ void Packet::finalize() {
     for (std::size_t f = 0; f < li.fields.size(); ++f) {
       FieldSlot& s = li.fields[f];
       const FieldDef& d = li.def->fields[f];
-      if (d.auto_rule && s.origin != Origin::User && s.origin != Origin::Bound) {
+      if (d.auto_rule && !is_given(s.origin) && s.origin != Origin::Bound) {
         s.origin = Origin::Auto;
         s.value = FieldValue{};
         state_[field_base_[l] + f] = 0;
@@ -314,6 +507,7 @@ void Packet::finalize() {
     for (std::size_t f = 0; f < layers_[l].fields.size(); ++f)
       if (state_[field_base_[l] + f] == 0) evaluate_auto(l, f);
   finalized_ = true;
+  check_sizes();
 }
 
 namespace {
@@ -324,6 +518,7 @@ struct Evaluator {
   std::function<void(std::size_t)> ensure_layer;                 // all auto fields of a layer
   std::uint32_t* cached_sum;
   std::uint32_t last_sum = 0;
+  std::size_t asker = 0;  // in a pseudo-header: the layer asking for it
 
   [[noreturn]] void fail(const AutoExpr& e, const std::string& msg) { throw ScriptError(e.pos, msg); }
 
@@ -343,7 +538,10 @@ struct Evaluator {
       if (layers[k].def->pseudo.empty()) continue;
       Val out;
       out.t = Val::T::Bytes;
+      std::size_t saved = asker;
+      asker = l;
       for (auto& part : layers[k].def->pseudo) append(out.b, eval(part, k, false), part);
+      asker = saved;
       return out;
     }
     Val none;
@@ -361,7 +559,7 @@ struct Evaluator {
         ensure_field(l, e.index);
         const FieldSlot& s = layers[l].fields[e.index];
         const FieldDef& d = layers[l].def->fields[e.index];
-        if (d.kind == FieldKind::UInt) { v.i = s.value.num; return v; }
+        if (d.kind == FieldKind::UInt) { v.i = s.present ? s.value.num : 0; return v; }
         v.t = Val::T::Region;
         v.rb = s.bit_offset / 8;
         v.re = v.rb + s.bit_size / 8;
@@ -373,9 +571,77 @@ struct Evaluator {
         return v;
       case Op::Payload:
         if (!size_only) for (std::size_t k = l + 1; k < layers.size(); ++k) ensure_layer(k);
-        v.t = Val::T::Region; v.rb = layers[l].offset + layers[l].size; v.re = static_cast<std::uint32_t>(buf.size());
+        v.t = Val::T::Region; v.rb = layers[l].offset + layers[l].size; v.re = layers[l].payload_end;
         return v;
       case Op::Pseudo: return pseudo_of(l, e);
+      case Op::Upper: {
+        std::size_t u = asker > l ? asker : l;
+        if (!size_only) for (std::size_t k = u; k < layers.size(); ++k) ensure_layer(k);
+        v.t = Val::T::Region; v.rb = layers[u].offset; v.re = layers[u].payload_end;
+        return v;
+      }
+      case Op::Bound: {
+        // The protocol number that selects the asking layer: the field the
+        // binding used in the layer right below it, or this field when that is us.
+        std::size_t below = asker > 0 ? asker - 1 : l;
+        if (asker > l + 1 && layers[below].selector >= 0) {
+          ensure_field(below, static_cast<std::size_t>(layers[below].selector));
+          v.i = layers[below].fields[layers[below].selector].value.num;
+        } else {
+          ensure_field(l, e.index);
+          v.i = layers[l].fields[e.index].value.num;
+        }
+        return v;
+      }
+      case Op::Present: {
+        const FieldSlot& s = layers[l].fields[e.index];
+        v.i = s.origin != Origin::Default || layers[l].def->fields[e.index].has_default ? 1 : 0;
+        return v;
+      }
+      case Op::LowerField: {
+        for (std::size_t k = l; k-- > 0;) {
+          if (layers[k].def->name != e.s) continue;
+          int fi = layers[k].def->field_index(e.s2);
+          if (fi < 0) break;
+          ensure_field(k, static_cast<std::size_t>(fi));
+          const FieldSlot& s = layers[k].fields[fi];
+          if (layers[k].def->fields[fi].kind == FieldKind::UInt) { v.i = s.value.num; return v; }
+          v.t = Val::T::Region;
+          v.rb = s.bit_offset / 8;
+          v.re = v.rb + s.bit_size / 8;
+          return v;
+        }
+        fail(e, fmt::format("{}.{}: there is no {} layer below {}", e.s, e.s2, e.s, layers[l].def->name));
+      }
+      case Op::Not: v.i = as_int(e.args[0], eval(e.args[0], l, size_only)) ? 0 : 1; return v;
+      case Op::And: case Op::Or: {
+        bool a = as_int(e.args[0], eval(e.args[0], l, size_only)) != 0;
+        if (e.op == Op::And && !a) { v.i = 0; return v; }
+        if (e.op == Op::Or && a) { v.i = 1; return v; }
+        v.i = as_int(e.args[1], eval(e.args[1], l, size_only)) != 0;
+        return v;
+      }
+      case Op::Eq: case Op::Ne: case Op::Lt: case Op::Le: case Op::Gt: case Op::Ge: case Op::BitAnd: {
+        Val a = eval(e.args[0], l, size_only), b = eval(e.args[1], l, size_only);
+        if ((e.op == Op::Eq || e.op == Op::Ne) && a.t != Val::T::Int && b.t != Val::T::Int) {
+          std::string x, y;
+          append(x, a, e.args[0]);
+          append(y, b, e.args[1]);
+          v.i = (x == y) == (e.op == Op::Eq);
+          return v;
+        }
+        std::uint64_t x = as_int(e.args[0], a), y = as_int(e.args[1], b);
+        switch (e.op) {
+          case Op::Eq: v.i = x == y; break;
+          case Op::Ne: v.i = x != y; break;
+          case Op::Lt: v.i = x < y; break;
+          case Op::Le: v.i = x <= y; break;
+          case Op::Gt: v.i = x > y; break;
+          case Op::Ge: v.i = x >= y; break;
+          default: v.i = x & y; break;
+        }
+        return v;
+      }
       case Op::Len: {
         std::uint64_t n = 0;
         for (auto& a : e.args) {
@@ -523,6 +789,8 @@ void Packet::build_deps() {
           bool dummy = false;
           for (auto& part : layers_[k].def->pseudo) collect_fields(part, pf, dummy);
           for (auto x : pf) dep.value_deps.push_back(field_base_[k] + x);
+          if (l > 0 && l - 1 != k && layers_[l - 1].selector >= 0)
+            dep.value_deps.push_back(field_base_[l - 1] + static_cast<std::size_t>(layers_[l - 1].selector));
           break;
         }
       }
@@ -547,7 +815,7 @@ void Packet::build_deps() {
         std::uint64_t stream = 0;
         auto region = [&](const AutoExpr& a, std::uint32_t& b, std::uint32_t& e) {
           if (a.op == AutoExpr::Op::This) { b = li.offset; e = li.offset + li.size; return true; }
-          if (a.op == AutoExpr::Op::Payload) { b = li.offset + li.size; e = static_cast<std::uint32_t>(buf_.size()); return true; }
+          if (a.op == AutoExpr::Op::Payload) { b = li.offset + li.size; e = li.payload_end; return true; }
           return false;
         };
         if (simple) {

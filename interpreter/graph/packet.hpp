@@ -13,14 +13,19 @@
 
 namespace pkt {
 
-enum class Origin : std::uint8_t { Default, Bound, User, Auto };
+// Wire: read from bytes and different from what the rule would compute (a
+// read value equal to it is Auto). Wire wins like User.
+enum class Origin : std::uint8_t { Default, Bound, User, Auto, Wire };
 const char* origin_name(Origin o);
+// Set by the user or read from the wire: wins over an auto rule.
+inline bool is_given(Origin o) { return o == Origin::User || o == Origin::Wire; }
 
 struct FieldSlot {
   FieldValue value;
   Origin origin = Origin::Default;
   std::uint32_t bit_offset = 0;  // from the start of the packet
   std::uint32_t bit_size = 0;
+  bool present = true;  // false when the field's `if` is false: it takes no bytes
 };
 
 struct LayerInst {
@@ -28,7 +33,12 @@ struct LayerInst {
   std::vector<FieldSlot> fields;
   std::uint32_t offset = 0;  // bytes from the start of the packet
   std::uint32_t size = 0;    // bytes
+  std::uint32_t payload_end = 0;  // where its payload ends (before trailers, see below)
   Pos pos;                   // where the layer was written, for errors about it
+  int selector = -1;         // the field that a binding set to choose the layer above, or -1
+  // Bytes after the payload that a `payload size` rule left out (Ethernet
+  // padding after an IPv4 packet). Trailers follow all layers, innermost first.
+  std::string trailer;
 };
 
 class Packet {
@@ -58,6 +68,15 @@ class Packet {
   std::size_t size() const { return buf_.size(); }
   const std::vector<LayerInst>& layers() const { return layers_; }
   int layer_index(const std::string& name) const;  // first layer with that name, or -1
+  // Notes from reading: why the rest became raw, a length larger than the bytes.
+  const std::vector<std::string>& notes() const { return notes_; }
+  void add_note(std::string n) { notes_.push_back(std::move(n)); }
+  // Sets a layer's trailer (a new layout).
+  void set_trailer(std::size_t layer, std::string bytes);
+  // After reading: a Wire field equal to what its rule computes becomes Auto.
+  void resolve_wire_origins();
+  // A read-rule value (size, if, when) over field values of layer l.
+  std::uint64_t eval_read_rule(const AutoExpr& e, std::size_t l) const;
   const Pos& pos() const { return pos_; }
   void set_pos(Pos p) { pos_ = p; }
 
@@ -89,7 +108,11 @@ class Packet {
   void on_changed(std::size_t flat, std::uint32_t byte_begin, std::uint32_t byte_end, const std::uint8_t* old_bytes);
   void build_deps();
 
+  friend class Dissector;
+  void check_sizes() const;
+
   std::vector<LayerInst> layers_;
+  std::vector<std::string> notes_;
   std::vector<std::size_t> field_base_;
   std::vector<std::uint8_t> buf_;
   Pos pos_;

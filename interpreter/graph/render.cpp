@@ -1,8 +1,11 @@
 #include "render.hpp"
 
 #include <arpa/inet.h>
+
+#include <algorithm>
 #include <fmt/format.h>
 
+#include "dissect.hpp"
 #include "encodings.hpp"
 
 namespace pkt {
@@ -103,7 +106,122 @@ std::string format_dim(const FieldDef& f, const Dim& d, std::size_t max_values) 
   return out + "]";
 }
 
-std::string render_show(const Packet& p, bool color) {
+namespace {
+
+bool has_option_list(const Registry* reg, const LayerDef& def, const FieldDef& f) {
+  return reg && f.kind == FieldKind::Bytes && reg->has_options(def.name, f.name);
+}
+
+// The value a field would take on a rebuild if it were not written: its
+// binding to the layer above, or its default.
+const FieldValue& implied_value(const Packet& p, std::size_t l, std::size_t f, const Registry* reg) {
+  const LayerInst& li = p.layers()[l];
+  if (reg && l + 1 < p.layers().size())
+    if (const Binding* b = reg->binding(li.def->name, p.layers()[l + 1].def->name))
+      if (b->field == f) return b->value;
+  return li.def->fields[f].default_value;
+}
+
+// Whether a field must be written for the packet to rebuild the same.
+bool must_write(const Packet& p, std::size_t l, std::size_t f, const Registry* reg) {
+  const LayerInst& li = p.layers()[l];
+  const FieldSlot& s = li.fields[f];
+  const FieldDef& d = li.def->fields[f];
+  if (!s.present) return false;
+  if (s.origin == Origin::User) return true;
+  if (s.origin != Origin::Wire) return false;
+  if (d.auto_rule || d.cond) return true;
+  return !(s.value == implied_value(p, l, f, reg));
+}
+
+std::string option_text(const Registry& reg, const OptionElem& el, const std::string& bytes) {
+  if (!el.def) return "hex\"" + hex_encode(std::string_view(bytes).substr(el.offset, el.size)) + "\"";
+  Packet op = option_packet(reg, el, bytes);
+  const LayerInst& li = op.layers()[0];
+  const LayerDef& od = *el.def;
+  std::vector<std::string> args;
+  for (std::size_t k = 0; k < od.params.size(); ++k) {
+    std::size_t fi = od.params[k];
+    const FieldDef& fd = od.fields[fi];
+    if (od.variadic && k + 1 == od.params.size() && fd.kind == FieldKind::Array) {
+      std::string arr = format_value(fd, li.fields[fi].value);  // "[a, b]"
+      if (arr.size() > 2) args.push_back(arr.substr(1, arr.size() - 2));
+    } else {
+      args.push_back(format_value(fd, li.fields[fi].value));
+    }
+  }
+  for (std::size_t f = 1; f < li.fields.size(); ++f) {
+    if (std::find(od.params.begin(), od.params.end(), f) != od.params.end()) continue;
+    if (must_write(op, 0, f, &reg)) args.push_back(fmt::format("{}={}", od.fields[f].name, format_value(od.fields[f], li.fields[f].value)));
+  }
+  if (args.empty() && od.params.empty()) return od.name;
+  return fmt::format("{}({})", od.name, fmt::join(args, ", "));
+}
+
+std::string options_text(const Registry& reg, const LayerDef& def, const FieldDef& f, const std::string& bytes, std::uint32_t at) {
+  std::vector<std::string> parts;
+  for (auto& el : read_options(reg, def, f, bytes, at)) parts.push_back(option_text(reg, el, bytes));
+  return "[" + fmt::format("{}", fmt::join(parts, ", ")) + "]";
+}
+
+std::string json_escape(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      case '\r': out += "\\r"; break;
+      default:
+        if (c < 0x20) out += fmt::format("\\u{:04x}", c);
+        else out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+std::string json_value(const FieldDef& f, const FieldValue& v) {
+  switch (f.kind) {
+    case FieldKind::UInt: return std::to_string(v.num);
+    case FieldKind::IPv4: case FieldKind::IPv6: case FieldKind::MAC: return "\"" + format_value(f, v) + "\"";
+    case FieldKind::Array: return format_value(f, v);
+    case FieldKind::Bytes: return "\"" + hex_encode(v.bytes) + "\"";
+  }
+  return "null";
+}
+
+std::string json_fields(const Packet& p, std::size_t l, const Registry* reg, std::size_t from) {
+  const LayerInst& li = p.layers()[l];
+  std::vector<std::string> parts;
+  for (std::size_t f = from; f < li.fields.size(); ++f) {
+    const FieldDef& d = li.def->fields[f];
+    const FieldSlot& s = li.fields[f];
+    if (!s.present) continue;
+    std::string v;
+    if (has_option_list(reg, *li.def, d)) {
+      std::vector<std::string> opts;
+      for (auto& el : read_options(*reg, *li.def, d, s.value.bytes, s.bit_offset / 8 - li.offset)) {
+        if (!el.def) {
+          opts.push_back(fmt::format("{{\"option\": null, \"bytes\": \"{}\"}}", hex_encode(std::string_view(s.value.bytes).substr(el.offset, el.size))));
+          continue;
+        }
+        Packet op = option_packet(*reg, el, s.value.bytes);
+        std::string inner = json_fields(op, 0, reg, 1);
+        opts.push_back(fmt::format("{{\"option\": \"{}\"{}{}}}", el.def->name, inner.empty() ? "" : ", ", inner));
+      }
+      v = "[" + fmt::format("{}", fmt::join(opts, ", ")) + "]";
+    } else {
+      v = json_value(d, s.value);
+    }
+    parts.push_back(fmt::format("\"{}\": {}", json_escape(d.name), v));
+  }
+  return fmt::format("{}", fmt::join(parts, ", "));
+}
+
+}  // namespace
+
+std::string render_show(const Packet& p, bool color, const Registry* reg) {
   const char* bold = color ? "\033[1;36m" : "";
   const char* green = color ? "\033[32m" : "";
   const char* yellow = color ? "\033[33m" : "";
@@ -117,31 +235,153 @@ std::string render_show(const Packet& p, bool color) {
     for (std::size_t i = 0; i < li.fields.size(); ++i) {
       const FieldDef& f = li.def->fields[i];
       const FieldSlot& s = li.fields[i];
+      if (!s.present) continue;
       std::string val = format_value(f, s.value);
       bool numeric_note = f.kind == FieldKind::UInt && (!f.enums.empty() || !f.flags.empty()) &&
                           val != std::to_string(s.value.num);
       if (numeric_note) val += fmt::format(" ({:#x})", s.value.num);
-      if (f.kind == FieldKind::Bytes && s.value.bytes.size() > 64) {
+      if (has_option_list(reg, *li.def, f) && !s.value.bytes.empty()) {
+        val = options_text(*reg, *li.def, f, s.value.bytes, s.bit_offset / 8 - li.offset);
+      } else if (f.kind == FieldKind::Bytes && s.value.bytes.size() > 64) {
         FieldValue head;
         head.bytes = s.value.bytes.substr(0, 64);
         val = format_value(f, head) + fmt::format(" ... ({} bytes in all)", s.value.bytes.size());
-      } else if (f.kind == FieldKind::Bytes && !s.value.bytes.empty() && s.bit_size / 8 != s.value.bytes.size()) {
+      }
+      if (f.kind == FieldKind::Bytes && !s.value.bytes.empty() && s.bit_size / 8 > s.value.bytes.size()) {
         std::size_t pad = s.bit_size / 8 - s.value.bytes.size();
         val += fmt::format(" (+{} byte{} of padding)", pad, pad == 1 ? "" : "s");
       }
       std::string note;
       if (s.origin == Origin::Auto) note = fmt::format("{}auto{}", green, reset);
       else if (s.origin == Origin::Bound) note = fmt::format("{}bound{}", green, reset);
-      else if (f.auto_rule && s.origin == Origin::User && p.finalized()) {
-        FieldValue c = p.computed_value(l, i);
-        note = c == s.value ? "user (matches computed)"
-                            : fmt::format("{}user; computed would be {}{}", yellow, format_value(f, c), reset);
+      else if (f.auto_rule && is_given(s.origin) && p.finalized()) {
+        FieldValue c;
+        bool ok = true;
+        try {
+          c = p.computed_value(l, i);
+        } catch (const ScriptError&) {
+          ok = false;
+        }
+        const char* who = s.origin == Origin::Wire ? "wire" : "user";
+        note = !ok ? fmt::format("{}{}; its rule cannot be computed here{}", yellow, who, reset)
+             : c == s.value ? fmt::format("{} (matches computed)", who)
+             : s.origin == Origin::Wire ? fmt::format("{}wire, computed {}{}", yellow, format_value(f, c), reset)
+                                         : fmt::format("{}user; computed would be {}{}", yellow, format_value(f, c), reset);
       }
       std::string line = fmt::format("  {:<{}} = {}", f.name, w, val);
       if (!note.empty()) line = fmt::format("{:<40} {}", line, note);
       out += line + "\n";
     }
   }
+  for (std::size_t l = p.layers().size(); l-- > 0;) {
+    const LayerInst& li = p.layers()[l];
+    if (li.trailer.empty()) continue;
+    FieldDef bytes;
+    bytes.kind = FieldKind::Bytes;
+    FieldValue v;
+    v.bytes = li.trailer.substr(0, 64);
+    out += fmt::format("{}trailer{} of {} ({} bytes) = {}{}\n", bold, reset, li.def->name, li.trailer.size(), format_value(bytes, v),
+                       li.trailer.size() > 64 ? " ..." : "");
+  }
+  for (auto& n : p.notes()) out += fmt::format("{}note:{} {}\n", yellow, reset, n);
+  return out;
+}
+
+std::string render_pkt(const PacketSet& set, const Registry* reg, std::size_t max_values) {
+  const Packet& p = set.tmpl;
+  std::string out;
+  for (std::size_t l = 0; l < p.layers().size(); ++l) {
+    const LayerInst& li = p.layers()[l];
+    const LayerDef& def = *li.def;
+    std::vector<std::string> args;
+    bool only_load = true;
+    for (std::size_t f = 0; f < li.fields.size(); ++f) {
+      const FieldDef& d = def.fields[f];
+      const Dim* dim = nullptr;
+      for (auto& x : set.dims)
+        if (x.layer == l && x.field == f) dim = &x;
+      if (dim) {
+        args.push_back(fmt::format("{}={}", d.name, format_dim(d, *dim, max_values)));
+        only_load = false;
+        continue;
+      }
+      if (!must_write(p, l, f, reg)) continue;
+      std::string v = has_option_list(reg, def, d) ? options_text(*reg, def, d, li.fields[f].value.bytes,
+                                                                  li.fields[f].bit_offset / 8 - li.offset)
+                                                   : format_value(d, li.fields[f].value);
+      if (f != 0) only_load = false;
+      args.push_back(fmt::format("{}={}", d.name, v));
+    }
+    if (!li.trailer.empty()) {
+      FieldDef bytes;
+      bytes.kind = FieldKind::Bytes;
+      FieldValue v;
+      v.bytes = li.trailer;
+      args.push_back("trailer=" + format_value(bytes, v));
+      only_load = false;
+    }
+    std::string text;
+    if (def.name == "raw" && only_load && def.fields.size() == 1 && args.size() == 1)
+      text = format_value(def.fields[0], li.fields[0].value);
+    else
+      text = fmt::format("{}({})", def.name, fmt::join(args, ", "));
+    out += (l ? " / " : "") + text;
+  }
+  return out;
+}
+
+std::string render_pkt(const Packet& p, const Registry* reg) {
+  PacketSet set;
+  set.tmpl = p;
+  return render_pkt(set, reg);
+}
+
+std::string render_json_layers(const Packet& p, const Registry* reg) {
+  std::vector<std::string> layers;
+  for (std::size_t l = 0; l < p.layers().size(); ++l) {
+    const LayerInst& li = p.layers()[l];
+    std::string extra;
+    if (!li.trailer.empty()) extra = fmt::format(", \"trailer\": \"{}\"", hex_encode(li.trailer));
+    layers.push_back(fmt::format("{{\"layer\": \"{}\", \"fields\": {{{}}}{}}}", li.def->name, json_fields(p, l, reg, 0), extra));
+  }
+  std::string out = fmt::format("\"layers\": [{}]", fmt::join(layers, ", "));
+  if (!p.notes().empty()) {
+    std::vector<std::string> notes;
+    for (auto& n : p.notes()) notes.push_back("\"" + json_escape(n) + "\"");
+    out += fmt::format(", \"notes\": [{}]", fmt::join(notes, ", "));
+  }
+  return out;
+}
+
+std::string render_summary(const Packet& p) {
+  std::string out;
+  for (std::size_t l = 0; l < p.layers().size(); ++l) {
+    const LayerInst& li = p.layers()[l];
+    const LayerDef& def = *li.def;
+    std::string part = def.name;
+    if (!def.summary.empty()) {
+      part += ' ';
+      const std::string& t = def.summary;
+      for (std::size_t i = 0; i < t.size(); ++i) {
+        std::size_t j;
+        if (t[i] == '{' && (j = t.find('}', i)) != std::string::npos) {
+          int fi = def.field_index(t.substr(i + 1, j - i - 1));
+          if (fi >= 0 && li.fields[fi].present) {
+            const FieldDef& d = def.fields[fi];
+            FieldValue v = li.fields[fi].value;
+            bool cut = d.kind == FieldKind::Bytes && v.bytes.size() > 24;
+            if (cut) v.bytes.resize(24);
+            part += format_value(d, v) + (cut ? "..." : "");
+          }
+          i = j;
+        } else {
+          part += t[i];
+        }
+      }
+    }
+    out += (l ? " / " : "") + part;
+  }
+  if (!p.notes().empty()) out += " [" + p.notes().front() + "]";
   return out;
 }
 

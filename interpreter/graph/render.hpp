@@ -10,7 +10,21 @@
 
 namespace pkt {
 
-std::string render_show(const Packet& p, bool color = false);
+class Registry;
+
+// `reg` (optional) lets lists of options print as [mss(1460), nop].
+std::string render_show(const Packet& p, bool color = false, const Registry* reg = nullptr);
+// DSL text that rebuilds the packet: `ipv4(dst=1.2.3.4) / tcp(dport=80) / "hi"`.
+// Fields a rule computes, defaults and bound values are left out; what the
+// user or the wire set is written. Generators print as ranges or lists, cut
+// after `max_values` values.
+std::string render_pkt(const PacketSet& set, const Registry* reg, std::size_t max_values = SIZE_MAX);
+std::string render_pkt(const Packet& p, const Registry* reg);
+// One JSON object: {"layers": [{"layer": "ipv4", "fields": {...}}, ...]}
+// without the enclosing braces' n/time/len, which the caller adds.
+std::string render_json_layers(const Packet& p, const Registry* reg);
+// tcpdump-like one line: each layer's `summary`, or its name.
+std::string render_summary(const Packet& p);
 std::string render_hex(const Packet& p);
 // tcpdump -X style: "\t0x0000:  4500 0034 ...  E..4...."
 std::string hexdump(const std::uint8_t* data, std::size_t n);

@@ -103,6 +103,15 @@ struct Session::Impl {
         throw ScriptError(a.pos, fmt::format("expected field=value in {}(...); {} fields are {}", def->name, def->name,
                                              fmt::join(def->field_names(), ", ")));
       int fi = def->field_index(a.name);
+      if (fi < 0 && a.name == "trailer") {
+        // Bytes after the layer's payload (Ethernet padding): what reading keeps.
+        FieldDef bytes;
+        bytes.name = "trailer";
+        bytes.kind = FieldKind::Bytes;
+        bytes.type_name = "bytes";
+        ps.tmpl.set_trailer(0, coerce_field(*def, bytes, *a.value, env()).bytes);
+        continue;
+      }
       if (fi < 0) {
         std::string hint = nearest_name(a.name, def->field_names());
         throw ScriptError(a.pos, fmt::format("unknown field '{}' of {}{}", a.name, def->name,

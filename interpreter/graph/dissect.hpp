@@ -1,0 +1,64 @@
+// Reading: bytes to layers, driven only by the declarations. The first
+// layer comes from a pcap link type (`bind pcap.linktype = N -> L`) or is
+// given; each next one from the bindings used backwards (`bind L.F = V -> U`
+// read as "F == V means U follows"). Fields read keep the origin Wire; what
+// does not fit becomes `raw`, with a note saying why. Never reads past the
+// buffer.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "packet.hpp"
+
+namespace pkt {
+
+class Dissector {
+ public:
+  explicit Dissector(const Registry& reg) : reg_(reg) {}
+
+  // The layers bound to a pcap link type, in the order to try; empty if none.
+  std::vector<ReadBind> first_for_linktype(std::uint32_t linktype) const;
+  static std::vector<ReadBind> first_is(std::shared_ptr<const LayerDef> layer);
+
+  // Dissects into `out`, reusing its storage (the fast path for captures).
+  // `out` is finalized; call out.resolve_wire_origins() before showing it.
+  void dissect(const std::uint8_t* data, std::size_t n, const std::vector<ReadBind>& first, Packet& out);
+  Packet dissect(const std::uint8_t* data, std::size_t n, const std::vector<ReadBind>& first);
+  // Reads data[pos, end) as one layer `def` (an option record): `out` holds
+  // just that layer, finalized. False, with `why`, when it does not fit.
+  bool read_one(std::shared_ptr<const LayerDef> def, const std::uint8_t* data, std::uint32_t pos, std::uint32_t end,
+                Packet& out, std::string& why);
+
+ private:
+  // Reads one layer at `pos`, bounded by `end`, as layer `idx` of out.
+  // Returns false (with `why`) when it does not fit.
+  bool read_layer(const LayerDef& def, const std::uint8_t* data, std::uint32_t pos, std::uint32_t end, std::size_t idx,
+                  Packet& out, std::string& why);
+  void refresh();
+  const std::vector<ReadBind>& next_of(const std::shared_ptr<const LayerDef>& def);
+
+  const Registry& reg_;
+  std::uint64_t generation_ = ~0ULL;
+  std::unordered_map<const LayerDef*, std::shared_ptr<const std::vector<ReadBind>>> next_;
+  std::shared_ptr<const LayerDef> raw_;
+  std::vector<ReadBind> cands_;
+};
+
+// One element of a list of declared options, read from a field's bytes:
+// the option (null for bytes no option declaration matched) and where it is.
+struct OptionElem {
+  std::shared_ptr<const LayerDef> def;
+  std::uint32_t offset = 0, size = 0;
+};
+// Splits an options field (starting `at` bytes into its layer) into its
+// options. Trailing padding that the field's alignment adds back is left out.
+std::vector<OptionElem> read_options(const Registry& reg, const LayerDef& layer, const FieldDef& field,
+                                     const std::string& bytes, std::uint32_t at);
+// The option read at elem as a one-layer packet (finalized, origins resolved).
+Packet option_packet(const Registry& reg, const OptionElem& elem, const std::string& bytes);
+
+}  // namespace pkt
