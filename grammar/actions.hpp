@@ -795,6 +795,8 @@ struct action<stmt> : pegtl::change_states<StmtFrame> {
     top.stmts.push_back(std::move(c.stmt));
   }
 };
+template <>
+struct action<repl_stmt> : action<stmt> {};
 
 template <SKind K>
 struct stmt_keyword {
@@ -929,6 +931,31 @@ struct action<kw_on> {
   template <typename In>
   static void apply(const In& in, StmtFrame& f) {
     if (!f.stmt.iface.empty()) fail_at(in, 0, "'on' is given twice");
+  }
+};
+
+// `show p` misspelt where a statement may start: say which keyword was meant.
+template <>
+struct action<keyword_typo> {
+  template <typename In, typename F>
+  static void apply(const In& in, F& /*unused*/) {
+    static const std::vector<std::string> keywords = {"param", "let",     "packet", "layer", "option", "bind",
+                                                      "show",  "hexdump", "write",  "send",  "lua"};
+    const std::string word = in.string();
+    const std::string hint = nearest_name(word, keywords);
+    if (!hint.empty()) fail_at(in, 0, "'" + word + "' is not a statement; did you mean '" + hint + "'?");
+  }
+};
+
+// `send p count 3 threads 2`: name the word (the rule then raises its plain message).
+template <>
+struct action<send_option_word> {
+  template <typename In, typename F>
+  static void apply(const In& in, F& /*unused*/) {
+    const std::string word = in.string();
+    const std::string hint = nearest_name(word, {"count", "interval", "on"});
+    fail_at(in, 0, "unknown send option '" + word + "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
+                       "; expected count, interval or on");
   }
 };
 

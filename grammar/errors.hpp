@@ -1,6 +1,7 @@
-// What each must<R> says when R fails: the messages of parse errors.
-// Only must<> raises; a rule with a message that fails inside sor<> or opt<>
-// just backtracks (raise_on_failure is false). Every must<R> needs one.
+// What each must<R> says when R fails (and raise<R> says): the messages of
+// parse errors. Only must<> and raise<> raise; a rule with a message that
+// fails inside sor<> or opt<> just backtracks (raise_on_failure is false).
+// Every must<R> and raise<R> needs one.
 #pragma once
 
 #include <type_traits>
@@ -16,7 +17,8 @@ inline constexpr const char* error_message = nullptr;
 
 // clang-format off
 // top level
-template <> inline constexpr auto error_message<script_end> = "expected a statement (param, let, packet, layer, option, bind, show, hexdump, write, send, lua) or an expression";
+template <> inline constexpr auto error_message<script_end> = "expected a statement (param, let, packet, layer, option, bind, show, hexdump, write, send, lua)";
+template <> inline constexpr auto error_message<repl_end> = "expected a statement (param, let, packet, layer, option, bind, show, hexdump, write, send, lua) or an expression";
 template <> inline constexpr auto error_message<expression_end> = "expected '/', '|', '*', '..' or the end of the expression";
 
 // strings and numbers
@@ -82,6 +84,10 @@ template <> inline constexpr auto error_message<option_params_close> = "expected
 template <> inline constexpr auto error_message<option_open> = "expected '{', '(' parameters or a \"doc string\" after the option name";
 
 // statements
+template <> inline constexpr auto error_message<stmt_next> = "expected a new statement (param, let, packet, layer, option, bind, show, hexdump, write, send, lua) or the end of the input";
+template <> inline constexpr auto error_message<missing_slash> = "expected '/' between layers";
+template <> inline constexpr auto error_message<missing_comma> = "expected ',' between targets, or '/' between layers";
+template <> inline constexpr auto error_message<send_option_word> = "unknown send option; expected count, interval or on";
 template <> inline constexpr auto error_message<decl_eq> = "expected '=' after the name";
 template <> inline constexpr auto error_message<param_name> = "expected a name after 'param'";
 template <> inline constexpr auto error_message<let_name> = "expected a name after 'let'";

@@ -57,16 +57,21 @@ void run(const Source* src, grammar::TopState& state) {
   }
 }
 
-}  // namespace
-
-ast::Script parse_script(const Source* src) {
+template <typename Rule>
+ast::Script statements(const Source* src) {
   grammar::TopState state;
-  run<grammar::script>(src, state);
+  run<Rule>(src, state);
   ast::Script script;
   script.source = src;
   script.stmts = std::move(state.stmts);
   return script;
 }
+
+}  // namespace
+
+ast::Script parse_script(const Source* src) { return statements<grammar::script>(src); }
+
+ast::Script parse_repl_input(const Source* src) { return statements<grammar::repl_input>(src); }
 
 ast::ExprPtr parse_expression(const Source* src) {
   grammar::TopState state;

@@ -13,9 +13,12 @@ using namespace tao::pegtl;
    newlines and `# comments` between tokens are insignificant and are
    skipped by `sp`. Every rule handles its *internal* padding only: it
    neither starts nor ends with `sp`; whoever sequences two rules puts `sp`
-   between them. Statements have no separator: one ends where its grammar
-   ends. Commit points use must<>; each must<R>'s R has a message in
-   errors.hpp, and only must<> raises (a rule failing inside sor<> or opt<>
+   between them. Statements need no separator, but one ends only where the
+   next starts (at its keyword) or at the end of the input: a lookahead after
+   each (`*_end`, consuming nothing) raises at a word it does not know, so a
+   missing '/' or an unknown option is never a silent new statement.
+   Commit points use must<>; each must<R>'s R has a message in errors.hpp,
+   and only must<> and raise<> raise (a rule failing inside sor<> or opt<>
    just backtracks). Rules that fail after a commit point never backtrack,
    so actions see each construct once. */
 
@@ -227,13 +230,35 @@ struct option_open : one< '{' > {};
 struct option_stmt : seq< kw_option, sp, must< option_layer >, must< option_dot >, must< option_field >, sp, must< option_name >, sp, opt< option_params, sp >, opt< layer_doc, sp >, must< option_open >, layer_fields > {};
 
 // --------------------------------------------------------------- statements
+// What may follow a statement: the next statement, or the end of the input.
+struct stmt_start : sor< kw_param, kw_let, kw_packet, kw_layer, kw_option, kw_bind, kw_show, kw_hexdump, kw_write, kw_send, kw_lua > {};
+struct stmt_next : sor< eof, stmt_start > {};
+struct value_start : sor< ident, digit, one< '"', '[', '(' > > {};
+
+struct keyword_typo : ident {};  // its action raises for a misspelt statement keyword
+
+// A lookahead after a statement: succeeds, consuming nothing, before the next
+// statement or the end; otherwise raises at the next token, with the first of
+// Checks that raises, or with stmt_next's message.
+template< typename... Checks >
+struct stmt_end : sor< at< sp, stmt_next >, seq< sp, opt< keyword_typo, failure >, Checks..., raise< stmt_next > > > {};
+
+struct missing_slash : seq< at< value_start >, raise< missing_slash > > {};
+struct missing_comma : seq< at< value_start >, raise< missing_comma > > {};
+struct send_option_word : ident {};  // its action names the word
+struct unknown_send_option : seq< send_option_word, raise< send_option_word > > {};
+struct value_end : stmt_end< opt< missing_slash > > {};
+struct targets_end : stmt_end< opt< missing_comma > > {};
+struct send_end : stmt_end< opt< unknown_send_option >, opt< missing_comma > > {};
+struct plain_end : stmt_end<> {};
+
 struct decl_eq : one< '=' > {};
 struct param_name : ident {};
-struct param_stmt : seq< kw_param, sp, must< param_name >, sp, must< decl_eq >, sp, must< eq_value > > {};
+struct param_stmt : seq< kw_param, sp, must< param_name >, sp, must< decl_eq >, sp, must< eq_value >, value_end > {};
 struct let_name : ident {};
-struct let_stmt : seq< kw_let, sp, must< let_name >, sp, must< decl_eq >, sp, must< eq_value > > {};
+struct let_stmt : seq< kw_let, sp, must< let_name >, sp, must< decl_eq >, sp, must< eq_value >, value_end > {};
 struct packet_name : ident {};
-struct packet_stmt : seq< kw_packet, sp, must< packet_name >, sp, must< decl_eq >, sp, must< eq_value > > {};
+struct packet_stmt : seq< kw_packet, sp, must< packet_name >, sp, must< decl_eq >, sp, must< eq_value >, value_end > {};
 
 struct bind_lower : ident {};
 struct bind_dot : one< '.' > {};
@@ -243,15 +268,15 @@ struct bind_arrow : TAO_PEGTL_STRING( "->" ) {};
 struct bind_upper : ident {};
 struct bind_when_rule : seq< rx_expr > {};
 struct bind_when : seq< kw_when, sp, must< bind_when_rule > > {};
-struct bind_stmt : seq< kw_bind, sp, must< bind_lower >, must< bind_dot >, must< bind_field >, sp, must< bind_eq >, sp, must< eq_value >, sp, must< bind_arrow >, sp, must< bind_upper >, opt< sp, bind_when > > {};
+struct bind_stmt : seq< kw_bind, sp, must< bind_lower >, must< bind_dot >, must< bind_field >, sp, must< bind_eq >, sp, must< eq_value >, sp, must< bind_arrow >, sp, must< bind_upper >, opt< sp, bind_when >, plain_end > {};
 
 struct target : seq< value > {};
 struct targets : seq< must< target >, star< sp, one< ',' >, sp, must< target > > > {};
-struct show_stmt : seq< kw_show, sp, targets > {};
-struct hexdump_stmt : seq< kw_hexdump, sp, targets > {};
+struct show_stmt : seq< kw_show, sp, targets, targets_end > {};
+struct hexdump_stmt : seq< kw_hexdump, sp, targets, targets_end > {};
 struct write_to : seq< kw_to > {};
 struct write_path : seq< string_lit > {};
-struct write_stmt : seq< kw_write, sp, targets, sp, must< write_to >, sp, must< write_path > > {};
+struct write_stmt : seq< kw_write, sp, targets, sp, must< write_to >, sp, must< write_path >, plain_end > {};
 
 struct count_value : seq< value > {};
 struct interval_value : seq< value > {};
@@ -261,7 +286,7 @@ struct iface : sor< iface_string, iface_name > {};
 struct send_count : seq< kw_count, sp, must< count_value > > {};
 struct send_interval : seq< kw_interval, sp, must< interval_value > > {};
 struct send_on : seq< kw_on, sp, must< iface > > {};
-struct send_stmt : seq< kw_send, sp, targets, star< sp, sor< send_count, send_interval, send_on > > > {};
+struct send_stmt : seq< kw_send, sp, targets, star< sp, sor< send_count, send_interval, send_on > >, send_end > {};
 
 // lua { ... }: the text up to the matching '}', skipping Lua strings,
 // long brackets [[..]] [==[..]==] and comments -- and --[[..]].
@@ -278,14 +303,22 @@ struct lua_item : sor< lua_plain, lua_long_comment, lua_line_comment, lua_long, 
 struct lua_code : star< lua_item > {};
 struct lua_text : seq< lua_code > {};
 struct lua_open : one< '{' > {};
-struct lua_stmt : seq< kw_lua, sp, must< lua_open >, lua_text, must< lua_close > > {};
+struct lua_stmt : seq< kw_lua, sp, must< lua_open >, lua_text, must< lua_close >, plain_end > {};
 
-struct expr_stmt : seq< value > {};
-struct stmt : sor< param_stmt, let_stmt, packet_stmt, layer_stmt, option_stmt, bind_stmt, show_stmt, hexdump_stmt, write_stmt, send_stmt, lua_stmt, expr_stmt > {};
+struct layer_decl : seq< layer_stmt, plain_end > {};
+struct option_decl : seq< option_stmt, plain_end > {};
+struct dsl_stmt : sor< param_stmt, let_stmt, packet_stmt, layer_decl, option_decl, bind_stmt, show_stmt, hexdump_stmt, write_stmt, send_stmt, lua_stmt > {};
+struct stmt : seq< dsl_stmt > {};
+// The REPL also takes a bare expression (it prints its show); a script does
+// not, so that `ipv4() tcp()` is a missing '/', not two statements.
+struct expr_stmt : seq< value, value_end > {};
+struct repl_stmt : sor< dsl_stmt, expr_stmt > {};
 
 // ---------------------------------------------------------------- top level
 struct script_end : eof {};
-struct script : seq< sp, star< stmt, sp >, must< script_end > > {};
+struct script : seq< sp, star< stmt, sp >, opt< keyword_typo, failure >, must< script_end > > {};
+struct repl_end : eof {};
+struct repl_input : seq< sp, star< repl_stmt, sp >, must< repl_end > > {};
 struct expression_end : eof {};
 struct expression : seq< sp, must< value >, sp, must< expression_end > > {};
 

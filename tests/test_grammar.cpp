@@ -195,6 +195,7 @@ packet gg = ipv6(dst=fe80::1) / udp(checksum=nonzero(1, 0xffff))
 
 TEST_CASE("grammar has no cycles without progress", "[grammar][analyze]") {
   CHECK(pegtl::analyze<g::script>(-1) == 0);
+  CHECK(pegtl::analyze<g::repl_input>(-1) == 0);
   CHECK(pegtl::analyze<g::expression>(-1) == 0);
 }
 
@@ -334,7 +335,8 @@ TEST_CASE("rule: field declarations", "[grammar][rule]") {
 }
 
 TEST_CASE("rule: lua blocks", "[grammar][rule]") {
-  ok<g::lua_stmt>("lua { x = 1 } y", 2);
+  ok<g::lua_stmt>("lua { x = 1 } show y", 7);
+  raises<g::lua_stmt>("lua { x = 1 } y");
   ok<g::lua_stmt>("lua { t = { a = '}' } }");
   ok<g::lua_stmt>("lua { s = \"\\\"}\" }");
   ok<g::lua_stmt>("lua { -- } comment\n }");
@@ -350,12 +352,25 @@ TEST_CASE("rule: lua blocks", "[grammar][rule]") {
 }
 
 TEST_CASE("rule: statements", "[grammar][rule]") {
-  ok<g::stmt>("param dst = 127.0.0.1 x", 2);
-  ok<g::stmt>("shown", 0);  // an expression named `shown`
-  ok<g::stmt>("show a, b c", 2);
+  ok<g::stmt>("param dst = 127.0.0.1 show x", 7);  // ends before the next statement
+  ok<g::stmt>("param dst = 127.0.0.1 # a comment\n", 13);
+  no<g::stmt>("shown");                 // an expression named `shown`: only in the REPL
+  ok<g::repl_stmt>("shown");
+  ok<g::stmt>("show a, b hexdump c", 10);
   ok<g::stmt>("write a to \"x.pcap\"");
   ok<g::stmt>("send p interval 1s count 2 on \"eth0\"");
-  ok<g::stmt>("send p on veth-a.1:x y", 2);
+  ok<g::stmt>("send p on veth-a.1:x\nlua {}", 7);
+  // A statement never ends silently before a word it does not know.
+  raises<g::stmt>("param dst = 127.0.0.1 x");
+  raises<g::stmt>("packet p = ipv4() tcp()");
+  raises<g::stmt>("show a, b c");
+  raises<g::stmt>("send p count 3 threads 2");
+  raises<g::stmt>("send p on veth-a.1:x y");
+  raises<g::stmt>("write a to \"x.pcap\" b");
+  raises<g::stmt>("bind udp.dport = 1 -> hello x");
+  raises<g::stmt>("layer l {} x");
+  raises<g::stmt>("lua {} )");
+  raises<g::repl_stmt>("ipv4() tcp()");
   ok<g::stmt>("bind udp.dport = 9999 -> hello");
   ok<g::stmt>("option tcp.options nop() { kind : u8 = 1 }");
   ok<g::stmt>("layer empty {}");
@@ -369,7 +384,12 @@ TEST_CASE("rule: statements", "[grammar][rule]") {
   ok<g::script>(kExamples);
   ok<g::script>("");
   ok<g::script>("  # nothing\n");
+  ok<g::script>("let x=1 let y=2 show x,y");
   raises<g::script>("show p )");
+  raises<g::script>("ipv4() / tcp()");  // a bare expression: only in the REPL
+  ok<g::repl_input>("ipv4() / tcp()");
+  ok<g::repl_input>("ipv4() show p");
+  raises<g::repl_input>("ipv4() tcp()");
 }
 
 // ---------------------------------------------------------------- AST level
@@ -578,17 +598,23 @@ TEST_CASE("ast: statements of the examples", "[grammar][ast]") {
 }
 
 TEST_CASE("ast: other statements", "[grammar][ast]") {
-  auto s = script("p\nq.r\nshown\nsend a, b on \"lo\" count 2\nlet x=1 let y=2");
-  REQUIRE(s.stmts.size() == 6);
-  CHECK(s.stmts[0].kind == Stmt::Kind::Expr);
-  CHECK(show(s.stmts[1].value) == "q.r");
-  CHECK(s.stmts[1].pos.line == 2);
-  CHECK(show(s.stmts[2].value) == "shown");
-  CHECK(s.stmts[3].targets.size() == 2);
-  CHECK(s.stmts[3].iface == "lo");
-  CHECK(s.stmts[4].name == "x");
-  CHECK(s.stmts[5].name == "y");
+  auto s = script("show p\nsend a, b on \"lo\" count 2\nlet x=1 let y=2");
+  REQUIRE(s.stmts.size() == 4);
+  CHECK(s.stmts[0].kind == Stmt::Kind::Show);
+  CHECK(s.stmts[1].targets.size() == 2);
+  CHECK(s.stmts[1].iface == "lo");
+  CHECK(s.stmts[2].name == "x");
+  CHECK(s.stmts[3].name == "y");
   CHECK(s.source->name == "test.pkt");
+
+  // A REPL line may be a bare expression (the REPL shows it).
+  s = pkt::parse_repl_input(pkt::Source::make("<repl>", "\n q.r\nshow q"));
+  REQUIRE(s.stmts.size() == 2);
+  CHECK(s.stmts[0].kind == Stmt::Kind::Expr);
+  CHECK(show(s.stmts[0].value) == "q.r");
+  CHECK(s.stmts[0].pos.line == 2);
+  CHECK(s.stmts[1].kind == Stmt::Kind::Show);
+  CHECK(pkt::parse_repl_input(pkt::Source::make("<repl>", "shown")).stmts.at(0).kind == Stmt::Kind::Expr);
 
   s = script("layer l { flags : u3 flags { RF = 4, DF = 2, MF = 1 } = 0 pseudo = a + b * 2, c }");
   REQUIRE(s.stmts.size() == 1);
@@ -662,7 +688,11 @@ TEST_CASE("errors: incomplete input is at eof", "[grammar][error]") {
   CHECK(e.at_eof);
   CHECK(e.col == 13);
 
-  e = script_error("hex\"ab");
+  e = script_error("let h = hex\"ab");
+  CHECK(e.at_eof);
+
+  e = script_error("send p count 3 interval");
+  CHECK(e.message == "expected a time after 'interval' (e.g. 10ms)");
   CHECK(e.at_eof);
 }
 
@@ -738,8 +768,8 @@ TEST_CASE("errors: messages and positions", "[grammar][error]") {
 
   e = script_error("show p )");
   CHECK(e.message ==
-        "expected a statement (param, let, packet, layer, option, bind, show, hexdump, write, send, lua) or an "
-        "expression");
+        "expected a new statement (param, let, packet, layer, option, bind, show, hexdump, write, send, lua) or the "
+        "end of the input");
   CHECK(e.col == 8);
 
   e = expr_error("a b");
@@ -770,6 +800,95 @@ TEST_CASE("errors: messages and positions", "[grammar][error]") {
   CHECK(e.message == "expected '.' and a field name (e.g. udp.dport)");
   e = script_error("layer l { x : u8 = auto len(this) + }");
   CHECK(e.message == "expected a number, name, call or '(' after the operator");
+}
+
+// Statements are separated by nothing, so each ends only before the next
+// one's keyword or the end: a word it does not know is an error there.
+TEST_CASE("errors: a statement ends only before the next statement", "[grammar][error]") {
+  auto e = script_error("packet p = ipv4(dst=127.0.0.1) tcp(dport=80)");
+  CHECK(e.message == "expected '/' between layers");
+  CHECK(e.line == 1);
+  CHECK(e.col == 32);
+  CHECK(!e.at_eof);
+
+  e = script_error("packet p = ipv4()\n  # a comment\n  udp()\nshow p");
+  CHECK(e.message == "expected '/' between layers");
+  CHECK(e.line == 3);
+  CHECK(e.col == 3);
+
+  e = script_error("let ports = [1, 2] [3]");
+  CHECK(e.message == "expected '/' between layers");
+  CHECK(e.col == 20);
+
+  e = script_error("packet p = ipv4()\nsend p count 3 threads 2");
+  CHECK(e.message == "unknown send option 'threads'; expected count, interval or on");
+  CHECK(e.line == 2);
+  CHECK(e.col == 16);
+
+  e = script_error("send p intervall 1ms");
+  CHECK(e.message == "unknown send option 'intervall' (did you mean 'interval'?); expected count, interval or on");
+  CHECK(e.col == 8);
+
+  e = script_error("show p q");
+  CHECK(e.message == "expected ',' between targets, or '/' between layers");
+  CHECK(e.col == 8);
+  e = script_error("hexdump ipv4() udp()");
+  CHECK(e.message == "expected ',' between targets, or '/' between layers");
+  CHECK(e.col == 16);
+
+  const std::string next =
+      "expected a new statement (param, let, packet, layer, option, bind, show, hexdump, write, send, lua) or the end "
+      "of the input";
+  e = script_error("write p to \"x.pcap\" q");
+  CHECK(e.message == next);
+  CHECK(e.col == 21);
+  e = script_error("bind udp.dport = 9 -> raw 9");
+  CHECK(e.message == next);
+  CHECK(e.col == 27);
+  e = script_error("layer l { a : u8 } b");
+  CHECK(e.message == next);
+  e = script_error("option tcp.options x { kind : u8 } y");
+  CHECK(e.message == next);
+  e = script_error("lua { x = 1 } x = 2");
+  CHECK(e.message == next);
+  CHECK(e.col == 15);
+  e = script_error("let a = 1 )");
+  CHECK(e.message == next);
+  CHECK(e.col == 11);
+
+  // A misspelt keyword where a statement may start.
+  e = script_error("packet p = ipv4()\nshwo p");
+  CHECK(e.message == "'shwo' is not a statement; did you mean 'show'?");
+  CHECK(e.line == 2);
+  CHECK(e.col == 1);
+  e = script_error("send p\nhexdmp p");
+  CHECK(e.message == "'hexdmp' is not a statement; did you mean 'hexdump'?");
+  e = script_error("pakcet p = ipv4()");
+  CHECK(e.message == "'pakcet' is not a statement; did you mean 'packet'?");
+
+  // A script holds statements only; a bare expression is for the REPL.
+  e = script_error("tcp(dport=80)");
+  CHECK(e.message == "expected a statement (param, let, packet, layer, option, bind, show, hexdump, write, send, lua)");
+  CHECK(e.col == 1);
+  try {
+    pkt::parse_repl_input(pkt::Source::make("<repl>", ")"));
+    FAIL("no error");
+  } catch (const pkt::ScriptError& x) {
+    CHECK(std::string(x.what()) ==
+          "expected a statement (param, let, packet, layer, option, bind, show, hexdump, write, send, lua) or an "
+          "expression");
+  }
+  try {
+    pkt::parse_repl_input(pkt::Source::make("<repl>", "ipv4() tcp()"));
+    FAIL("no error");
+  } catch (const pkt::ScriptError& x) {
+    CHECK(std::string(x.what()) == "expected '/' between layers");
+    CHECK(x.pos().col == 8);
+  }
+
+  // What works stays working: several statements on a line, and across lines.
+  CHECK(script("let x=1 let y=2 show x,y").stmts.size() == 3);
+  CHECK(script("packet p = ipv4()\n  / udp() # comment\nsend p count 2\n  interval 1ms\n").stmts.size() == 2);
 }
 
 TEST_CASE("format_error", "[grammar][diagnostic]") {

@@ -225,6 +225,25 @@ TEST_CASE("the contract example end to end through the binary", "[lua][binary]")
   CHECK(pcap_udp_dports(d.file("out.pcap")) == kContractPorts);
 }
 
+TEST_CASE("a nil write raises at the script line through the binary", "[lua][binary]") {
+  TempDir d;
+  std::string script = d.write("typo.pkt",
+                               "packet p = ipv4(dst=127.0.0.1) / tcp(dport=443)\n"
+                               "lua {\n"
+                               "  local ports = {22, 80}\n"
+                               "  for i = 1, 3 do\n"
+                               "    p.tcp.dport = ports[i]\n"
+                               "    send(p)\n"
+                               "  end\n"
+                               "}\n");
+  Proc p = run_pkt({"run", script, "--dry-run"});
+  CHECK(p.rc == 1);
+  CHECK(p.err.rfind(script + ":5: cannot set tcp.dport to nil (use pkt.default to reset a field to its default, or "
+                             "pkt.auto to let its rule compute it)\nstack traceback:",
+                    0) == 0);
+  CHECK(p.err.find("sent 2 packets") != std::string::npos);
+}
+
 TEST_CASE("an out-of-range write raises at the script line, naming the field and range", "[lua][binary]") {
   TempDir d;
   std::string script = d.write("range.pkt",
@@ -391,15 +410,16 @@ TEST_CASE("the packet API, line by line", "[lua]") {
   CHECK(lua_out("local p = ipv4{ttl = 3} / udp() / 'abc'\n"
                 "print(p[3].load, p[2].dport, p[4], p:layer('udp').sport, p:bytes():sub(-3))") ==
         "abc\t53\tnil\t53\tabc\n");
-  // A user value replaces an auto rule; nil gives the field back to it (or to its binding).
+  // A user value replaces an auto rule; pkt.auto gives the field back to it,
+  // pkt.default to its binding.
   CHECK(lua_out("local p = ipv4() / udp()\n"
                 "local sum = p.ipv4.checksum\n"
                 "p.ipv4.checksum = 0\n"
                 "io.write(p.ipv4.checksum, ' ')\n"
-                "p.ipv4.checksum = nil\n"
+                "p.ipv4.checksum = pkt.auto\n"
                 "io.write(tostring(p.ipv4.checksum == sum), ' ')\n"
                 "p.ipv4.proto = 6\n"
-                "p.ipv4.proto = nil\n"
+                "p.ipv4.proto = pkt.default\n"
                 "print(p.ipv4.proto)") == "0 true 17\n");
   CHECK(lua_out("local p = ipv4() / udp{sport = 1000, dport = 9} / 'x'\n"
                 "local names = {}\n"
@@ -427,6 +447,68 @@ TEST_CASE("the packet API, line by line", "[lua]") {
         "false\tline.pkt:2: cannot stack a number: expected a packet (e.g. udp{dport = 9}) or a string payload\n");
   CHECK(lua_out("sleep(0.001) sleep('1ms') print(pcall(sleep, -1))") ==
         "false\tsleep -1 is out of range: expected 0 or more seconds\n");
+}
+
+// A nil from a typo (ports[3] of a two-element table) must not reset a field
+// silently; resetting is spelled pkt.default or pkt.auto.
+TEST_CASE("nil is not a field value; pkt.default and pkt.auto reset a field", "[lua]") {
+  const std::string nil_message =
+      "cannot set tcp.dport to nil (use pkt.default to reset a field to its default, or pkt.auto to let its rule "
+      "compute it)";
+  Result r = run_script("nil.pkt",
+                        "packet p = ipv4(dst=127.0.0.1) / tcp(dport=443)\n"
+                        "lua {\n"
+                        "  local ports = {22, 80}\n"
+                        "  p.tcp.dport = ports[3]\n"
+                        "}\n");
+  CHECK(r.error.rfind("nil.pkt:4: " + nil_message + "\nstack traceback:", 0) == 0);
+
+  auto lua_out = [](const std::string& code) {
+    Result r = run_script("reset.pkt", "packet p = ipv4(dst=127.0.0.1) / tcp(dport=443)\nlua {\n" + code + "\n}\n");
+    INFO(r.error);
+    REQUIRE(r.error.empty());
+    return r.out;
+  };
+  // The field keeps its value after the failed write.
+  CHECK(lua_out("print(pcall(function() p.tcp.dport = nil end))\nprint(p.tcp.dport)") ==
+        "false\treset.pkt:3: " + nil_message + "\n443\n");
+  // Unique values with a name, in the module (also as require 'pkt'), not globals of their own.
+  CHECK(lua_out("print(pkt.default, pkt.auto, pkt.default == pkt.auto, require('pkt').auto == pkt.auto, default, auto)") ==
+        "pkt.default\tpkt.auto\tfalse\ttrue\tnil\tnil\n");
+  // pkt.default: the declared default, or the bound value when the layer above binds the field.
+  CHECK(lua_out("p.tcp.dport = pkt.default\n"
+                "p.ipv4.ttl = 1\n"
+                "p.ipv4.ttl = pkt.default\n"
+                "p.ipv4.proto = 99\n"
+                "p.ipv4.proto = pkt.default\n"
+                "print(p.tcp.dport, p.ipv4.ttl, p.ipv4.proto)") == "80\t64\t6\n");
+  // pkt.auto: back to the rule, which recomputes it (the packet is unchanged from the original).
+  CHECK(lua_out("local before = p:hex()\n"
+                "p.ipv4.checksum = 0xdead\n"
+                "p.tcp.checksum = 0xbeef\n"
+                "p.ipv4.length = 1000\n"
+                "p.ipv4.checksum = pkt.auto\n"
+                "p.tcp.checksum = pkt.auto\n"
+                "p.ipv4.length = pkt.auto\n"
+                "print(p:hex() == before, p.ipv4.length)") == "true\t40\n");
+  CHECK(lua_out("print(pcall(function() p.tcp.dport = pkt.auto end))") ==
+        "false\treset.pkt:3: tcp.dport has no auto rule: use pkt.default to reset it to its default\n");
+  // Writing a reset value ends a generator; inside a sequence neither nil nor a reset value is one value.
+  CHECK(lua_out("p.tcp.dport = {1, 2, 3}\n"
+                "p.tcp.dport = pkt.default\n"
+                "print(p:count(), p.tcp.dport)\n"
+                "print(pcall(function() p.tcp.dport = {1, nil, 3} end))\n"
+                "print(pcall(function() p.tcp.dport = {1, pkt.default} end))") ==
+        "1\t80\n"
+        "false\treset.pkt:6: cannot set tcp.dport (element 2 of the sequence) to nil (use pkt.default to reset a "
+        "field to its default, or pkt.auto to let its rule compute it)\n"
+        "false\treset.pkt:7: pkt.default is not a value for one packet of a set: assign it to tcp.dport itself\n");
+  // Constructors take the same values.
+  CHECK(lua_out("local q = ipv4{ttl = pkt.default, checksum = pkt.auto} / udp{dport = pkt.default}\n"
+                "print(q.ipv4.ttl, q.udp.dport, q:hex() == (ipv4() / udp()):hex())\n"
+                "print(pcall(ipv4, {ttl = pkt.auto}))") ==
+        "64\t53\ttrue\n"
+        "false\tipv4.ttl has no auto rule: use pkt.default to reset it to its default\n");
 }
 
 TEST_CASE("a layer named like a Lua global does not clobber it", "[lua]") {

@@ -157,8 +157,12 @@ int l_preload(lua_State* L) {
 
 void push_module(lua_State* L) { lua_getfield(L, LUA_REGISTRYINDEX, kModule); }
 
-// Names of the module the globals get (everything but the layers table).
-bool exported_key(const char* k) { return std::string(k) != "layers"; }
+// Names of the module the globals get: not the layers table, nor the reset
+// values, which read as pkt.default and pkt.auto.
+bool exported_key(const char* k) {
+  const std::string key = k;
+  return key != "layers" && key != "default" && key != "auto";
+}
 
 }  // namespace
 
@@ -177,6 +181,10 @@ void open_pkt_lib(lua_State* L) {
   lua_setfield(L, -2, "base64");
   lua_newtable(L);
   lua_setfield(L, -2, "layers");
+  push_reset(L, Reset::Default);
+  lua_setfield(L, -2, "default");
+  push_reset(L, Reset::Auto);
+  lua_setfield(L, -2, "auto");
   open_socket_lib(L, context(L).scope);  // tcp, udp
   lua_setfield(L, LUA_REGISTRYINDEX, kModule);
 
@@ -187,8 +195,10 @@ void open_pkt_lib(lua_State* L) {
   lua_setfield(L, -2, "pkt");
   lua_pop(L, 2);
 
-  // The same API as globals.
+  // The same API as globals, and the module itself as `pkt`.
   push_module(L);
+  lua_pushvalue(L, -1);
+  lua_setglobal(L, "pkt");
   lua_pushnil(L);
   while (lua_next(L, -2)) {
     if (lua_type(L, -2) == LUA_TSTRING && exported_key(lua_tostring(L, -2))) {

@@ -19,6 +19,7 @@ namespace {
 
 constexpr const char* kPacketMT = "pkt.packet";
 constexpr const char* kLayerMT = "pkt.layer";
+constexpr const char* kResetMT = "pkt.reset";
 
 using SetPtr = std::shared_ptr<PacketSet>;
 
@@ -45,6 +46,14 @@ LayerRef& check_layer(lua_State* L, int idx) {
   void* p = luaL_testudata(L, idx, kLayerMT);
   if (!p) luaL_typeerror(L, idx, "layer");
   return *static_cast<LayerRef*>(p);
+}
+
+// How a reset value reads, and its key in the registry.
+const char* reset_name(Reset r) { return r == Reset::Auto ? "pkt.auto" : "pkt.default"; }
+
+int reset_tostring(lua_State* L) {
+  lua_pushstring(L, reset_name(*static_cast<Reset*>(luaL_checkudata(L, 1, kResetMT))));
+  return 1;
 }
 
 void push_layer_ref(lua_State* L, SetPtr set, std::size_t layer) {
@@ -179,11 +188,20 @@ FieldValue to_field(lua_State* L, int idx, Session& s, const LayerDef& def, cons
                                        luaL_typename(L, idx), f.name, f.type_name, expected_word(reg, def, f)));
 }
 
+// nil is never a field value: a nil from a typo (ports[3]) must not reset a
+// field silently. Resetting is spelled pkt.default or pkt.auto.
+[[noreturn]] void nil_field(const LayerDef& def, const FieldDef& f, const std::string& where = "") {
+  throw std::runtime_error(fmt::format("cannot set {}.{}{} to nil (use pkt.default to reset a field to its default, "
+                                       "or pkt.auto to let its rule compute it)",
+                                       def.name, f.name, where));
+}
+
 // Sets field fi of layer `layer` in the set from the Lua value at idx:
-// nil restores the default (or the bound value), a sequence makes the field
-// a generator, anything else is one value. Writing a generator field
-// replaces its generator. Goes through Packet::set, so after finalize only
-// what depends on the field is recomputed.
+// pkt.default restores the default (or the bound value), pkt.auto hands the
+// field to its auto rule, a sequence makes the field a generator, anything
+// else but nil is one value. Writing a generator field replaces its
+// generator. Goes through Packet::set, so after finalize only what depends
+// on the field is recomputed.
 void assign(lua_State* L, int idx, Session& s, PacketSet& set, std::size_t layer, std::size_t fi) {
   idx = lua_absindex(L, idx);
   Packet& t = set.tmpl;
@@ -199,7 +217,15 @@ void assign(lua_State* L, int idx, Session& s, PacketSet& set, std::size_t layer
   for (auto& d : set.dims)
     if (d.layer != layer || d.field != fi) dims.push_back(d);
   int type = lua_type(L, idx);
-  if (type == LUA_TNIL) {
+  Reset reset = test_reset(L, idx);
+  if (type == LUA_TNIL) nil_field(def, f);
+  if (reset == Reset::Auto) {
+    if (!f.auto_rule)
+      throw std::runtime_error(fmt::format("{}.{} has no auto rule: use pkt.default to reset it to its default",
+                                           def.name, f.name));
+    v = f.default_value;
+    origin = Origin::Auto;  // even where a binding would set it
+  } else if (reset == Reset::Default) {
     v = f.default_value;
     origin = Origin::Default;
     if (layer + 1 < t.layers().size())
@@ -217,6 +243,10 @@ void assign(lua_State* L, int idx, Session& s, PacketSet& set, std::size_t layer
                                            def.name, f.name));
     for (lua_Integer i = 1; i <= n; ++i) {
       lua_rawgeti(L, idx, i);
+      if (lua_isnil(L, -1)) nil_field(def, f, fmt::format(" (element {} of the sequence)", i));
+      if (Reset r = test_reset(L, -1); r != Reset::None)
+        throw std::runtime_error(fmt::format("{} is not a value for one packet of a set: assign it to {}.{} itself",
+                                             reset_name(r), def.name, f.name));
       d.values.push_back(to_field(L, -1, s, def, f));
       lua_pop(L, 1);
     }
@@ -574,6 +604,15 @@ const std::shared_ptr<PacketSet>& check_packet(lua_State* L, int idx) {
 
 void push_packet(lua_State* L, std::shared_ptr<PacketSet> set) { new_udata(L, kPacketMT, std::move(set)); }
 
+Reset test_reset(lua_State* L, int idx) {
+  auto* r = static_cast<Reset*>(luaL_testudata(L, idx, kResetMT));
+  return r ? *r : Reset::None;
+}
+
+void push_reset(lua_State* L, Reset r) {
+  lua_getfield(L, LUA_REGISTRYINDEX, reset_name(r));
+}
+
 void push_layer_constructor(lua_State* L, const std::string& name, bool method) {
   lua_pushlstring(L, name.data(), name.size());
   lua_pushinteger(L, method ? 1 : 0);
@@ -610,6 +649,18 @@ void open_packet_lib(lua_State* L) {
   lua_pushliteral(L, "layer");
   lua_setfield(L, -2, "__metatable");
   lua_pop(L, 1);
+
+  // The two reset values, one userdata each, kept in the registry.
+  luaL_newmetatable(L, kResetMT);
+  lua_pushcfunction(L, guarded<reset_tostring>);
+  lua_setfield(L, -2, "__tostring");
+  lua_pushliteral(L, "reset");
+  lua_setfield(L, -2, "__metatable");
+  lua_pop(L, 1);
+  for (Reset r : {Reset::Default, Reset::Auto}) {
+    new_udata(L, kResetMT, r);
+    lua_setfield(L, LUA_REGISTRYINDEX, reset_name(r));
+  }
 }
 
 bool push_expr_value(lua_State* L, Session& s, const ast::Expr& e, int depth) {

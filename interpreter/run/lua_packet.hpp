@@ -51,6 +51,12 @@ void push_packet(lua_State* L, std::shared_ptr<PacketSet> set);
 std::shared_ptr<PacketSet>* test_packet(lua_State* L, int idx);  // null if not a packet
 const std::shared_ptr<PacketSet>& check_packet(lua_State* L, int idx);
 
+// pkt.default and pkt.auto: unique values that, assigned to a field, reset
+// it to its default (or bound value) or hand it to its auto rule.
+enum class Reset { None, Default, Auto };
+Reset test_reset(lua_State* L, int idx);  // None for any other value
+void push_reset(lua_State* L, Reset r);   // Default or Auto
+
 // Pushes a layer constructor for `name` (a C closure). With `method` the
 // first argument (the table it is called on, as __call) is skipped.
 void push_layer_constructor(lua_State* L, const std::string& name, bool method);

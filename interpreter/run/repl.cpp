@@ -75,7 +75,7 @@ class Repl {
   bool read_line(const char* prompt, std::string& line);
   void handle(const std::string& input);
   void command(const std::string& cmd);
-  void run_dsl(const std::string& text, const Source* src, bool record);
+  void run_dsl(const ast::Script& script, bool record);
   void run_lua(const std::string& code, bool expression);
   bool lua_incomplete(const std::string& code);
   void report(const std::exception& e);
@@ -200,8 +200,8 @@ void Repl::run_lua(const std::string& code, bool expression) {
   std::fflush(stdout);
 }
 
-void Repl::run_dsl(const std::string& text, const Source* src, bool record) {
-  ast::Script script = parse_script(src);
+void Repl::run_dsl(const ast::Script& script, bool record) {
+  const Source* src = script.source;
   for (std::size_t i = 0; i < script.stmts.size(); ++i) {
     const ast::Stmt& st = script.stmts[i];
     runner_.exec(st);
@@ -308,8 +308,7 @@ void Repl::command(const std::string& input) {
     if (!in) throw std::runtime_error(fmt::format("cannot open '{}': {}", arg, std::strerror(errno)));
     std::ostringstream text;
     text << in.rdbuf();
-    const Source* src = Source::make(arg, text.str());
-    run_dsl(src->text, src, true);
+    run_dsl(parse_script(Source::make(arg, text.str())), true);  // a file: statements only
   } else if (cmd == ":save") {
     if (arg.empty()) throw std::runtime_error(":save needs a FILE");
     save(arg);
@@ -360,13 +359,15 @@ int Repl::run() {
         run_lua(code, false);
       } else {
         const Source* src = Source::make("<repl>", g_pending);
+        ast::Script script;
         try {
-          parse_script(src);
+          script = parse_repl_input(src);
         } catch (const ScriptError& e) {
           if (e.at_eof()) continue;  // an unfinished statement: read more
+          throw;
         }
         g_pending.clear();
-        run_dsl(src->text, src, true);
+        run_dsl(script, true);
       }
       if (interrupted()) throw Interrupted();
       if (std::uint64_t n = runner_.sent() - sent_before_)
@@ -382,7 +383,7 @@ int Repl::run() {
   if (!g_pending.empty() && !trim(g_pending).empty()) {
     // Input ended inside a statement: say so rather than drop it silently.
     try {
-      parse_script(Source::make("<repl>", g_pending));
+      parse_repl_input(Source::make("<repl>", g_pending));
     } catch (const ScriptError& e) {
       report(e);
       if (!interactive_) return 1;
