@@ -16,6 +16,7 @@ FieldValue Dim::at(std::uint64_t i) const {
 }
 
 std::uint64_t PacketSet::count() const {
+  if (list) return list->size();
   std::uint64_t n = 1;
   for (auto& d : dims) {
     std::uint64_t s = d.size();
@@ -28,6 +29,14 @@ std::uint64_t PacketSet::count() const {
 std::uint64_t PacketSet::for_each(const std::function<bool(const Packet&)>& f) const {
   std::uint64_t n = count();
   if (n == 0) return 0;
+  if (list) {
+    std::uint64_t done = 0;
+    for (const Packet& q : *list) {
+      if (!f(q)) break;
+      ++done;
+    }
+    return done;
+  }
   Packet p = tmpl;
   if (!p.finalized()) p.finalize();
   std::vector<std::uint64_t> idx(dims.size(), 0);
@@ -63,6 +72,7 @@ std::uint64_t PacketSet::for_each(const std::function<bool(const Packet&)>& f) c
 }
 
 Packet PacketSet::at(std::uint64_t index) const {
+  if (list) return list->at(index);
   Packet p = tmpl;
   std::uint64_t rest = index;
   for (std::size_t d = dims.size(); d-- > 0;) {

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -29,13 +30,15 @@ class PacketSet {
  public:
   Packet tmpl;             // finalized with every generator at its first value
   std::vector<Dim> dims;
+  // Or a list of packets (a capture read back): tmpl is the first; no dims.
+  std::shared_ptr<const std::vector<Packet>> list;
 
   std::uint64_t count() const;  // throws ScriptError when the product overflows
   // Calls f for each packet in generator order; f returns false to stop.
   // Returns how many packets f accepted.
   std::uint64_t for_each(const std::function<bool(const Packet&)>& f) const;
   Packet at(std::uint64_t index) const;  // the index-th packet
-  bool is_single() const { return dims.empty(); }
+  bool is_single() const { return dims.empty() && (!list || list->size() <= 1); }
 };
 
 }  // namespace pkt

@@ -1,5 +1,8 @@
 #include "session.hpp"
 
+#include "dissect.hpp"
+#include "pcap_reader.hpp"
+
 #include <algorithm>
 
 #include <arpa/inet.h>
@@ -147,6 +150,87 @@ struct Session::Impl {
     return ps;
   }
 
+  // read("capture.pcap") is its packets in order; read("capture.pcap", 3) the third.
+  PacketSet read_capture(const ast::Expr& e) {
+    if (e.args.empty() || e.args.size() > 2 || !e.args[0].name.empty())
+      throw ScriptError(e.pos, "read() takes a \"file\" and, optionally, a packet number: read(\"x.pcap\", 3)");
+    FieldDef text;
+    text.name = "path";
+    text.kind = FieldKind::Bytes;
+    text.type_name = "bytes";
+    LayerDef none;
+    std::string path = coerce_field(none, text, *e.args[0].value, env()).bytes;
+    std::uint64_t want = 0;
+    if (e.args.size() == 2) {
+      FieldDef num;
+      num.name = "number";
+      num.kind = FieldKind::UInt;
+      num.bits = 64;
+      num.type_name = "u64";
+      want = coerce_field(none, num, *e.args[1].value, env()).num;
+      if (want == 0) throw ScriptError(e.args[1].pos, "packets are numbered from 1");
+    }
+    std::string full = !path.empty() && path[0] != '/' && path != "-" ? s.base_dir_ + "/" + path : path;
+    std::vector<Packet> packets;
+    try {
+      PcapReader in(full);
+      Dissector dis(s.reg_);
+      auto first = dis.first_for_linktype(static_cast<std::uint32_t>(in.linktype()));
+      if (first.empty()) {
+        auto raw = s.reg_.layer("raw");
+        if (!raw) throw ScriptError(e.pos, fmt::format("{}: no layer is bound to its link type {}", full, in.linktype()));
+        first = Dissector::first_is(raw);
+      }
+      PcapRecord r;
+      while (in.next(r)) {
+        if (want && r.number != want) continue;
+        Packet p = dis.dissect(r.data, r.caplen, first);
+        p.resolve_wire_origins();
+        p.set_pos(e.pos);
+        packets.push_back(std::move(p));
+        if (want) break;
+      }
+    } catch (const PcapError& err) {
+      throw ScriptError(e.args[0].pos, err.what());
+    }
+    if (want && packets.empty())
+      throw ScriptError(e.args[1].pos, fmt::format("{} has no packet {}", full, want));
+    if (packets.empty()) throw ScriptError(e.pos, fmt::format("{} holds no packets", full));
+    PacketSet ps;
+    ps.tmpl = packets.front();
+    if (packets.size() > 1) ps.list = std::make_shared<const std::vector<Packet>>(std::move(packets));
+    return ps;
+  }
+
+  // dissect(hex"...") reads one packet from bytes (IPv4 or IPv6 by its
+  // version); dissect(hex"...", eth) starts at the layer given.
+  PacketSet dissect_bytes(const ast::Expr& e) {
+    if (e.args.empty() || e.args.size() > 2 || !e.args[0].name.empty())
+      throw ScriptError(e.pos, "dissect() takes bytes and, optionally, the first layer: dissect(hex\"45...\", ipv4)");
+    FieldDef bytes;
+    bytes.name = "bytes";
+    bytes.kind = FieldKind::Bytes;
+    bytes.type_name = "bytes";
+    LayerDef none;
+    std::string data = coerce_field(none, bytes, *e.args[0].value, env()).bytes;
+    Dissector dis(s.reg_);
+    std::vector<ReadBind> first;
+    if (e.args.size() == 2) {
+      const ast::Expr& l = *e.args[1].value;
+      auto def = l.kind == K::Name ? s.reg_.layer(l.s) : nullptr;
+      if (!def) unknown(l.kind == K::Name ? l.s : "?", l.pos, "layer");
+      first = Dissector::first_is(def);
+    } else {
+      first = dis.first_for_linktype(101);  // LINKTYPE_RAW: IPv4 or IPv6
+    }
+    if (data.empty()) throw ScriptError(e.args[0].pos, "dissect() needs at least one byte");
+    PacketSet ps;
+    ps.tmpl = dis.dissect(reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), first);
+    ps.tmpl.resolve_wire_origins();
+    ps.tmpl.set_pos(e.pos);
+    return ps;
+  }
+
   PacketSet eval(const ast::Expr& e, int depth) {
     if (depth > 64) throw ScriptError(e.pos, "names refer to each other too deeply");
     switch (e.kind) {
@@ -164,7 +248,10 @@ struct Session::Impl {
         out.tmpl.set_pos(e.pos);
         return out;
       }
-      case K::Call: return layer_call(e);
+      case K::Call:
+        if (!s.reg_.layer(e.s) && e.s == "read") return read_capture(e);
+        if (!s.reg_.layer(e.s) && e.s == "dissect") return dissect_bytes(e);
+        return layer_call(e);
       case K::Name: {
         auto it = s.names_.find(e.s);
         if (it != s.names_.end()) {
