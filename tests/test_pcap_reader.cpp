@@ -343,14 +343,21 @@ TEST_CASE("pcap reader: damaged records give a PcapError naming the record", "[p
     add_record(b, kPayload);
     add_record(b, kPayload);
     add_record(b, kPayload, 1, 1000000000);
-    expect = ": record 3 is damaged (timestamp fraction 1000000000 ns is not below one second)";
+    expect = ": record 3 is damaged (timestamp fraction 1000000000 ns is not in 0..999999999)";
   }
   SECTION("record 3 has a microsecond fraction of a whole second") {
     b = file_header(0xa1b2c3d4);
     add_record(b, kPayload);
     add_record(b, kPayload);
     add_record(b, kPayload, 1, 4000000);
-    expect = ": record 3 is damaged (timestamp fraction 4000000000 ns is not below one second)";
+    expect = ": record 3 is damaged (timestamp fraction 4000000000 ns is not in 0..999999999)";
+  }
+  SECTION("record 3 has a fraction with the top bit set") {
+    b = file_header();
+    add_record(b, kPayload);
+    add_record(b, kPayload);
+    add_record(b, kPayload, 1, 0xffffffff);
+    expect = ": record 3 is damaged (timestamp fraction -1 ns is not in 0..999999999)";
   }
   TempFile f(b);
   // Records 1 and 2 come out before the error.

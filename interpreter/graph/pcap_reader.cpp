@@ -110,12 +110,12 @@ bool PcapReader::next(PcapRecord& r) {
       throw PcapError(im.name, number, fmt::format("{}: record {} is {} ({})", im.name, number, what, msg));
     }
     im.read = number;
-    // In nanosecond mode tv_usec holds nanoseconds; a pcap record header can
-    // hold up to 2^32 - 1 there, which is no fraction of a second.
+    // In nanosecond mode tv_usec holds nanoseconds. A pcap record header can
+    // hold any 32-bit value there (libpcap reads it as signed).
     const auto frac = h->ts.tv_usec;
     if (frac < 0 || frac > 999999999)
       throw PcapError(im.name, number,
-                      fmt::format("{}: record {} is damaged (timestamp fraction {} ns is not below one second)",
+                      fmt::format("{}: record {} is damaged (timestamp fraction {} ns is not in 0..999999999)",
                                   im.name, number, static_cast<long long>(frac)));
     if (im.filtered && pcap_offline_filter(&im.filter, h, data) == 0) continue;
     r.number = number;

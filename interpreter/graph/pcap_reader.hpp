@@ -6,6 +6,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace pkt {
 
@@ -29,6 +30,7 @@ struct PcapRecord {
   const std::uint8_t* data = nullptr;
 };
 
+// Non-copyable; a moved-from reader may only be destroyed or assigned to.
 class PcapReader {
  public:
   // path "-" reads standard input. An empty filter passes every record.
