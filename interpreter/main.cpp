@@ -13,6 +13,8 @@
 #include "packet_io.hpp"
 #include "parse.hpp"
 #include "render.hpp"
+#include "pcap_reader.hpp"
+#include "run/reader.hpp"
 #include "run/repl.hpp"
 #include "run/runner.hpp"
 #include "session.hpp"
@@ -309,6 +311,18 @@ int main(int argc, char** argv) {
   auto* h = app.add_subcommand("help", "Describe a layer: fields, widths, defaults, auto rules, flags, enums, bindings");
   h->add_option("layer", help_layer, "Layer name")->required();
 
+  ReadArgs rd;
+  auto* rdc = app.add_subcommand("read", "Dissect the packets of a capture (pcap or pcapng) or of --hex, by the declarations");
+  rdc->add_option("file", rd.file, "Capture file (pcap or pcapng; - for standard input)");
+  rdc->add_option("--hex", rd.hex, "Dissect one packet given as hex instead (IPv4/IPv6 unless --first)");
+  rdc->add_option("--first", rd.first, "The first layer (default: from the capture's link type)");
+  rdc->add_option("--format", rd.format, "Output: summary (default), show, hexdump, hex, pkt, json, pcap, none (count only)")
+      ->check(CLI::IsMember({"summary", "show", "hexdump", "hex", "pkt", "json", "pcap", "none"}));
+  rdc->add_option("-c,--count", rd.count, "Stop after N packets");
+  rdc->add_option("--filter", rd.filter, "Only packets that pass this BPF filter (libpcap syntax)");
+  rdc->add_option("-o,--output", rd.output, "Write the output to FILE");
+  rdc->add_option("--script", rd.scripts, "Load a script's layer, option and bind declarations first (repeatable)");
+
   std::string repl_scope;
   bool repl_dry_run = false;
   std::string repl_pcap;
@@ -328,6 +342,10 @@ int main(int argc, char** argv) {
     if (*r) return cmd_run(run);
     if (*c) return cmd_check(check_file, check_defs);
     if (*l) return cmd_layers();
+    if (*rdc) {
+      if (rd.file.empty() == rd.hex.empty()) throw UsageError("read needs a FILE or --hex HEX (one of them)");
+      return run_read(rd);
+    }
     if (*h) return cmd_help(help_layer);
     if (*rp || (argc == 1 && isatty(0) && isatty(1))) return cmd_repl(repl_pcap, repl_dry_run, repl_scope);
     std::cout << app.help();
@@ -338,6 +356,10 @@ int main(int argc, char** argv) {
   } catch (const ScriptError& e) {
     std::fflush(stdout);
     fmt::print(stderr, "{}\n", format_error(e, stderr_color()));
+    return 1;
+  } catch (const PcapError& e) {
+    std::fflush(stdout);
+    fmt::print(stderr, "pkt: {}\n", e.what());
     return 1;
   } catch (const std::exception& e) {
     std::fflush(stdout);

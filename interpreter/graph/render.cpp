@@ -191,13 +191,14 @@ std::string json_value(const FieldDef& f, const FieldValue& v) {
   return "null";
 }
 
+// An option's fields (from 1: past its kind) leave out what its rules compute.
 std::string json_fields(const Packet& p, std::size_t l, const Registry* reg, std::size_t from) {
   const LayerInst& li = p.layers()[l];
   std::vector<std::string> parts;
   for (std::size_t f = from; f < li.fields.size(); ++f) {
     const FieldDef& d = li.def->fields[f];
     const FieldSlot& s = li.fields[f];
-    if (!s.present) continue;
+    if (!s.present || (from > 0 && s.origin == Origin::Auto)) continue;
     std::string v;
     if (has_option_list(reg, *li.def, d)) {
       std::vector<std::string> opts;
