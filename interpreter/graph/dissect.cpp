@@ -9,12 +9,21 @@ namespace pkt {
 
 namespace {
 
-std::uint64_t get_bits(const std::uint8_t* data, std::uint32_t bitoff, unsigned bits) {
-  if ((bitoff & 7) == 0 && (bits & 7) == 0) {
-    const std::uint8_t* p = data + (bitoff >> 3);
+// Big-endian bits [bitoff, bitoff + bits) of data; the caller checked the bounds.
+inline __attribute__((always_inline)) std::uint64_t get_bits(const std::uint8_t* data, std::uint32_t bitoff, unsigned bits) {
+  const std::uint8_t* p = data + (bitoff >> 3);
+  const unsigned skip = bitoff & 7;
+  if (skip == 0) {
+    if (bits == 8) return p[0];
+    if (bits == 16) return (std::uint64_t(p[0]) << 8) | p[1];
+    if (bits == 32) return (std::uint64_t(p[0]) << 24) | (std::uint64_t(p[1]) << 16) | (std::uint64_t(p[2]) << 8) | p[3];
+  }
+  if (skip + bits <= 64) {
+    const unsigned nbytes = (skip + bits + 7) / 8;
     std::uint64_t v = 0;
-    for (unsigned k = 0; k < bits / 8; ++k) v = (v << 8) | p[k];
-    return v;
+    for (unsigned k = 0; k < nbytes; ++k) v = (v << 8) | p[k];
+    v >>= nbytes * 8 - skip - bits;
+    return bits >= 64 ? v : v & ((1ULL << bits) - 1);
   }
   std::uint64_t v = 0;
   for (unsigned k = 0; k < bits; ++k) {
@@ -29,6 +38,49 @@ bool rule_has_len(const AutoExpr& e) {
   for (auto& a : e.args)
     if (rule_has_len(a)) return true;
   return false;
+}
+
+// A read rule over the numbers of one layer being read: the common forms
+// (numbers, fields, arithmetic, comparisons) directly; the rest through
+// Packet::eval_read_rule. Sets `ok` false where that one is needed.
+std::uint64_t quick_rule(const AutoExpr& e, const LayerInst& li, bool& ok) {
+  using Op = AutoExpr::Op;
+  switch (e.op) {
+    case Op::Int: return e.i;
+    case Op::Field: {
+      const FieldSlot& s = li.fields[e.index];
+      if (li.def->fields[e.index].kind != FieldKind::UInt) { ok = false; return 0; }
+      return s.present ? s.value.num : 0;
+    }
+    case Op::Add: case Op::Sub: case Op::Mul: case Op::Div: case Op::Eq: case Op::Ne: case Op::Lt: case Op::Le:
+    case Op::Gt: case Op::Ge: case Op::BitAnd: case Op::And: case Op::Or: {
+      std::uint64_t a = quick_rule(e.args[0], li, ok), b = quick_rule(e.args[1], li, ok);
+      switch (e.op) {
+        case Op::Add: if (a + b < a) ok = false; return a + b;
+        case Op::Sub: if (b > a) ok = false; return a - b;
+        case Op::Mul: if (a && b > ~0ULL / a) ok = false; return a * b;
+        case Op::Div: if (b == 0) { ok = false; return 0; } return a / b;
+        case Op::Eq: return a == b;
+        case Op::Ne: return a != b;
+        case Op::Lt: return a < b;
+        case Op::Le: return a <= b;
+        case Op::Gt: return a > b;
+        case Op::Ge: return a >= b;
+        case Op::BitAnd: return a & b;
+        case Op::And: return a && b;
+        default: return a || b;
+      }
+    }
+    case Op::Not: return quick_rule(e.args[0], li, ok) ? 0 : 1;
+    default: ok = false; return 0;
+  }
+}
+
+// A read rule's value for layer idx of out; errors (a negative size) throw.
+std::uint64_t read_rule(const AutoExpr& e, const Packet& out, std::size_t idx) {
+  bool ok = true;
+  std::uint64_t v = quick_rule(e, out.layers()[idx], ok);
+  return ok ? v : out.eval_read_rule(e, idx);
 }
 
 }  // namespace
@@ -74,9 +126,10 @@ bool Dissector::read_one(std::shared_ptr<const LayerDef> def, const std::uint8_t
 
 const std::vector<ReadBind>& Dissector::next_of(const std::shared_ptr<const LayerDef>& def) {
   refresh();
-  auto it = next_.find(def.get());
-  if (it == next_.end()) it = next_.emplace(def.get(), reg_.reads_from(def->name)).first;
-  return *it->second;
+  for (auto& [d, v] : next_)
+    if (d == def.get()) return *v;
+  next_.emplace_back(def.get(), reg_.reads_from(def->name));
+  return *next_.back().second;
 }
 
 bool Dissector::read_layer(const LayerDef& def, const std::uint8_t* data, std::uint32_t pos, std::uint32_t end,
@@ -88,18 +141,19 @@ bool Dissector::read_layer(const LayerDef& def, const std::uint8_t* data, std::u
   li.selector = -1;
   std::uint64_t bit = std::uint64_t(pos) * 8;
   const std::uint64_t limit = std::uint64_t(end) * 8;
-  for (std::size_t f = 0; f < def.fields.size(); ++f) {
+  const std::size_t nf = def.read_plan.size();
+  for (std::size_t f = 0; f < nf; ++f) {
     FieldSlot& s = li.fields[f];
-    const FieldDef& d = def.fields[f];
+    const ReadField& d = def.read_plan[f];
     s.origin = Origin::Wire;
     s.bit_offset = static_cast<std::uint32_t>(bit);
     s.present = true;
     if (d.cond) {
       bool on;
       try {
-        on = out.eval_read_rule(*d.cond, idx) != 0;
+        on = read_rule(*d.cond, out, idx) != 0;
       } catch (const ScriptError& e) {
-        why = fmt::format("{}.{}: {}", def.name, d.name, e.what());
+        why = fmt::format("{}.{}: {}", def.name, def.fields[f].name, e.what());
         return false;
       }
       if (!on) {
@@ -111,9 +165,9 @@ bool Dissector::read_layer(const LayerDef& def, const std::uint8_t* data, std::u
         continue;
       }
     }
-    if (d.fixed_size()) {
+    if (d.fixed) {
       if (bit + d.bits > limit) {
-        why = fmt::format("{}.{} needs {} bytes, {} left", def.name, d.name, (d.bits + 7) / 8, (limit - bit) / 8);
+        why = fmt::format("{}.{} needs {} bytes, {} left", def.name, def.fields[f].name, (d.bits + 7) / 8, (limit - bit) / 8);
         return false;
       }
       s.bit_size = d.bits;
@@ -132,20 +186,21 @@ bool Dissector::read_layer(const LayerDef& def, const std::uint8_t* data, std::u
       continue;
     }
     std::uint64_t left = (limit - bit) / 8, n = left;
-    if (d.size_rule) {
+    if (d.size) {
+      const FieldDef& fd = def.fields[f];
       try {
-        n = out.eval_read_rule(*d.size_rule, idx);
+        n = read_rule(*d.size, out, idx);
       } catch (const ScriptError& e) {
-        why = fmt::format("{}.{}: size {}: {}", def.name, d.name, d.size_text, e.what());
+        why = fmt::format("{}.{}: size {}: {}", def.name, fd.name, fd.size_text, e.what());
         return false;
       }
       if (n > left) {
-        why = fmt::format("{}.{} has size {} = {} bytes, but {} are left", def.name, d.name, d.size_text, n, left);
+        why = fmt::format("{}.{} has size {} = {} bytes, but {} are left", def.name, fd.name, fd.size_text, n, left);
         return false;
       }
     }
     if (d.kind == FieldKind::Array && n % (d.bits / 8)) {
-      why = fmt::format("{}.{} is {} bytes, not a whole number of u{} elements", def.name, d.name, n, d.bits);
+      why = fmt::format("{}.{} is {} bytes, not a whole number of u{} elements", def.name, def.fields[f].name, n, d.bits);
       return false;
     }
     s.bit_size = static_cast<std::uint32_t>(n * 8);
@@ -166,14 +221,16 @@ void Dissector::dissect(const std::uint8_t* data, std::size_t n, const std::vect
   }
   std::uint32_t pos = 0, end = static_cast<std::uint32_t>(n);
   std::size_t count = 0;
-  const std::vector<ReadBind>* cands = &first;
+  cands_.clear();
+  for (const ReadBind& b : first) cands_.push_back(&b);
   std::string why, why_layer;
   std::string lower_desc = "the link type";
   while (pos < end) {
     bool ok = false;
     why.clear();
     if (out.layers_.size() <= count) out.layers_.emplace_back();
-    for (const ReadBind& c : *cands) {
+    for (const ReadBind* cp : cands_) {
+      const ReadBind& c = *cp;
       LayerInst& li = out.layers_[count];
       if (li.def != c.upper) li.def = c.upper;
       std::string w;
@@ -184,7 +241,7 @@ void Dissector::dissect(const std::uint8_t* data, std::size_t n, const std::vect
       if (c.when) {
         bool on = false;
         try {
-          on = out.eval_read_rule(*c.when, count) != 0;
+          on = read_rule(*c.when, out, count) != 0;
         } catch (const ScriptError&) {
         }
         if (!on) continue;
@@ -217,7 +274,7 @@ void Dissector::dissect(const std::uint8_t* data, std::size_t n, const std::vect
       std::uint64_t want = 0;
       bool have = true;
       try {
-        want = out.eval_read_rule(*def.payload_size, count - 1);
+        want = read_rule(*def.payload_size, out, count - 1);
       } catch (const ScriptError& e) {
         out.add_note(fmt::format("{}: payload size {}: {}", def.name, def.payload_text, e.what()));
         have = false;
@@ -236,16 +293,12 @@ void Dissector::dissect(const std::uint8_t* data, std::size_t n, const std::vect
     cands_.clear();
     for (const ReadBind& b : binds) {
       const FieldSlot& s = li.fields[b.field];
-      if (s.present && s.value == b.value) cands_.push_back(b);
+      if (s.present && s.value.num == b.value.num && s.value.bytes == b.value.bytes) cands_.push_back(&b);
     }
     if (cands_.size() > 1)
-      std::stable_sort(cands_.begin(), cands_.end(), [](const ReadBind& a, const ReadBind& b) { return a.value.num < b.value.num; });
-    for (const ReadBind& b : cands_)
-      if (li.selector < 0) li.selector = static_cast<int>(b.field);
-    thread_local std::vector<ReadBind> next;
-    next.swap(cands_);
-    cands = &next;
-    if (next.empty()) cands = &next;  // nothing bound: the loop makes the rest raw
+      std::stable_sort(cands_.begin(), cands_.end(), [](const ReadBind* a, const ReadBind* b) { return a->value.num < b->value.num; });
+    if (!cands_.empty()) li.selector = static_cast<int>(cands_.front()->field);
+    // With no candidate, the loop makes the rest raw.
   }
   out.layers_.resize(count);
   // The packet as the graph lays it out: the same bytes, fields in place.

@@ -43,9 +43,9 @@ class Dissector {
 
   const Registry& reg_;
   std::uint64_t generation_ = ~0ULL;
-  std::unordered_map<const LayerDef*, std::shared_ptr<const std::vector<ReadBind>>> next_;
+  std::vector<std::pair<const LayerDef*, std::shared_ptr<const std::vector<ReadBind>>>> next_;
   std::shared_ptr<const LayerDef> raw_;
-  std::vector<ReadBind> cands_;
+  std::vector<const ReadBind*> cands_;
 };
 
 // One element of a list of declared options, read from a field's bytes:

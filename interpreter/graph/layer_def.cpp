@@ -379,6 +379,8 @@ void Registry::define(const ast::LayerDecl& decl) {
   }
   if (decl.variadic && def->fields[def->params.back()].kind != FieldKind::Array)
     throw ScriptError(decl.pos, fmt::format("the variadic parameter of option {} must be an array field (uN[])", decl.name));
+  for (auto& f : def->fields)
+    def->read_plan.push_back(ReadField{f.kind, f.little_endian, f.fixed_size(), f.bits, f.cond.get(), f.size_rule.get()});
   if (decl.is_option) {
     // The option that pads its field (`align 8 with padn`): the host learns it.
     auto host = layer(decl.option_layer);

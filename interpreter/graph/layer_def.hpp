@@ -88,6 +88,16 @@ struct FieldDef {
   std::string describe_type() const;  // "u8, 0..255", "ipv4addr", ...
 };
 
+// A field as the dissector's loop needs it, packed close together.
+struct ReadField {
+  FieldKind kind = FieldKind::UInt;
+  bool little_endian = false;
+  bool fixed = true;
+  unsigned bits = 0;
+  const AutoExpr* cond = nullptr;
+  const AutoExpr* size = nullptr;
+};
+
 struct LayerDef {
   std::string name;
   std::string doc;
@@ -102,6 +112,7 @@ struct LayerDef {
   std::string payload_text;
   std::string summary;                     // `summary "{src} > {dst}"`, or empty
   bool has_conditions = false;             // some field has an `if`
+  std::vector<ReadField> read_plan;        // one per field, made by Registry::define
 
   // Index of a field, or -1.
   int field_index(const std::string& name) const;

@@ -2,6 +2,8 @@
 // orders and timestamp units; this file adds record numbers to its errors.
 #include "pcap_reader.hpp"
 
+#include <stdio_ext.h>
+
 #include <fmt/format.h>
 #include <pcap/pcap.h>
 #include <sys/stat.h>
@@ -72,6 +74,9 @@ PcapReader::PcapReader(const std::string& path, const std::string& bpf_filter) :
     if (const std::string prefix = path + ": "; msg.starts_with(prefix)) msg.remove_prefix(prefix.size());
     throw PcapError(name, 0, fmt::format("cannot read {}: {}", name, msg));
   }
+  // Only this thread reads the file: stdio need not lock it for each of
+  // libpcap's two reads per record.
+  if (std::FILE* f = pcap_file(impl_->pcap)) __fsetlocking(f, FSETLOCKING_BYCALLER);
   const int dlt = pcap_datalink(impl_->pcap);
   impl_->linktype = dlt_to_linktype(dlt);
 

@@ -241,7 +241,7 @@ std::string render_show(const Packet& p, bool color, const Registry* reg) {
       bool numeric_note = f.kind == FieldKind::UInt && (!f.enums.empty() || !f.flags.empty()) &&
                           val != std::to_string(s.value.num);
       if (numeric_note) val += fmt::format(" ({:#x})", s.value.num);
-      if (has_option_list(reg, *li.def, f) && !s.value.bytes.empty()) {
+      if (has_option_list(reg, *li.def, f)) {
         val = options_text(*reg, *li.def, f, s.value.bytes, s.bit_offset / 8 - li.offset);
       } else if (f.kind == FieldKind::Bytes && s.value.bytes.size() > 64) {
         FieldValue head;
@@ -310,6 +310,7 @@ std::string render_pkt(const PacketSet& set, const Registry* reg, std::size_t ma
       std::string v = has_option_list(reg, def, d) ? options_text(*reg, def, d, li.fields[f].value.bytes,
                                                                   li.fields[f].bit_offset / 8 - li.offset)
                                                    : format_value(d, li.fields[f].value);
+      if (v == "[]" && has_option_list(reg, def, d)) continue;  // only padding, which the rebuild adds back
       if (f != 0) only_load = false;
       args.push_back(fmt::format("{}={}", d.name, v));
     }
