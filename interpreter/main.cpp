@@ -136,7 +136,7 @@ int cmd_build(const BuildArgs& a) {
       } else if (a.format == "hexdump") {
         line = (n > 1 ? fmt::format("# packet {} of {}\n", k, n) : "") + render_hexdump(p);
       } else {
-        line = (n > 1 ? fmt::format("# packet {} of {}\n", k, n) : "") + render_show(p, color);
+        line = (n > 1 ? fmt::format("# packet {} of {}\n", k, n) : "") + render_show(p, color, &session.registry());
       }
       std::fwrite(line.data(), 1, line.size(), out);
       return true;

@@ -7,8 +7,10 @@
 #include <stdexcept>
 #include <vector>
 
+#include "dissect.hpp"
 #include "encodings.hpp"
 #include "lua_packet.hpp"
+#include "pcap_reader.hpp"
 #include "lua_socket.hpp"
 #include "net/send.hpp"
 #include "parse.hpp"
@@ -150,6 +152,87 @@ int l_b64_decode(lua_State* L) {
   return 1;
 }
 
+// The first layers to try: a layer named by the argument at idx, or those
+// bound to `linktype`.
+std::vector<ReadBind> first_layers(lua_State* L, int idx, const Registry& reg, std::uint32_t linktype) {
+  if (lua_isnoneornil(L, idx)) {
+    Dissector dis(reg);
+    auto first = dis.first_for_linktype(linktype);
+    if (first.empty()) {
+      auto raw = reg.layer("raw");
+      if (raw) first = Dissector::first_is(raw);
+    }
+    return first;
+  }
+  std::string name = arg_string(L, idx);
+  auto def = reg.layer(name);
+  if (!def) {
+    std::string hint = nearest_name(name, reg.layer_names());
+    throw std::runtime_error(fmt::format("unknown layer '{}'{}", name, hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint)));
+  }
+  return Dissector::first_is(def);
+}
+
+// dissect(bytes [, first_layer]): one packet read from bytes; IPv4 or IPv6
+// by its version unless a first layer is named.
+int l_dissect(lua_State* L) {
+  std::string data = bytes_arg(L, 1);
+  Session& s = *context(L).session;
+  auto first = first_layers(L, 2, s.registry(), 101);
+  Dissector dis(s.registry());
+  auto ps = std::make_shared<PacketSet>();
+  ps->tmpl = dis.dissect(reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), first);
+  ps->tmpl.resolve_wire_origins();
+  push_packet(L, std::move(ps));
+  return 1;
+}
+
+// for p, time in pcap.read(path [, filter]) do ... end
+struct CaptureIter {
+  std::unique_ptr<PcapReader> in;
+  std::vector<ReadBind> first;
+};
+constexpr const char* kCaptureMT = "pkt.capture";
+
+int capture_gc(lua_State* L) {
+  auto* it = static_cast<CaptureIter*>(luaL_checkudata(L, 1, kCaptureMT));
+  it->~CaptureIter();
+  return 0;
+}
+
+int capture_next(lua_State* L) {
+  auto* it = static_cast<CaptureIter*>(luaL_checkudata(L, lua_upvalueindex(1), kCaptureMT));
+  if (!it->in) return 0;
+  PcapRecord r;
+  if (!it->in->next(r)) {
+    it->in.reset();  // closes the file at the end, not at collection
+    return 0;
+  }
+  Dissector dis(context(L).session->registry());
+  auto ps = std::make_shared<PacketSet>();
+  ps->tmpl = dis.dissect(r.data, r.caplen, it->first);
+  ps->tmpl.resolve_wire_origins();
+  push_packet(L, std::move(ps));
+  lua_pushnumber(L, static_cast<lua_Number>(r.sec) + r.nsec / 1e9);
+  return 2;
+}
+
+int l_pcap_read(lua_State* L) {
+  std::string path = arg_string(L, 1);
+  std::string filter = lua_isnoneornil(L, 2) ? "" : arg_string(L, 2);
+  auto in = std::make_unique<PcapReader>(path, filter);
+  auto first = first_layers(L, 3, context(L).session->registry(), static_cast<std::uint32_t>(in->linktype()));
+  void* mem = lua_newuserdatauv(L, sizeof(CaptureIter), 0);
+  new (mem) CaptureIter{std::move(in), std::move(first)};
+  if (luaL_newmetatable(L, kCaptureMT)) {
+    lua_pushcfunction(L, capture_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_setmetatable(L, -2);
+  lua_pushcclosure(L, guarded<capture_next>, 1);
+  return 1;
+}
+
 int l_preload(lua_State* L) {
   lua_getfield(L, LUA_REGISTRYINDEX, kModule);
   return 1;
@@ -171,8 +254,12 @@ void open_pkt_lib(lua_State* L) {
   static const luaL_Reg funcs[] = {{"packet", guarded<l_packet>},
                                    {"send", guarded<l_send>},
                                    {"sleep", guarded<l_sleep>},
+                                   {"dissect", guarded<l_dissect>},
                                    {nullptr, nullptr}};
   luaL_newlib(L, funcs);
+  static const luaL_Reg pcap[] = {{"read", guarded<l_pcap_read>}, {nullptr, nullptr}};
+  luaL_newlib(L, pcap);
+  lua_setfield(L, -2, "pcap");
   static const luaL_Reg hex[] = {{"encode", guarded<l_hex_encode>}, {"decode", guarded<l_hex_decode>}, {nullptr, nullptr}};
   luaL_newlib(L, hex);
   lua_setfield(L, -2, "hex");

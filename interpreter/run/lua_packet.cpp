@@ -285,8 +285,8 @@ std::size_t field_of(lua_State* L, int idx, const LayerDef& def) {
 
 // ---- summaries ---------------------------------------------------------
 
-// `udp(sport=1000, dport=[1, 2])`: the fields a user gave (all with `all`).
-std::string layer_text(const PacketSet& set, std::size_t l, bool all) {
+// `udp(sport=1000, dport=[1, 2], ...)`: every field of one layer.
+std::string layer_text(const PacketSet& set, std::size_t l) {
   const LayerInst& li = set.tmpl.layers()[l];
   const LayerDef& def = *li.def;
   std::vector<std::string> parts;
@@ -294,11 +294,9 @@ std::string layer_text(const PacketSet& set, std::size_t l, bool all) {
     const FieldDef& fd = def.fields[f];
     auto dim = std::find_if(set.dims.begin(), set.dims.end(), [&](const Dim& d) { return d.layer == l && d.field == f; });
     if (dim != set.dims.end()) parts.push_back(fmt::format("{}={}", fd.name, format_dim(fd, *dim, 4)));
-    else if (all || li.fields[f].origin == Origin::User)
+    else
       parts.push_back(fmt::format("{}={}", fd.name, format_value(fd, li.fields[f].value)));
   }
-  if (!all && def.name == "raw" && parts.size() == 1 && def.fields.size() == 1 && set.dims.empty())
-    return format_value(def.fields[0], li.fields[0].value);
   return fmt::format("{}({})", def.name, fmt::join(parts, ", "));
 }
 
@@ -349,10 +347,9 @@ int p_len(lua_State* L) {
 int p_tostring(lua_State* L) {
   const SetPtr& sp = check_packet(L, 1);
   const Packet& p = finalized(*sp);
-  std::vector<std::string> parts;
-  for (std::size_t l = 0; l < p.layers().size(); ++l) parts.push_back(layer_text(*sp, l, false));
+  // The one printer of DSL text (also :save and `pkt read --format pkt`).
   std::uint64_t n = sp->count();
-  std::string text = fmt::format("{} ({})", fmt::join(parts, " / "),
+  std::string text = fmt::format("{} ({})", render_pkt(*sp, &context(L).session->registry(), 4),
                                  n == 1 ? fmt::format("{} bytes", p.size())
                                         : fmt::format("{} packets, the first {} bytes", n, p.size()));
   lua_pushlstring(L, text.data(), text.size());
@@ -378,7 +375,7 @@ int p_print(lua_State* L) {
   std::uint64_t n = sp->count(), k = 0;
   sp->for_each([&](const Packet& p) {
     if (n > 1) fmt::print("# packet {} of {}\n", ++k, n);
-    fmt::print("{}", Show ? render_show(p, color) : render_hexdump(p));
+    fmt::print("{}", Show ? render_show(p, color, &context(L).session->registry()) : render_hexdump(p));
     return true;
   });
   return 0;
@@ -416,6 +413,14 @@ int p_each(lua_State* L) {
   push_packet(L, std::move(snap));
   lua_pushinteger(L, 0);
   lua_pushcclosure(L, guarded<p_each_next>, 2);
+  return 1;
+}
+
+// p:has("tcp"): whether the packet has that layer.
+int p_has(lua_State* L) {
+  const Packet& p = check_packet(L, 1)->tmpl;
+  std::string name = luaL_checkstring(L, 2);
+  lua_pushboolean(L, p.layer_index(name) >= 0);
   return 1;
 }
 
@@ -481,6 +486,11 @@ int p_index(lua_State* L) {
   if (lua_type(L, 2) != LUA_TSTRING)
     throw std::runtime_error(fmt::format("a packet is indexed by a layer name or position, not a {}", luaL_typename(L, 2)));
   std::string key = lua_tostring(L, 2);
+  // A layer this packet does not have (a reply without tcp): nil, so `if p.tcp then` works.
+  if (context(L).session->registry().layer(key)) {
+    lua_pushnil(L);
+    return 1;
+  }
   std::vector<std::string> cands;
   for (auto& l : sp->tmpl.layers()) cands.push_back(l.def->name);
   for (auto& m : method_names(L, lua_upvalueindex(1))) cands.push_back(m);
@@ -518,7 +528,7 @@ int l_newindex(lua_State* L) {
 int l_tostring(lua_State* L) {
   LayerRef& r = check_layer(L, 1);
   finalized(*r.set);
-  std::string t = layer_text(*r.set, r.layer, true);
+  std::string t = layer_text(*r.set, r.layer);
   lua_pushlstring(L, t.data(), t.size());
   return 1;
 }
@@ -624,6 +634,7 @@ void open_packet_lib(lua_State* L) {
       {"bytes", guarded<p_bytes>},   {"hex", guarded<p_hex>},         {"show", guarded<p_print<true>>},
       {"hexdump", guarded<p_print<false>>}, {"clone", guarded<p_clone>}, {"count", guarded<p_count>},
       {"each", guarded<p_each>},     {"layers", guarded<p_layers>},   {"layer", guarded<p_layer>},
+      {"has", guarded<p_has>},
       {nullptr, nullptr}};
   luaL_newmetatable(L, kPacketMT);
   luaL_newlib(L, methods);

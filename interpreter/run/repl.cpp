@@ -23,7 +23,7 @@ namespace {
 
 const std::vector<std::string> kKeywords = {"param", "let", "packet", "layer", "option", "bind",
                                             "show", "hexdump", "write", "send", "lua"};
-const std::vector<std::string> kCommands = {":help", ":layers", ":vars", ":load", ":save", ":quit"};
+const std::vector<std::string> kCommands = {":help", ":layers", ":vars", ":load", ":read", ":save", ":quit"};
 
 // :quit ends the session (a type of its own, so no other error can).
 struct QuitRequest {};
@@ -40,6 +40,7 @@ const char* kHelp =
     "  :layers         list the layers\n"
     "  :vars           list what is defined\n"
     "  :load FILE      run a script into the session\n"
+    "  :read FILE      read a capture (pcap, pcapng) as the packet set `cap`\n"
     "  :save FILE      write the session's definitions as a .pkt script that replays them\n"
     "  :quit           leave (Ctrl-D too)\n"
     "Tab completes keywords, layers, fields (after `layer(`), flag and enum names (after `field=`),\n"
@@ -207,12 +208,12 @@ void Repl::run_dsl(const ast::Script& script, bool record) {
     runner_.exec(st);
     if (!record) continue;
     using SK = ast::Stmt::Kind;
+    std::size_t b = st.pos.offset;
+    std::size_t e = i + 1 < script.stmts.size() ? script.stmts[i + 1].pos.offset : src->text.size();
     if (st.kind == SK::Packet) {
       std::erase_if(defs_, [&](const Definition& d) { return d.is_packet && d.name == st.name; });
-      defs_.push_back({true, st.name, ""});
+      defs_.push_back({true, st.name, trim(src->text.substr(b, e - b))});
     } else if (st.kind == SK::Param || st.kind == SK::Let || st.kind == SK::Layer || st.kind == SK::Bind) {
-      std::size_t b = st.pos.offset;
-      std::size_t e = i + 1 < script.stmts.size() ? script.stmts[i + 1].pos.offset : src->text.size();
       std::string t = trim(src->text.substr(b, e - b));
       if (st.kind == SK::Param || st.kind == SK::Let)
         std::erase_if(defs_, [&](const Definition& d) { return !d.is_packet && d.name == st.name; });
@@ -223,29 +224,8 @@ void Repl::run_dsl(const ast::Script& script, bool record) {
 
 std::string Repl::packet_source(const std::string& name) {
   const NameEntry* e = runner_.session().lookup(name);
-  if (!e || !e->packet) return "";
-  const PacketSet& ps = *e->packet;
-  std::string out;
-  for (std::size_t l = 0; l < ps.tmpl.layers().size(); ++l) {
-    const LayerInst& li = ps.tmpl.layers()[l];
-    std::vector<std::string> args;
-    for (std::size_t f = 0; f < li.fields.size(); ++f) {
-      const FieldDef& d = li.def->fields[f];
-      const Dim* dim = nullptr;
-      for (auto& x : ps.dims)
-        if (x.layer == l && x.field == f) dim = &x;
-      if (dim) {
-        args.push_back(fmt::format("{}={}", d.name, format_dim(d, *dim)));
-      } else if (li.fields[f].origin == Origin::User) {
-        std::string v = format_value(d, li.fields[f].value);
-        if (d.kind == FieldKind::Bytes && runner_.session().registry().has_options(li.def->name, d.name))
-          v = "[" + v + "]";  // raw option bytes inside an options list
-        args.push_back(fmt::format("{}={}", d.name, v));
-      }
-    }
-    out += fmt::format("{}{}({})", l ? " / " : "", li.def->name, fmt::join(args, ", "));
-  }
-  return out;
+  if (!e || !e->packet || e->packet->list) return "";  // a capture: its statement is saved
+  return render_pkt(*e->packet, &runner_.session().registry());
 }
 
 void Repl::save(const std::string& path) {
@@ -256,8 +236,9 @@ void Repl::save(const std::string& path) {
   for (auto& d : defs_) {
     if (d.is_packet) {
       std::string src = packet_source(d.name);
-      if (src.empty()) continue;
-      out << "packet " << d.name << " = " << src << "\n";
+      if (src.empty() && d.text.empty()) continue;
+      if (src.empty()) out << d.text << "\n";
+      else out << "packet " << d.name << " = " << src << "\n";
     } else {
       out << d.text << "\n";
     }
@@ -309,6 +290,15 @@ void Repl::command(const std::string& input) {
     std::ostringstream text;
     text << in.rdbuf();
     run_dsl(parse_script(Source::make(arg, text.str())), true);  // a file: statements only
+  } else if (cmd == ":read") {
+    if (arg.empty()) throw std::runtime_error(":read needs a capture FILE (pcap or pcapng)");
+    std::string quoted;
+    for (char c : arg) quoted += (c == '"' || c == '\\') ? std::string("\\") + c : std::string(1, c);
+    run_dsl(parse_script(Source::make("<:read>", fmt::format("packet cap = read(\"{}\")", quoted))), true);
+    const NameEntry* e = runner_.session().lookup("cap");
+    fmt::print("cap: {} packet{} from {} (show cap, cap.{}.<Tab>, lua for p in cap:each() do ... end)\n",
+               e->packet->count(), e->packet->count() == 1 ? "" : "s", arg,
+               e->packet->tmpl.layers().empty() ? "ipv4" : e->packet->tmpl.layers().back().def->name);
   } else if (cmd == ":save") {
     if (arg.empty()) throw std::runtime_error(":save needs a FILE");
     save(arg);

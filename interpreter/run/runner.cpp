@@ -139,7 +139,7 @@ void Runner::exec(const ast::Stmt& st) {
         std::uint64_t k = 0;
         ps->for_each([&](const Packet& p) {
           if (n > 1) fmt::print("# packet {} of {}\n", ++k, n);
-          fmt::print("{}", render_show(p, opts_.color));
+          fmt::print("{}", render_show(p, opts_.color, &session_.registry()));
           return true;
         });
       }
