@@ -28,7 +28,11 @@ std::string describe_layer(const Registry& reg, const LayerDef& def) {
   for (std::size_t i = 0; i < def.fields.size(); ++i) {
     const FieldDef& f = def.fields[i];
     std::string line = fmt::format("  {:<{}}  {:<{}}  {}", f.name, wn, types[i], wt, defaults[i]);
-    if (f.align > 1) line += fmt::format("  (padded with zeros to {} bytes)", f.align);
+    if (f.size_rule) line += fmt::format("  size {}", f.size_text);
+    if (f.cond) line += fmt::format("  if {}", f.cond_text);
+    if (f.align > 1)
+      line += f.pad_with.empty() ? fmt::format("  (padded with zeros to {} bytes)", f.align)
+                                 : fmt::format("  (padded to {} bytes with {})", f.align, f.pad_with);
     if (!f.doc.empty()) line = fmt::format("{:<60}  # {}", line, f.doc);
     out += line + "\n";
   }
@@ -55,7 +59,24 @@ std::string describe_layer(const Registry& reg, const LayerDef& def) {
       }
     }
   }
+  if (def.payload_size)
+    out += fmt::format("\npayload: size {} (bytes past it are a trailer, such as Ethernet padding)\n", def.payload_text);
+  if (!def.summary.empty()) out += fmt::format("\nsummary: \"{}\"\n", def.summary);
   if (!def.pseudo.empty()) out += "\noffers a pseudo-header to upper-layer checksums (pseudo)\n";
+  // Reading: how the layer after this one is chosen.
+  auto reads = reg.reads_from(def.name);
+  if (!reads->empty()) {
+    out += fmt::format("\nnext layer when reading (the lowest matching value first):\n");
+    for (auto& rb : *reads) {
+      const FieldDef& f = def.fields[rb.field];
+      std::string when;
+      for (auto& b : reg.bindings_of(def.name))
+        if (b.lower == def.name && b.upper == rb.upper->name && b.field == rb.field && b.value == rb.value && b.when)
+          when = " when " + b.when_text;
+      out += fmt::format("  {} = {} -> {}{}\n", f.name, f.kind == FieldKind::UInt ? std::to_string(rb.value.num) : format_value(f, rb.value),
+                         rb.upper->name, when);
+    }
+  }
   auto binds = reg.bindings_of(def.name);
   if (!binds.empty()) {
     out += "\nbindings:\n";

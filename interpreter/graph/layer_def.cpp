@@ -245,6 +245,18 @@ void check_summary(const LayerDef& def, const std::string& text, Pos pos) {
   }
 }
 
+std::string source_text(const ast::Expr& e);
+
+// A field clause's rule as written, without the clauses after it on the line.
+std::string clause_text(const ast::Expr& e) {
+  std::string t = source_text(e);
+  for (const char* kw : {" align ", " if ", " size ", " enum ", " flags ", " = "}) {
+    std::size_t k = t.find(kw);
+    if (k != std::string::npos) t.resize(k);
+  }
+  return t;
+}
+
 std::string source_text(const ast::Expr& e) {
   // The text of an expression as written, from its start to the end of its line
   // (trimmed of a trailing comment and doc string): good enough for `help`.
@@ -342,14 +354,14 @@ void Registry::define(const ast::LayerDecl& decl) {
       if (f.fixed_size())
         throw ScriptError(fd.size_rule->pos, fmt::format("'size' applies to variable fields (bytes, uN[]); {} is {}", f.name, f.type_name));
       f.size_rule = std::make_shared<AutoExpr>(compile_auto(*fd.size_rule, earlier, RuleKind::Read, this));
-      f.size_text = source_text(*fd.size_rule);
+      f.size_text = clause_text(*fd.size_rule);
     }
     if (fd.cond) {
       if (f.fixed_size() && (f.bits % 8 || def_bit_offset(*def, i) % 8))
         throw ScriptError(fd.cond->pos, fmt::format("a field with 'if' must start on a byte boundary and be whole bytes; {} is {}",
                                                     f.name, f.type_name));
       f.cond = std::make_shared<AutoExpr>(compile_auto(*fd.cond, earlier, RuleKind::Read, this));
-      f.cond_text = source_text(*fd.cond);
+      f.cond_text = clause_text(*fd.cond);
       def->has_conditions = true;
     }
   }
