@@ -76,6 +76,25 @@ std::uint64_t quick_rule(const AutoExpr& e, const LayerInst& li, bool& ok) {
   }
 }
 
+// Copies bytes into a field's value, in place when the size is unchanged
+// (the next packet of a capture usually has the same layout).
+inline void set_bytes(std::string& out, const std::uint8_t* p, std::size_t n) {
+  if (out.size() == n) {
+    if (n) std::memcpy(out.data(), p, n);
+  } else {
+    out.assign(reinterpret_cast<const char*>(p), n);
+  }
+}
+
+// A linear rule's value; false when it is negative (the slow path says why).
+inline bool linear_value(const LinearRule& r, const LayerInst& li, std::uint64_t& out) {
+  std::int64_t v = r.k;
+  for (auto& [f, c] : r.terms) v += c * static_cast<std::int64_t>(li.fields[f].value.num);
+  if (v < 0) return false;
+  out = static_cast<std::uint64_t>(v);
+  return true;
+}
+
 // A read rule's value for layer idx of out; errors (a negative size) throw.
 std::uint64_t read_rule(const AutoExpr& e, const Packet& out, std::size_t idx) {
   bool ok = true;
@@ -124,11 +143,24 @@ bool Dissector::read_one(std::shared_ptr<const LayerDef> def, const std::uint8_t
   return true;
 }
 
-const std::vector<ReadBind>& Dissector::next_of(const std::shared_ptr<const LayerDef>& def) {
+const Dissector::NextTable& Dissector::next_of(const LayerDef* def) {
   refresh();
-  for (auto& [d, v] : next_)
-    if (d == def.get()) return *v;
-  next_.emplace_back(def.get(), reg_.reads_from(def->name));
+  for (auto& [d, t] : next_)
+    if (d == def) return *t;
+  auto t = std::make_unique<NextTable>();
+  t->binds = reg_.reads_from(def->name);
+  for (const ReadBind& b : *t->binds) {
+    if (def->fields[b.field].kind != FieldKind::UInt) {
+      t->other.push_back(&b);
+      continue;
+    }
+    auto it = std::find_if(t->by_field.begin(), t->by_field.end(), [&](auto& x) { return x.first == b.field; });
+    if (it == t->by_field.end()) it = t->by_field.insert(t->by_field.end(), {b.field, {}});
+    it->second.push_back({b.value.num, &b});
+  }
+  for (auto& [f, entries] : t->by_field)
+    std::stable_sort(entries.begin(), entries.end(), [](const NextTable::Entry& a, const NextTable::Entry& b) { return a.value < b.value; });
+  next_.emplace_back(def, std::move(t));
   return *next_.back().second;
 }
 
@@ -148,6 +180,27 @@ bool Dissector::read_layer(const LayerDef& def, const std::uint8_t* data, std::u
     s.origin = Origin::Wire;
     s.bit_offset = static_cast<std::uint32_t>(bit);
     s.present = true;
+    if (d.simple) {
+      // A big-endian number with no condition: most fields of most layers.
+      if (bit + d.bits > limit) {
+        why = fmt::format("{}.{} needs {} bytes, {} left", def.name, def.fields[f].name, (d.bits + 7) / 8, (limit - bit) / 8);
+        return false;
+      }
+      s.bit_size = d.bits;
+      const std::uint8_t* p = data + (bit >> 3);
+      const unsigned skip = bit & 7;
+      if (limit - (bit & ~std::uint64_t(7)) >= 64) {
+        // Eight bytes are there: one load covers any field of up to 57 bits.
+        std::uint64_t w;
+        std::memcpy(&w, p, 8);
+        w = __builtin_bswap64(w);
+        s.value.num = (w << skip) >> (64 - d.bits);
+      } else {
+        s.value.num = get_bits(data, static_cast<std::uint32_t>(bit), d.bits);
+      }
+      bit += d.bits;
+      continue;
+    }
     if (d.cond) {
       bool on;
       try {
@@ -180,13 +233,13 @@ bool Dissector::read_layer(const LayerDef& def, const std::uint8_t* data, std::u
           s.value.num = get_bits(data, static_cast<std::uint32_t>(bit), d.bits);
         }
       } else {
-        s.value.bytes.assign(reinterpret_cast<const char*>(data + bit / 8), d.bits / 8);
+        set_bytes(s.value.bytes, data + bit / 8, d.bits / 8);
       }
       bit += d.bits;
       continue;
     }
     std::uint64_t left = (limit - bit) / 8, n = left;
-    if (d.size) {
+    if (d.size && !(d.size_linear.ok && linear_value(d.size_linear, li, n))) {
       const FieldDef& fd = def.fields[f];
       try {
         n = read_rule(*d.size, out, idx);
@@ -194,17 +247,18 @@ bool Dissector::read_layer(const LayerDef& def, const std::uint8_t* data, std::u
         why = fmt::format("{}.{}: size {}: {}", def.name, fd.name, fd.size_text, e.what());
         return false;
       }
-      if (n > left) {
-        why = fmt::format("{}.{} has size {} = {} bytes, but {} are left", def.name, fd.name, fd.size_text, n, left);
-        return false;
-      }
+    }
+    if (d.size && n > left) {
+      const FieldDef& fd = def.fields[f];
+      why = fmt::format("{}.{} has size {} = {} bytes, but {} are left", def.name, fd.name, fd.size_text, n, left);
+      return false;
     }
     if (d.kind == FieldKind::Array && n % (d.bits / 8)) {
       why = fmt::format("{}.{} is {} bytes, not a whole number of u{} elements", def.name, def.fields[f].name, n, d.bits);
       return false;
     }
     s.bit_size = static_cast<std::uint32_t>(n * 8);
-    s.value.bytes.assign(reinterpret_cast<const char*>(data + bit / 8), n);
+    set_bytes(s.value.bytes, data + bit / 8, n);
     bit += n * 8;
   }
   li.size = static_cast<std::uint32_t>(bit / 8) - pos;
@@ -274,7 +328,7 @@ void Dissector::dissect(const std::uint8_t* data, std::size_t n, const std::vect
       std::uint64_t want = 0;
       bool have = true;
       try {
-        want = read_rule(*def.payload_size, out, count - 1);
+        if (!(def.payload_linear.ok && linear_value(def.payload_linear, li, want))) want = read_rule(*def.payload_size, out, count - 1);
       } catch (const ScriptError& e) {
         out.add_note(fmt::format("{}: payload size {}: {}", def.name, def.payload_text, e.what()));
         have = false;
@@ -289,13 +343,21 @@ void Dissector::dissect(const std::uint8_t* data, std::size_t n, const std::vect
     if (pos >= end) break;
     // The next layer: every binding from this one whose field holds its
     // value; the lowest value first (the lower port, as Wireshark does).
-    const std::vector<ReadBind>& binds = next_of(li.def);
+    const NextTable& table = next_of(li.def.get());
     cands_.clear();
-    for (const ReadBind& b : binds) {
-      const FieldSlot& s = li.fields[b.field];
-      if (s.present && s.value.num == b.value.num && s.value.bytes == b.value.bytes) cands_.push_back(&b);
+    for (const auto& [field, entries] : table.by_field) {
+      const FieldSlot& s = li.fields[field];
+      if (!s.present) continue;
+      const std::uint64_t v = s.value.num;
+      auto e = std::lower_bound(entries.begin(), entries.end(), v,
+                                [](const NextTable::Entry& x, std::uint64_t y) { return x.value < y; });
+      for (; e != entries.end() && e->value == v; ++e) cands_.push_back(e->bind);
     }
-    if (cands_.size() > 1)
+    for (const ReadBind* b : table.other) {
+      const FieldSlot& s = li.fields[b->field];
+      if (s.present && s.value == b->value) cands_.push_back(b);
+    }
+    if (cands_.size() > 1 && table.by_field.size() + table.other.size() > 1)
       std::stable_sort(cands_.begin(), cands_.end(), [](const ReadBind* a, const ReadBind* b) { return a->value.num < b->value.num; });
     if (!cands_.empty()) li.selector = static_cast<int>(cands_.front()->field);
     // With no candidate, the loop makes the rest raw.

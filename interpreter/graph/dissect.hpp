@@ -38,12 +38,22 @@ class Dissector {
   // Returns false (with `why`) when it does not fit.
   bool read_layer(const LayerDef& def, const std::uint8_t* data, std::uint32_t pos, std::uint32_t end, std::size_t idx,
                   Packet& out, std::string& why);
+  // The bindings from one layer, indexed for reading: per field, by value.
+  struct NextTable {
+    std::shared_ptr<const std::vector<ReadBind>> binds;  // owns what the pointers point at
+    struct Entry {
+      std::uint64_t value;
+      const ReadBind* bind;
+    };
+    std::vector<std::pair<std::size_t, std::vector<Entry>>> by_field;  // number fields, entries sorted
+    std::vector<const ReadBind*> other;                                  // fields bound to bytes (addresses)
+  };
   void refresh();
-  const std::vector<ReadBind>& next_of(const std::shared_ptr<const LayerDef>& def);
+  const NextTable& next_of(const LayerDef* def);
 
   const Registry& reg_;
   std::uint64_t generation_ = ~0ULL;
-  std::vector<std::pair<const LayerDef*, std::shared_ptr<const std::vector<ReadBind>>>> next_;
+  std::vector<std::pair<const LayerDef*, std::unique_ptr<NextTable>>> next_;
   std::shared_ptr<const LayerDef> raw_;
   std::vector<const ReadBind*> cands_;
 };

@@ -222,6 +222,39 @@ AutoExpr compile_auto(const ast::Expr& e, const LayerDef& layer, RuleKind kind, 
   }
 }
 
+// `e` as k + sum of c * field, when it is that simple.
+bool linear_of(const AutoExpr& e, const LayerDef& def, LinearRule& out, std::int64_t scale) {
+  using Op = AutoExpr::Op;
+  constexpr std::int64_t kMax = std::int64_t(1) << 24;
+  switch (e.op) {
+    case Op::Int:
+      if (e.i >= std::uint64_t(kMax)) return false;
+      out.k += scale * static_cast<std::int64_t>(e.i);
+      return true;
+    case Op::Field: {
+      const FieldDef& f = def.fields[e.index];
+      if (f.kind != FieldKind::UInt || f.bits > 32 || f.cond) return false;
+      out.terms.emplace_back(static_cast<std::uint32_t>(e.index), scale);
+      return true;
+    }
+    case Op::Add: return linear_of(e.args[0], def, out, scale) && linear_of(e.args[1], def, out, scale);
+    case Op::Sub: return linear_of(e.args[0], def, out, scale) && linear_of(e.args[1], def, out, -scale);
+    case Op::Mul:
+      for (int c = 0; c < 2; ++c)
+        if (e.args[c].op == Op::Int && e.args[c].i < std::uint64_t(kMax))
+          return linear_of(e.args[1 - c], def, out, scale * static_cast<std::int64_t>(e.args[c].i));
+      return false;
+    default: return false;
+  }
+}
+
+LinearRule linear_rule(const AutoExpr* e, const LayerDef& def) {
+  LinearRule r;
+  if (e && linear_of(*e, def, r, 1) && r.terms.size() <= 4) r.ok = true;
+  if (!r.ok) r = LinearRule{};
+  return r;
+}
+
 // Bits before field i, counting variable fields as whole bytes.
 unsigned def_bit_offset(const LayerDef& def, std::size_t i) {
   unsigned bit = 0;
@@ -392,7 +425,10 @@ void Registry::define(const ast::LayerDecl& decl) {
   if (decl.variadic && def->fields[def->params.back()].kind != FieldKind::Array)
     throw ScriptError(decl.pos, fmt::format("the variadic parameter of option {} must be an array field (uN[])", decl.name));
   for (auto& f : def->fields)
-    def->read_plan.push_back(ReadField{f.kind, f.little_endian, f.fixed_size(), f.bits, f.cond.get(), f.size_rule.get()});
+    def->read_plan.push_back(ReadField{f.kind == FieldKind::UInt && !f.little_endian && !f.cond && f.bits <= 57, f.kind,
+                                       f.little_endian, f.fixed_size(), f.bits, f.cond.get(), f.size_rule.get(),
+                                       linear_rule(f.size_rule.get(), *def)});
+  def->payload_linear = linear_rule(def->payload_size.get(), *def);
   if (decl.is_option) {
     // The option that pads its field (`align 8 with padn`): the host learns it.
     auto host = layer(decl.option_layer);

@@ -88,14 +88,24 @@ struct FieldDef {
   std::string describe_type() const;  // "u8, 0..255", "ipv4addr", ...
 };
 
+// A read rule that is k + sum of c * field (fields of at most 32 bits):
+// evaluated without walking the tree. `ok` false when the rule is not.
+struct LinearRule {
+  bool ok = false;
+  std::int64_t k = 0;
+  std::vector<std::pair<std::uint32_t, std::int64_t>> terms;  // field index, coefficient
+};
+
 // A field as the dissector's loop needs it, packed close together.
 struct ReadField {
+  bool simple = false;  // a big-endian number of at most 57 bits, no condition
   FieldKind kind = FieldKind::UInt;
   bool little_endian = false;
   bool fixed = true;
   unsigned bits = 0;
   const AutoExpr* cond = nullptr;
   const AutoExpr* size = nullptr;
+  LinearRule size_linear;
 };
 
 struct LayerDef {
@@ -113,6 +123,7 @@ struct LayerDef {
   std::string summary;                     // `summary "{src} > {dst}"`, or empty
   bool has_conditions = false;             // some field has an `if`
   std::vector<ReadField> read_plan;        // one per field, made by Registry::define
+  LinearRule payload_linear;
 
   // Index of a field, or -1.
   int field_index(const std::string& name) const;

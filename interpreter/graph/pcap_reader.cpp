@@ -46,7 +46,10 @@ std::string describe_refused(const std::string& path) {
 
 }  // namespace
 
+constexpr std::size_t kBuffer = 1 << 20;
+
 struct PcapReader::Impl {
+  std::unique_ptr<char[]> buffer;  // stdio's buffer for the file: outlives pcap (declared first)
   std::string name;  // for messages
   pcap_t* pcap = nullptr;
   bpf_program filter{};
@@ -65,7 +68,17 @@ PcapReader::PcapReader(const std::string& path, const std::string& bpf_filter) :
   const std::string& name = impl_->name;
 
   char err[PCAP_ERRBUF_SIZE] = "";
-  impl_->pcap = pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_NANO, err);
+  // We open the file so that stdio reads it in large blocks (libpcap reads
+  // each record in two small freads); libpcap owns and closes it.
+  std::FILE* f = stdin_path ? stdin : std::fopen(path.c_str(), "rb");
+  if (f) {
+    impl_->buffer.reset(new char[kBuffer]);
+    std::setvbuf(f, impl_->buffer.get(), _IOFBF, kBuffer);
+    impl_->pcap = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, err);
+    if (!impl_->pcap && !stdin_path) std::fclose(f);
+  } else {
+    impl_->pcap = pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_NANO, err);
+  }
   if (!impl_->pcap) {
     if (!stdin_path)
       if (std::string why = describe_refused(path); !why.empty()) throw PcapError(name, 0, why);
