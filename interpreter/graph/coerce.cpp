@@ -35,18 +35,7 @@ struct NameDepth {
   throw ScriptError(pos, fmt::format("{}={} is out of range: {} is {}", f.name, shown, f.name, f.describe_type()));
 }
 
-std::string kind_word(const FieldDef& f) {
-  switch (f.kind) {
-    case FieldKind::UInt: return f.flags.empty() ? (f.enums.empty() ? "a number" : "a number or an enum name")
-                                                 : "a number or flag names joined with |";
-    case FieldKind::IPv4: return "an IPv4 address such as 127.0.0.1";
-    case FieldKind::IPv6: return "an IPv6 address such as ::1";
-    case FieldKind::MAC: return "a MAC address such as 02:00:00:00:00:01";
-    case FieldKind::Bytes: return "bytes: a string, hex\"..\", base64\"..\" or file(\"..\")";
-    case FieldKind::Array: return "a number or a list of numbers";
-  }
-  return "a value";
-}
+std::string kind_word(const FieldDef& f) { return f.type().expected(f); }
 
 [[noreturn]] void wrong_kind(const LayerDef& layer, const FieldDef& f, Pos pos) {
   throw ScriptError(pos, fmt::format("{}.{} is {}; expected {}", layer.name, f.name, f.type_name, kind_word(f)));
@@ -285,57 +274,39 @@ std::string option_bytes(const Registry& reg, const LayerDef& opt, const ast::Ex
 
 FieldValue coerce_field(const LayerDef& layer, const FieldDef& f, const ast::Expr& e, const CoerceEnv& env) {
   NameDepth guard(e.pos);
-  FieldValue v;
-  switch (f.kind) {
-    case FieldKind::UInt: v.num = number_of(layer, f, e, env, 0); return v;
-    case FieldKind::IPv4: case FieldKind::IPv6: case FieldKind::MAC: {
-      K want = f.kind == FieldKind::IPv4 ? K::IPv4 : f.kind == FieldKind::IPv6 ? K::IPv6 : K::MAC;
-      if (e.kind == want) { v.bytes = e.s; return v; }
-      if (e.kind == K::String) { v.bytes = address_text(f, e.s, e.pos); return v; }
-      if (e.kind == K::Name && env.resolve)
-        if (auto x = (*env.resolve)(e.s)) return coerce_field(layer, f, *x, env);
-      if (e.kind == K::Name) throw ScriptError(e.pos, fmt::format("unknown name '{}'", e.s));
-      wrong_kind(layer, f, e.pos);
-    }
-    case FieldKind::Bytes:
-      if (env.reg && env.reg->has_options(layer.name, f.name)) {
-        if (e.kind == K::List) {
-          for (auto& it : e.items) v.bytes += build_option(*env.reg, layer, f, *it, env);
-          return v;
-        }
-        if (e.kind == K::Call || (e.kind == K::Name && env.reg->option(layer.name, f.name, e.s))) {
-          v.bytes = build_option(*env.reg, layer, f, e, env);
-          return v;
-        }
-      }
-      v.bytes = bytes_of(layer, f, e, env, 0);
+  // A field that holds declared options takes a list of them.
+  if (f.kind == FieldKind::Bytes && env.reg && env.reg->has_options(layer.name, f.name)) {
+    FieldValue v;
+    if (e.kind == K::List) {
+      for (auto& it : e.items) v.bytes += build_option(*env.reg, layer, f, *it, env);
       return v;
-    case FieldKind::Array: {
-      auto put = [&](const ast::Expr& x) {
-        std::uint64_t n = number_of(layer, f, x, env, 0);
-        for (int b = static_cast<int>(f.bits) - 8; b >= 0; b -= 8) v.bytes.push_back(static_cast<char>(n >> b));
-      };
-      if (e.kind == K::List) for (auto& it : e.items) put(*it);
-      else put(e);
+    }
+    if (e.kind == K::Call || (e.kind == K::Name && env.reg->option(layer.name, f.name, e.s))) {
+      v.bytes = build_option(*env.reg, layer, f, e, env);
       return v;
     }
   }
-  return v;
+  return f.type().from_expr(layer, f, e, env);
 }
 
+std::uint64_t number_value(const LayerDef& layer, const FieldDef& f, const ast::Expr& e, const CoerceEnv& env) {
+  return number_of(layer, f, e, env, 0);
+}
+
+std::uint64_t number_text(const LayerDef& layer, const FieldDef& f, const std::string& text, Pos pos) {
+  return check_range(layer, f, flags_text(layer, f, text, pos), pos);
+}
+
+std::string bytes_value(const LayerDef& layer, const FieldDef& f, const ast::Expr& e, const CoerceEnv& env) {
+  return bytes_of(layer, f, e, env, 0);
+}
+
+std::string address_from_text(const FieldDef& f, const std::string& text, Pos pos) { return address_text(f, text, pos); }
+
+void wrong_value_kind(const LayerDef& layer, const FieldDef& f, Pos pos) { wrong_kind(layer, f, pos); }
+
 FieldValue coerce_text(const LayerDef& layer, const FieldDef& f, const std::string& text, Pos pos) {
-  FieldValue v;
-  switch (f.kind) {
-    case FieldKind::UInt: {
-      std::uint64_t x = flags_text(layer, f, text, pos);
-      v.num = check_range(layer, f, x, pos);
-      return v;
-    }
-    case FieldKind::IPv4: case FieldKind::IPv6: case FieldKind::MAC: v.bytes = address_text(f, text, pos); return v;
-    case FieldKind::Bytes: v.bytes = text; return v;
-    case FieldKind::Array: wrong_kind(layer, f, pos);
-  }
-  return v;
+  return f.type().from_text(layer, f, text, pos);
 }
 
 FieldValue coerce_number(const LayerDef& layer, const FieldDef& f, std::uint64_t x, bool negative, Pos pos) {

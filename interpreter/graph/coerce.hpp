@@ -31,6 +31,16 @@ FieldValue coerce_text(const LayerDef& layer, const FieldDef& f, const std::stri
 // A number (Lua integers): range-checked.
 FieldValue coerce_number(const LayerDef& layer, const FieldDef& f, std::uint64_t v, bool negative, Pos pos);
 
+// Building blocks of the field types (field_type.cpp): a number (range
+// checked, enum and flag names), a number from text ("SYN|ACK", "0x10"),
+// bytes (strings, hex, base64, file(), repeats), an address from its text.
+std::uint64_t number_value(const LayerDef& layer, const FieldDef& f, const ast::Expr& e, const CoerceEnv& env);
+std::uint64_t number_text(const LayerDef& layer, const FieldDef& f, const std::string& text, Pos pos);
+std::string bytes_value(const LayerDef& layer, const FieldDef& f, const ast::Expr& e, const CoerceEnv& env);
+std::string address_from_text(const FieldDef& f, const std::string& text, Pos pos);
+// "ipv4.src is ipv4addr; expected an IPv4 address such as 127.0.0.1"
+[[noreturn]] void wrong_value_kind(const LayerDef& layer, const FieldDef& f, Pos pos);
+
 // Builds option bytes, e.g. mss(1460), for an options field.
 std::string build_option(const Registry& reg, const LayerDef& layer, const FieldDef& f, const ast::Expr& e,
                          const CoerceEnv& env);

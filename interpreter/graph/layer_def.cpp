@@ -12,14 +12,6 @@
 
 namespace pkt {
 
-std::string FieldDef::describe_type() const {
-  switch (kind) {
-    case FieldKind::UInt: return fmt::format("{}, 0..{}", type_name, max());
-    case FieldKind::Array: return fmt::format("{} (u{} elements, 0..{} each)", type_name, bits, max());
-    default: return type_name;
-  }
-}
-
 std::string FieldDef::pad_fill(std::size_t n) const {
   std::string zeros(n, '\0');
   if (!pad_option || n == 0) return zeros;
@@ -63,31 +55,6 @@ std::vector<std::string> LayerDef::field_names() const {
 }
 
 namespace {
-
-// Reads a field type as written: uN, uNle, uN[], ipv4addr, ipv6addr, mac, bytes.
-void parse_type(FieldDef& f, const std::string& t, Pos pos) {
-  f.type_name = t;
-  auto bad = [&] {
-    throw ScriptError(pos, fmt::format("unknown field type '{}'; expected u1..u64, uNle (N a multiple of 8), "
-                                       "uN[] (N a multiple of 8), ipv4addr, ipv6addr, mac or bytes", t));
-  };
-  if (t == "ipv4addr") { f.kind = FieldKind::IPv4; f.bits = 32; return; }
-  if (t == "ipv6addr") { f.kind = FieldKind::IPv6; f.bits = 128; return; }
-  if (t == "mac") { f.kind = FieldKind::MAC; f.bits = 48; return; }
-  if (t == "bytes") { f.kind = FieldKind::Bytes; f.bits = 0; return; }
-  if (t.size() < 2 || t[0] != 'u' || !isdigit(static_cast<unsigned char>(t[1]))) bad();
-  std::size_t i = 1;
-  unsigned n = 0;
-  while (i < t.size() && isdigit(static_cast<unsigned char>(t[i])) && n < 1000) n = n * 10 + (t[i++] - '0');
-  std::string rest = t.substr(i);
-  if (n < 1 || n > 64) bad();
-  f.bits = n;
-  if (rest.empty()) { f.kind = FieldKind::UInt; return; }
-  if (n % 8) bad();
-  if (rest == "le") { f.kind = FieldKind::UInt; f.little_endian = true; return; }
-  if (rest == "[]") { f.kind = FieldKind::Array; return; }
-  bad();
-}
 
 const std::set<std::string> kPrimitives = {"len", "inet_checksum", "nonzero", "bytes", "u8", "u16", "u24", "u32", "u64",
                                            "present", "not", "bound"};
@@ -333,7 +300,7 @@ void Registry::define(const ast::LayerDecl& decl) {
     f.name = fd.name;
     f.pos = fd.pos;
     f.doc = fd.doc;
-    parse_type(f, fd.type, fd.type_pos);
+    declare_field_type(f, fd.type, fd.type_pos);
     if (f.kind != FieldKind::UInt && bit % 8)
       throw ScriptError(fd.pos, fmt::format("field '{}' ({}) must start on a byte boundary, but the fields before it "
                                             "end at bit {}", fd.name, fd.type, bit));

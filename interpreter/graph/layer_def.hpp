@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "ast.hpp"
+#include "field_type.hpp"
 
 namespace pkt {
 
@@ -22,6 +23,8 @@ struct FieldValue {
   bool operator==(const FieldValue&) const = default;
 };
 
+// How a field's value is stored: a number, or fixed or variable bytes. What
+// the bytes mean (an address, a list) is its FieldType's business.
 enum class FieldKind : std::uint8_t { UInt, IPv4, IPv6, MAC, Bytes, Array };
 
 // A compiled `auto` rule (or pseudo-header part): a small expression tree
@@ -61,6 +64,7 @@ struct FieldDef {
   std::string pad_with;        // `align N with OPTION`: the option that fills padding (else zeros)
   std::shared_ptr<const struct LayerDef> pad_option;  // set once that option is declared
   std::string type_name;       // as written: "u16", "ipv4addr", ...
+  const FieldType* ftype = nullptr;  // set by declare_field_type; null: by kind
   FieldValue default_value;
   bool has_default = false;    // written `= value` (else zero / empty)
   std::string default_text;    // the default as written, for `help`
@@ -85,7 +89,8 @@ struct FieldDef {
   }
   // The padding bytes: the pad option sized to `n` where it fits, else zeros.
   std::string pad_fill(std::size_t n) const;
-  std::string describe_type() const;  // "u8, 0..255", "ipv4addr", ...
+  std::string describe_type() const { return type().describe(*this); }  // "u8, 0..255", "ipv4addr", ...
+  const FieldType& type() const { return ftype ? *ftype : default_field_type(*this); }
 };
 
 // A read rule that is k + sum of c * field (fields of at most 32 bits):

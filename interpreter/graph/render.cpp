@@ -12,85 +12,9 @@ namespace pkt {
 
 namespace {
 
-bool rule_has_checksum(const AutoExpr& e) {
-  if (e.op == AutoExpr::Op::Checksum) return true;
-  for (auto& a : e.args)
-    if (rule_has_checksum(a)) return true;
-  return false;
-}
-
-bool printable(const std::string& s) {
-  for (unsigned char c : s)
-    if ((c < 0x20 || c > 0x7e) && c != '\n' && c != '\t' && c != '\r') return false;
-  return true;
-}
-
-std::string quote(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      default: out += c;
-    }
-  }
-  return out + "\"";
-}
-
 }  // namespace
 
-std::string format_value(const FieldDef& f, const FieldValue& v) {
-  switch (f.kind) {
-    case FieldKind::UInt: {
-      for (auto& [n, x] : f.enums)
-        if (x == v.num) return n;
-      if (!f.flags.empty()) {
-        if (v.num == 0) return "0";
-        std::string out;
-        std::uint64_t rest = v.num;
-        for (auto& [n, x] : f.flags)
-          if (x && (v.num & x) == x) {
-            out += (out.empty() ? "" : "|") + n;
-            rest &= ~x;
-          }
-        if (rest) out += (out.empty() ? "" : "|") + fmt::format("0x{:x}", rest);
-        return out;
-      }
-      if (f.auto_rule && rule_has_checksum(*f.auto_rule)) return fmt::format("0x{:04x}", v.num);
-      return std::to_string(v.num);
-    }
-    case FieldKind::IPv4: case FieldKind::IPv6: {
-      char buf[INET6_ADDRSTRLEN] = {0};
-      int af = f.kind == FieldKind::IPv4 ? AF_INET : AF_INET6;
-      if (v.bytes.size() != (af == AF_INET ? 4u : 16u)) return "?";
-      inet_ntop(af, v.bytes.data(), buf, sizeof buf);
-      return buf;
-    }
-    case FieldKind::MAC: {
-      std::string out;
-      for (unsigned char c : v.bytes) out += fmt::format("{}{:02x}", out.empty() ? "" : ":", c);
-      return out;
-    }
-    case FieldKind::Bytes:
-      if (v.bytes.empty()) return "\"\"";
-      if (printable(v.bytes)) return quote(v.bytes);
-      return "hex\"" + hex_encode(v.bytes) + "\"";
-    case FieldKind::Array: {
-      std::string out = "[";
-      std::size_t w = f.bits / 8;
-      for (std::size_t i = 0; i + w <= v.bytes.size(); i += w) {
-        std::uint64_t x = 0;
-        for (std::size_t j = 0; j < w; ++j) x = (x << 8) | static_cast<unsigned char>(v.bytes[i + j]);
-        out += fmt::format("{}{}", i ? ", " : "", x);
-      }
-      return out + "]";
-    }
-  }
-  return "?";
-}
+std::string format_value(const FieldDef& f, const FieldValue& v) { return f.type().format(f, v); }
 
 std::string format_dim(const FieldDef& f, const Dim& d, std::size_t max_values) {
   if (d.is_range)
@@ -181,16 +105,6 @@ std::string json_escape(const std::string& s) {
   return out;
 }
 
-std::string json_value(const FieldDef& f, const FieldValue& v) {
-  switch (f.kind) {
-    case FieldKind::UInt: return std::to_string(v.num);
-    case FieldKind::IPv4: case FieldKind::IPv6: case FieldKind::MAC: return "\"" + format_value(f, v) + "\"";
-    case FieldKind::Array: return format_value(f, v);
-    case FieldKind::Bytes: return "\"" + hex_encode(v.bytes) + "\"";
-  }
-  return "null";
-}
-
 // An option's fields (from 1: past its kind) leave out what its rules compute.
 std::string json_fields(const Packet& p, std::size_t l, const Registry* reg, std::size_t from) {
   const LayerInst& li = p.layers()[l];
@@ -213,7 +127,7 @@ std::string json_fields(const Packet& p, std::size_t l, const Registry* reg, std
       }
       v = "[" + fmt::format("{}", fmt::join(opts, ", ")) + "]";
     } else {
-      v = json_value(d, s.value);
+      v = d.type().json(d, s.value);
     }
     parts.push_back(fmt::format("\"{}\": {}", json_escape(d.name), v));
   }

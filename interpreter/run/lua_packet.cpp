@@ -73,16 +73,17 @@ std::string lua_string(lua_State* L, int idx) {
 
 // ---- field values ------------------------------------------------------
 
+// A field value as Lua sees it: the field type says which of four forms.
 void push_field(lua_State* L, const FieldDef& f, const FieldValue& v) {
-  switch (f.kind) {
-    case FieldKind::UInt: lua_pushinteger(L, static_cast<lua_Integer>(v.num)); return;
-    case FieldKind::IPv4: case FieldKind::IPv6: case FieldKind::MAC: {
+  switch (f.type().lua_form()) {
+    case LuaForm::Integer: lua_pushinteger(L, static_cast<lua_Integer>(v.num)); return;
+    case LuaForm::Text: {
       std::string t = format_value(f, v);
       lua_pushlstring(L, t.data(), t.size());
       return;
     }
-    case FieldKind::Bytes: lua_pushlstring(L, v.bytes.data(), v.bytes.size()); return;
-    case FieldKind::Array: {
+    case LuaForm::Bytes: lua_pushlstring(L, v.bytes.data(), v.bytes.size()); return;
+    case LuaForm::IntegerList: {
       std::size_t w = std::max(1u, f.bits / 8);
       std::size_t n = v.bytes.size() / w;
       lua_createtable(L, static_cast<int>(n), 0);
@@ -98,18 +99,16 @@ void push_field(lua_State* L, const FieldDef& f, const FieldValue& v) {
   lua_pushnil(L);
 }
 
-const char* expected_word(const Registry& reg, const LayerDef& def, const FieldDef& f) {
-  switch (f.kind) {
-    case FieldKind::UInt:
+std::string expected_word(const Registry& reg, const LayerDef& def, const FieldDef& f) {
+  if (f.kind == FieldKind::Bytes && reg.has_options(def.name, f.name))
+    return "a string of options in the DSL, e.g. \"[mss(1460), nop]\"";
+  switch (f.type().lua_form()) {
+    case LuaForm::Integer:
       return f.flags.empty() ? (f.enums.empty() ? "an integer" : "an integer or an enum name")
                              : "an integer or flag names such as \"SYN|ACK\"";
-    case FieldKind::IPv4: return "an IPv4 address string such as \"127.0.0.1\"";
-    case FieldKind::IPv6: return "an IPv6 address string such as \"::1\"";
-    case FieldKind::MAC: return "a MAC address string such as \"02:00:00:00:00:01\"";
-    case FieldKind::Bytes:
-      return reg.has_options(def.name, f.name) ? "a string of options in the DSL, e.g. \"[mss(1460), nop]\""
-                                               : "a string (bytes) or a packet";
-    case FieldKind::Array: return "an integer or a table of integers";
+    case LuaForm::Text: return "a string: " + f.type().expected(f);
+    case LuaForm::Bytes: return "a string (bytes) or a packet";
+    case LuaForm::IntegerList: return "an integer or a table of integers";
   }
   return "a value";
 }
@@ -142,10 +141,11 @@ FieldValue dsl_value(Session& s, const LayerDef& def, const FieldDef& f, const s
 // One Lua value (not a generator) as a concrete value of field f.
 FieldValue to_field(lua_State* L, int idx, Session& s, const LayerDef& def, const FieldDef& f) {
   const Registry& reg = s.registry();
+  const LuaForm form = f.type().lua_form();
   switch (lua_type(L, idx)) {
     case LUA_TNUMBER: {
       lua_Integer n = integer_of(L, idx, f);
-      if (f.kind == FieldKind::Array) {
+      if (form == LuaForm::IntegerList) {
         FieldValue v;
         v.bytes = array_bytes(f, n);
         return v;
@@ -155,11 +155,11 @@ FieldValue to_field(lua_State* L, int idx, Session& s, const LayerDef& def, cons
     case LUA_TSTRING: {
       std::string text = lua_string(L, idx);
       if (f.kind == FieldKind::Bytes && reg.has_options(def.name, f.name)) return dsl_value(s, def, f, text);
-      if (f.kind == FieldKind::Array) return dsl_value(s, def, f, text);
+      if (form == LuaForm::IntegerList) return dsl_value(s, def, f, text);
       return coerce_text(def, f, text, Pos{});
     }
     case LUA_TTABLE:
-      if (f.kind == FieldKind::Array) {
+      if (form == LuaForm::IntegerList) {
         FieldValue v;
         lua_Integer n = static_cast<lua_Integer>(lua_rawlen(L, idx));
         for (lua_Integer i = 1; i <= n; ++i) {
@@ -174,7 +174,7 @@ FieldValue to_field(lua_State* L, int idx, Session& s, const LayerDef& def, cons
       }
       break;
     case LUA_TUSERDATA:
-      if (f.kind == FieldKind::Bytes)
+      if (form == LuaForm::Bytes)
         if (SetPtr* p = test_packet(L, idx)) {
           const Packet& pk = finalized(**p);
           FieldValue v;

@@ -1,0 +1,258 @@
+#include "field_type.hpp"
+
+#include <arpa/inet.h>
+#include <fmt/format.h>
+
+#include <cctype>
+
+#include "coerce.hpp"
+#include "encodings.hpp"
+#include "layer_def.hpp"
+
+namespace pkt {
+
+using K = ast::Expr::Kind;
+
+std::string FieldType::describe(const FieldDef& f) const { return f.type_name; }
+
+namespace {
+
+bool rule_has_checksum(const AutoExpr& e) {
+  if (e.op == AutoExpr::Op::Checksum) return true;
+  for (auto& a : e.args)
+    if (rule_has_checksum(a)) return true;
+  return false;
+}
+
+bool printable(const std::string& s) {
+  for (unsigned char c : s)
+    if ((c < 0x20 || c > 0x7e) && c != '\n' && c != '\t' && c != '\r') return false;
+  return true;
+}
+
+std::string quote(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    switch (c) {
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      case '\r': out += "\\r"; break;
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      default: out += c;
+    }
+  }
+  return out + "\"";
+}
+
+// uN and uNle: numbers, with the field's enum and flag names.
+class UIntType final : public FieldType {
+ public:
+  std::string describe(const FieldDef& f) const override { return fmt::format("{}, 0..{}", f.type_name, f.max()); }
+  std::string expected(const FieldDef& f) const override {
+    return f.flags.empty() ? (f.enums.empty() ? "a number" : "a number or an enum name")
+                           : "a number or flag names joined with |";
+  }
+  std::string format(const FieldDef& f, const FieldValue& v) const override {
+    for (auto& [n, x] : f.enums)
+      if (x == v.num) return n;
+    if (!f.flags.empty()) {
+      if (v.num == 0) return "0";
+      std::string out;
+      std::uint64_t rest = v.num;
+      for (auto& [n, x] : f.flags)
+        if (x && (v.num & x) == x) {
+          out += (out.empty() ? "" : "|") + n;
+          rest &= ~x;
+        }
+      if (rest) out += (out.empty() ? "" : "|") + fmt::format("0x{:x}", rest);
+      return out;
+    }
+    if (f.auto_rule && rule_has_checksum(*f.auto_rule)) return fmt::format("0x{:04x}", v.num);
+    return std::to_string(v.num);
+  }
+  std::string json(const FieldDef&, const FieldValue& v) const override { return std::to_string(v.num); }
+  FieldValue from_expr(const LayerDef& layer, const FieldDef& f, const ast::Expr& e, const CoerceEnv& env) const override {
+    FieldValue v;
+    v.num = number_value(layer, f, e, env);
+    return v;
+  }
+  FieldValue from_text(const LayerDef& layer, const FieldDef& f, const std::string& text, Pos pos) const override {
+    FieldValue v;
+    v.num = number_text(layer, f, text, pos);
+    return v;
+  }
+  LuaForm lua_form() const override { return LuaForm::Integer; }
+};
+
+// ipv4addr, ipv6addr, mac: fixed bytes written as their usual text.
+class AddressType final : public FieldType {
+ public:
+  AddressType(K literal, const char* expected) : literal_(literal), expected_(expected) {}
+  std::string expected(const FieldDef&) const override { return expected_; }
+  std::string format(const FieldDef& f, const FieldValue& v) const override {
+    if (literal_ == K::MAC) {
+      std::string out;
+      for (unsigned char c : v.bytes) out += fmt::format("{}{:02x}", out.empty() ? "" : ":", c);
+      return out;
+    }
+    char buf[INET6_ADDRSTRLEN] = {0};
+    int af = literal_ == K::IPv4 ? AF_INET : AF_INET6;
+    if (v.bytes.size() != (af == AF_INET ? 4u : 16u)) return "?";
+    inet_ntop(af, v.bytes.data(), buf, sizeof buf);
+    return buf;
+  }
+  std::string json(const FieldDef& f, const FieldValue& v) const override { return "\"" + format(f, v) + "\""; }
+  FieldValue from_expr(const LayerDef& layer, const FieldDef& f, const ast::Expr& e, const CoerceEnv& env) const override {
+    FieldValue v;
+    if (e.kind == literal_) {
+      v.bytes = e.s;
+      return v;
+    }
+    if (e.kind == K::String) return from_text(layer, f, e.s, e.pos);
+    if (e.kind == K::Name && env.resolve)
+      if (auto x = (*env.resolve)(e.s)) return coerce_field(layer, f, *x, env);
+    if (e.kind == K::Name) throw ScriptError(e.pos, fmt::format("unknown name '{}'", e.s));
+    wrong_value_kind(layer, f, e.pos);
+  }
+  FieldValue from_text(const LayerDef&, const FieldDef& f, const std::string& text, Pos pos) const override {
+    FieldValue v;
+    v.bytes = address_from_text(f, text, pos);
+    return v;
+  }
+  LuaForm lua_form() const override { return LuaForm::Text; }
+
+ private:
+  K literal_;
+  const char* expected_;
+};
+
+// bytes: strings, hex"..", base64"..", file(".."), repeats.
+class BytesType final : public FieldType {
+ public:
+  std::string expected(const FieldDef&) const override { return "bytes: a string, hex\"..\", base64\"..\" or file(\"..\")"; }
+  std::string format(const FieldDef&, const FieldValue& v) const override {
+    if (v.bytes.empty()) return "\"\"";
+    if (printable(v.bytes)) return quote(v.bytes);
+    return "hex\"" + hex_encode(v.bytes) + "\"";
+  }
+  std::string json(const FieldDef&, const FieldValue& v) const override { return "\"" + hex_encode(v.bytes) + "\""; }
+  FieldValue from_expr(const LayerDef& layer, const FieldDef& f, const ast::Expr& e, const CoerceEnv& env) const override {
+    FieldValue v;
+    v.bytes = bytes_value(layer, f, e, env);
+    return v;
+  }
+  FieldValue from_text(const LayerDef&, const FieldDef&, const std::string& text, Pos) const override {
+    FieldValue v;
+    v.bytes = text;
+    return v;
+  }
+  LuaForm lua_form() const override { return LuaForm::Bytes; }
+};
+
+// uN[]: a list of numbers, stored as big-endian elements.
+class ArrayType final : public FieldType {
+ public:
+  std::string describe(const FieldDef& f) const override {
+    return fmt::format("{} (u{} elements, 0..{} each)", f.type_name, f.bits, f.max());
+  }
+  std::string expected(const FieldDef&) const override { return "a number or a list of numbers"; }
+  std::string format(const FieldDef& f, const FieldValue& v) const override {
+    std::string out = "[";
+    std::size_t w = f.bits / 8;
+    for (std::size_t i = 0; w && i + w <= v.bytes.size(); i += w) {
+      std::uint64_t x = 0;
+      for (std::size_t j = 0; j < w; ++j) x = (x << 8) | static_cast<unsigned char>(v.bytes[i + j]);
+      out += fmt::format("{}{}", i ? ", " : "", x);
+    }
+    return out + "]";
+  }
+  std::string json(const FieldDef& f, const FieldValue& v) const override { return format(f, v); }
+  FieldValue from_expr(const LayerDef& layer, const FieldDef& f, const ast::Expr& e, const CoerceEnv& env) const override {
+    FieldValue v;
+    auto put = [&](const ast::Expr& x) {
+      std::uint64_t n = number_value(layer, f, x, env);
+      for (int b = static_cast<int>(f.bits) - 8; b >= 0; b -= 8) v.bytes.push_back(static_cast<char>(n >> b));
+    };
+    if (e.kind == K::List)
+      for (auto& it : e.items) put(*it);
+    else
+      put(e);
+    return v;
+  }
+  FieldValue from_text(const LayerDef& layer, const FieldDef& f, const std::string&, Pos pos) const override {
+    wrong_value_kind(layer, f, pos);
+  }
+  LuaForm lua_form() const override { return LuaForm::IntegerList; }
+};
+
+const UIntType kUInt;
+const AddressType kIPv4(K::IPv4, "an IPv4 address such as 127.0.0.1");
+const AddressType kIPv6(K::IPv6, "an IPv6 address such as ::1");
+const AddressType kMAC(K::MAC, "a MAC address such as 02:00:00:00:00:01");
+const BytesType kBytes;
+const ArrayType kArray;
+
+[[noreturn]] void bad_type(const std::string& t, Pos pos) {
+  throw ScriptError(pos, fmt::format("unknown field type '{}'; expected u1..u64, uNle (N a multiple of 8), "
+                                     "uN[] (N a multiple of 8), ipv4addr, ipv6addr, mac or bytes", t));
+}
+
+}  // namespace
+
+const FieldType& default_field_type(const FieldDef& f) {
+  switch (f.kind) {
+    case FieldKind::UInt: return kUInt;
+    case FieldKind::IPv4: return kIPv4;
+    case FieldKind::IPv6: return kIPv6;
+    case FieldKind::MAC: return kMAC;
+    case FieldKind::Bytes: return kBytes;
+    case FieldKind::Array: return kArray;
+  }
+  return kBytes;
+}
+
+// The table of named types; uN, uNle and uN[] are families.
+void declare_field_type(FieldDef& f, const std::string& t, Pos pos) {
+  struct Named {
+    const char* name;
+    FieldKind kind;
+    unsigned bits;
+    const FieldType* type;
+  };
+  static const Named named[] = {{"ipv4addr", FieldKind::IPv4, 32, &kIPv4},
+                                {"ipv6addr", FieldKind::IPv6, 128, &kIPv6},
+                                {"mac", FieldKind::MAC, 48, &kMAC},
+                                {"bytes", FieldKind::Bytes, 0, &kBytes}};
+  f.type_name = t;
+  for (auto& n : named)
+    if (t == n.name) {
+      f.kind = n.kind;
+      f.bits = n.bits;
+      f.ftype = n.type;
+      return;
+    }
+  if (t.size() < 2 || t[0] != 'u' || !isdigit(static_cast<unsigned char>(t[1]))) bad_type(t, pos);
+  std::size_t i = 1;
+  unsigned n = 0;
+  while (i < t.size() && isdigit(static_cast<unsigned char>(t[i])) && n < 1000) n = n * 10 + (t[i++] - '0');
+  std::string rest = t.substr(i);
+  if (n < 1 || n > 64) bad_type(t, pos);
+  f.bits = n;
+  f.kind = FieldKind::UInt;
+  f.ftype = &kUInt;
+  if (rest.empty()) return;
+  if (n % 8) bad_type(t, pos);
+  if (rest == "le") {
+    f.little_endian = true;
+    return;
+  }
+  if (rest == "[]") {
+    f.kind = FieldKind::Array;
+    f.ftype = &kArray;
+    return;
+  }
+  bad_type(t, pos);
+}
+
+}  // namespace pkt
