@@ -304,7 +304,10 @@ void Dissector::dissect(const std::uint8_t* data, std::size_t n, const std::vect
       break;
     }
     if (!ok) {
-      if (!why.empty()) out.add_note(fmt::format("{}: {}; the rest ({} bytes) is raw", why_layer, why, end - pos));
+      if (!why.empty()) {
+        bool named = why.compare(0, why_layer.size() + 1, why_layer + ".") == 0;
+        out.add_note(fmt::format("{}{}; the rest ({} bytes) is raw", named ? "" : why_layer + ": ", why, end - pos));
+      }
       if (!raw_) {
         out.add_note("no raw layer is declared; the rest is a trailer");
         if (count == 0) break;
@@ -362,7 +365,7 @@ void Dissector::dissect(const std::uint8_t* data, std::size_t n, const std::vect
     if (!cands_.empty()) li.selector = static_cast<int>(cands_.front()->field);
     // With no candidate, the loop makes the rest raw.
   }
-  out.layers_.resize(count);
+  if (out.layers_.size() != count) out.layers_.resize(count);
   // The packet as the graph lays it out: the same bytes, fields in place.
   out.buf_.assign(data, data + n);
   out.field_base_.resize(count);
@@ -381,8 +384,10 @@ void Dissector::dissect(const std::uint8_t* data, std::size_t n, const std::vect
     // Bytes no layer took (only when no raw layer is declared).
     out.buf_.resize(e);
   }
-  out.state_.assign(flat, 2);
-  out.sums_.assign(flat, 0);
+  // All fields are as read (state 2, done). The cached sums only serve auto
+  // fields, and resolve_wire_origins computes those it makes auto.
+  if (out.state_.size() != flat) out.state_.assign(flat, 2);
+  if (out.sums_.size() != flat) out.sums_.assign(flat, 0);
   out.deps_.reset();
   ++out.layout_version_;
   out.finalized_ = true;

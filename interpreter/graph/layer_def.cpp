@@ -250,7 +250,7 @@ std::string source_text(const ast::Expr& e);
 // A field clause's rule as written, without the clauses after it on the line.
 std::string clause_text(const ast::Expr& e) {
   std::string t = source_text(e);
-  for (const char* kw : {" align ", " if ", " size ", " enum ", " flags ", " = "}) {
+  for (const char* kw : {" align ", " if ", " size ", " enum ", " flags ", " = ", " }", "}", ";"}) {
     std::size_t k = t.find(kw);
     if (k != std::string::npos) t.resize(k);
   }

@@ -1,0 +1,253 @@
+// Reading: one declaration builds and dissects. Sizes, conditions, option
+// lists, bounded payloads and trailers, origins (auto or wire), the next
+// layer from bindings (lowest value first, `when`), and what does not fit.
+#include <catch2/catch.hpp>
+
+#include "dissect.hpp"
+#include "encodings.hpp"
+#include "parse.hpp"
+#include "render.hpp"
+#include "session.hpp"
+
+using namespace pkt;
+
+namespace {
+
+// A session with the stdlib and the issue's two example layers.
+Session& session() {
+  static Session s = [] {
+    Session s(Registry::with_stdlib());
+    const char* decls = R"(
+layer note "A length-prefixed note" {
+    kind : u8 = 1
+    n    : u8 = auto len(text)
+    text : bytes size n
+    summary "{text}"
+}
+bind udp.dport = 7000 -> note
+layer tunnel "Optional key and sequence number, like GRE" {
+    k     : u1 = auto present(key)
+    s     : u1 = auto present(seq)
+    rest  : u14 = 0
+    proto : u16 = 0x0800
+    key   : u32 if k
+    seq   : u32 if s
+}
+bind udp.dport = 7001 -> tunnel
+layer lowport "bound to udp.sport 5353" { x : u8 }
+layer highport "bound to udp.dport 9000" { y : u8 }
+bind udp.sport = 5353 -> lowport
+bind udp.dport = 9000 -> highport
+)";
+    for (auto& st : parse_script(Source::make("<decls>", decls)).stmts) s.declare(st);
+    return s;
+  }();
+  return s;
+}
+
+Packet build(const std::string& expr) {
+  return session().packets(*parse_expression(Source::make("<test>", expr)))->tmpl;
+}
+
+std::string hex(const Packet& p) {
+  return hex_encode(std::string_view(reinterpret_cast<const char*>(p.bytes().data()), p.size()));
+}
+
+std::string bytes_of_hex(const std::string& h) { return *hex_decode(h); }
+
+Packet read(const std::string& bytes, const std::string& first = "") {
+  Dissector dis(session().registry());
+  auto firsts = first.empty() ? dis.first_for_linktype(101) : Dissector::first_is(session().registry().layer(first));
+  Packet p = dis.dissect(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size(), firsts);
+  p.resolve_wire_origins();
+  return p;
+}
+
+std::string layers(const Packet& p) {
+  std::string out;
+  for (auto& l : p.layers()) out += (out.empty() ? "" : "/") + l.def->name;
+  return out;
+}
+
+const FieldSlot& field(const Packet& p, const std::string& layer, const std::string& name) {
+  const LayerInst& li = p.layers().at(p.layer_index(layer));
+  return li.fields.at(li.def->field_index(name));
+}
+
+// Read -> DSL text -> build gives the same bytes.
+std::string rebuilt(const Packet& p) { return hex(build(render_pkt(p, &session().registry()))); }
+
+std::string error_of(const std::string& expr) {
+  try {
+    build(expr);
+  } catch (const ScriptError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("a size from another field: building fills it, reading uses it") {
+  Packet a = build("ipv4(src=127.0.0.1, dst=127.0.0.1) / udp(sport=7000, dport=7000) / note(text=\"hello\")");
+  CHECK(hex(a).substr(56) == "010568656c6c6f");
+  Packet r = read(std::string(a.bytes().begin(), a.bytes().end()));
+  CHECK(layers(r) == "ipv4/udp/note");
+  CHECK(field(r, "note", "text").value.bytes == "hello");
+  CHECK(field(r, "note", "n").origin == Origin::Auto);
+  CHECK(rebuilt(r) == hex(a));
+  // A size the user asked for is kept; a default that disagrees is an error.
+  CHECK(hex(build("ipv4() / udp(dport=7000) / note(n=3, text=\"hello\")")).substr(56) == "010368656c6c6f");
+}
+
+TEST_CASE("optional fields follow their flag both ways") {
+  Packet b = build("ipv4(src=127.0.0.1, dst=127.0.0.1) / udp(sport=7001, dport=7001) / tunnel(key=5) / \"x\"");
+  CHECK(hex(b).substr(56) == "800008000000000578");
+  Packet both = build("ipv4() / udp(sport=7001, dport=7001) / tunnel(key=5, seq=6)");
+  CHECK(hex(both).substr(56) == "c000080000000005" "00000006");
+  Packet none = build("ipv4() / udp(sport=7001, dport=7001) / tunnel()");
+  CHECK(hex(none).substr(56) == "00000800");
+  for (const Packet* p : {&b, &both, &none}) {
+    Packet r = read(std::string(p->bytes().begin(), p->bytes().end()));
+    CHECK(layers(r).rfind("ipv4/udp/tunnel", 0) == 0);
+    CHECK(rebuilt(r) == hex(*p));
+  }
+  Packet r = read(std::string(b.bytes().begin(), b.bytes().end()));
+  CHECK(field(r, "tunnel", "key").present);
+  CHECK(field(r, "tunnel", "key").value.num == 5);
+  CHECK_FALSE(field(r, "tunnel", "seq").present);
+  // A value for a field whose condition is false is not dropped silently.
+  CHECK_THAT(error_of("ipv4() / udp(dport=7001) / tunnel(k=0, key=5)"), Catch::Contains("condition `if k` is false"));
+}
+
+TEST_CASE("a size that disagrees with its field is an error unless asked for") {
+  Session s(Registry::with_stdlib());
+  for (auto& st : parse_script(Source::make("<d>", "layer fixedn { n : u8 = 2 \n text : bytes size n }")).stmts) s.declare(st);
+  try {
+    s.packets(*parse_expression(Source::make("<e>", "fixedn(text=\"hello\")")));
+    FAIL("expected an error");
+  } catch (const ScriptError& e) {
+    CHECK_THAT(e.what(), Catch::Contains("fixedn.text is 5 bytes, but its size rule `size n` gives 2"));
+  }
+  auto ok = s.packets(*parse_expression(Source::make("<e>", "fixedn(n=2, text=\"hello\")")));
+  CHECK(ok->tmpl.size() == 6);
+}
+
+TEST_CASE("TCP options read back as the list that builds them") {
+  Packet p = build("ipv4() / tcp(options=[mss(1460), sackok, timestamp(1, 2), nop, wscale(7)])");
+  Packet r = read(std::string(p.bytes().begin(), p.bytes().end()));
+  const Registry& reg = session().registry();
+  std::string text = render_pkt(r, &reg);
+  CHECK_THAT(text, Catch::Contains("options=[mss(1460), sackok, timestamp(1, 2), nop, wscale(7)]"));
+  CHECK(rebuilt(r) == hex(p));
+  // An unknown kind is a bytes element; padding with eol is left out; a
+  // wrong option length makes the rest one bytes element.
+  Packet u = build("ipv4() / tcp(options=[nop, hex\"fe0401ff\", eol])");
+  Packet ru = read(std::string(u.bytes().begin(), u.bytes().end()));
+  CHECK_THAT(render_pkt(ru, &reg), Catch::Contains("options=[nop, hex\"fe0401ff\"])"));
+  CHECK(rebuilt(ru) == hex(u));
+  Packet bad = build("ipv4() / tcp(options=[hex\"020905b4\"])");  // mss with length 9
+  Packet rb = read(std::string(bad.bytes().begin(), bad.bytes().end()));
+  CHECK_THAT(render_pkt(rb, &reg), Catch::Contains("options=[hex\"020905b4\"]"));
+  CHECK(rebuilt(rb) == hex(bad));
+}
+
+TEST_CASE("read values equal to their rule are auto, others are wire and win") {
+  Packet p = build("ipv4(src=127.0.0.1, dst=127.0.0.2, checksum=0xdead) / udp(sport=1, dport=2, length=99) / \"abc\"");
+  Packet r = read(std::string(p.bytes().begin(), p.bytes().end()));
+  CHECK(field(r, "ipv4", "checksum").origin == Origin::Wire);
+  CHECK(field(r, "ipv4", "checksum").value.num == 0xdead);
+  CHECK(field(r, "ipv4", "length").origin == Origin::Auto);
+  CHECK(field(r, "udp", "length").origin == Origin::Wire);
+  CHECK(rebuilt(r) == hex(p));
+  std::string show = render_show(r, false, &session().registry());
+  CHECK_THAT(show, Catch::Contains("wire, computed 0x"));
+  // Editing recomputes the auto fields, and leaves the wire one as read.
+  const std::size_t ttl = static_cast<std::size_t>(r.layers()[0].def->field_index("ttl"));
+  r.set(r.layer_index("ipv4"), ttl, 3);
+  CHECK(field(r, "ipv4", "checksum").value.num == 0xdead);
+  Packet q = build("ipv4(src=127.0.0.1, dst=127.0.0.2) / udp(sport=1, dport=2) / \"abc\"");
+  Packet rq = read(std::string(q.bytes().begin(), q.bytes().end()));
+  rq.set(rq.layer_index("ipv4"), ttl, 3);
+  CHECK(hex(rq) == hex(build("ipv4(src=127.0.0.1, dst=127.0.0.2, ttl=3) / udp(sport=1, dport=2) / \"abc\"")));
+}
+
+TEST_CASE("bytes past a payload bound are a trailer, kept as such") {
+  Packet p = build("eth(src=02:00:00:00:00:01, dst=02:00:00:00:00:02) / ipv4() / tcp(flags=SYN|ACK)");
+  std::string bytes(p.bytes().begin(), p.bytes().end());
+  bytes.append(60 - bytes.size(), '\0');  // Ethernet pads short frames to 60 bytes
+  Packet r = read(bytes, "eth");
+  CHECK(layers(r) == "eth/ipv4/tcp");
+  CHECK(r.layers()[1].trailer == std::string(6, '\0'));
+  CHECK(hex(r) == hex_encode(bytes));
+  CHECK_THAT(render_pkt(r, &session().registry()), Catch::Contains("trailer=hex\"000000000000\""));
+  CHECK(rebuilt(r) == hex_encode(bytes));
+  // The TCP checksum covers the segment only, not the padding.
+  CHECK(field(r, "tcp", "checksum").origin == Origin::Auto);
+}
+
+TEST_CASE("the next layer: bindings backwards, the lower port first, when") {
+  Packet both = build("ipv4() / udp(sport=5353, dport=9000) / hex\"01\"");
+  CHECK(layers(read(std::string(both.bytes().begin(), both.bytes().end()))) == "ipv4/udp/lowport");
+  Packet high = build("ipv4() / udp(sport=40000, dport=9000) / hex\"01\"");
+  CHECK(layers(read(std::string(high.bytes().begin(), high.bytes().end()))) == "ipv4/udp/highport");
+  // LINKTYPE_RAW: IPv4 or IPv6 by the version, through `when`.
+  Packet v6 = build("ipv6() / udp()");
+  CHECK(layers(read(std::string(v6.bytes().begin(), v6.bytes().end()))) == "ipv6/udp");
+  Packet ext = build("ipv6 / ipv6_hop / ipv6_frag(id=7) / udp(dport=53) / \"x\"");
+  Packet rext = read(std::string(ext.bytes().begin(), ext.bytes().end()));
+  CHECK(layers(rext) == "ipv6/ipv6_hop/ipv6_frag/udp/raw");
+  CHECK(rebuilt(rext) == hex(ext));
+}
+
+TEST_CASE("the IPv6 pseudo-header carries the upper-layer protocol and length") {
+  // From scapy 2.5: bytes(IPv6(src='::1',dst='::2')/IPv6ExtHdrHopByHop()/IPv6ExtHdrFragment(id=7)/UDP(dport=53)/b'x').hex()
+  CHECK(hex(build("ipv6(src=::1, dst=::2) / ipv6_hop / ipv6_frag(id=7) / udp(dport=53) / \"x\"")) ==
+        "600000000019004000000000000000000000000000000001000000000000000000000000000000022c0001040000000011000000"
+        "00000007003500350009876f78");
+  // bytes(IPv6()/IPv6ExtHdrDestOpt()/TCP()).hex()
+  CHECK(hex(build("ipv6 / ipv6_dest / tcp()")) ==
+        "60000000001c3c40000000000000000000000000000000010000000000000000000000000000000106000104000000000014005000"
+        "00000000000000500220008f7d0000");
+}
+
+TEST_CASE("what does not fit becomes raw, with a note; nothing reads past the end") {
+  // IHL 6 with no options: the options do not fit.
+  Packet r = read(bytes_of_hex("4600001400010000400000007f0000017f000001"));
+  CHECK(layers(r) == "raw");
+  REQUIRE(r.notes().size() == 1);
+  CHECK_THAT(r.notes()[0], Catch::Contains("ipv4.options has size ihl * 4 - 20 = 4 bytes, but 0 are left"));
+  // IHL below 5: a negative size.
+  Packet low = read(bytes_of_hex("4400001400010000400000007f0000017f000001"));
+  CHECK(layers(low) == "raw");
+  CHECK_FALSE(low.notes().empty());
+  // A TCP header cut short after IPv4.
+  Packet cut = read(bytes_of_hex("450000280001000040067cca7f0000017f0000010014005000000000"));
+  CHECK(layers(cut) == "ipv4/raw");
+  REQUIRE(cut.notes().size() == 2);
+  CHECK_THAT(cut.notes().at(1), Catch::Equals("tcp.ack needs 4 bytes, 0 left; the rest (8 bytes) is raw"));
+  // A total length past the end: read as far as the bytes go, with a note.
+  Packet longer = read(bytes_of_hex("450000ff0001000040117cce7f0000017f00000100350035000800000000"));
+  CHECK(layers(longer) == "ipv4/udp");
+  CHECK_THAT(longer.notes().at(0), Catch::Contains("but 10 are left"));
+  for (const Packet* p : {&r, &low, &cut, &longer}) CHECK(rebuilt(*p) == hex(*p));
+}
+
+TEST_CASE("a rule reads a field of the nearest layer below by name") {
+  Session s(Registry::with_stdlib());
+  const char* decls = R"(
+layer echo_ttl "its value is the IPv4 TTL below it" {
+    ttl_copy : u8 = auto ipv4.ttl
+    big : u8 = auto ipv4.ttl > 100
+}
+)";
+  for (auto& st : parse_script(Source::make("<d>", decls)).stmts) s.declare(st);
+  auto p = s.packets(*parse_expression(Source::make("<e>", "ipv4(ttl=200) / echo_ttl()")));
+  CHECK(hex(p->tmpl).substr(40) == "c801");
+  try {
+    s.packets(*parse_expression(Source::make("<e>", "echo_ttl()")));
+    FAIL("expected an error");
+  } catch (const ScriptError& e) {
+    CHECK_THAT(e.what(), Catch::Contains("there is no ipv4 layer below echo_ttl"));
+  }
+}
