@@ -72,10 +72,12 @@ class Printer {
       out_.put(fmt::format("# packet {} ({} bytes)\n{}", n, p.size(), render_hexdump(p)));
       return;
     }
-    p.resolve_wire_origins();
     if (f == "summary") {
       out_.put(fmt::format("{} {} {}\n", n, time_text(sec, nsec).substr(0, std::to_string(sec).size() + 7), render_summary(p)));
-    } else if (f == "show") {
+      return;
+    }
+    p.resolve_wire_origins();
+    if (f == "show") {
       out_.put(fmt::format("# packet {} at {}, {} bytes{}\n{}", n, time_text(sec, nsec), p.size(),
                            len > p.size() ? fmt::format(" ({} on the wire)", len) : "", render_show(p, false, &reg_)));
     } else if (f == "pkt") {
@@ -131,7 +133,7 @@ int run_read(const ReadArgs& a) {
     dis.dissect(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size(), first, p);
     Printer pr(a, reg, out);
     pr.packet(1, 0, 0, static_cast<std::uint32_t>(bytes.size()), p);
-    if (a.format == "none") out.put("1 packets\n");
+    if (a.format == "none") out.put("1 packet\n");
     out.close();
     return 0;
   }
@@ -161,7 +163,7 @@ int run_read(const ReadArgs& a) {
     dis.dissect(r.data, r.caplen, first, p);
     pr.packet(r.number, r.sec, r.nsec, r.len, p);
   }
-  if (a.format == "none") out.put(fmt::format("{} packets\n", n));
+  if (a.format == "none") out.put(fmt::format("{} packet{}\n", n, n == 1 ? "" : "s"));
   out.close();
   return 0;
 }
