@@ -12,6 +12,13 @@
 
 namespace pkt {
 
+FieldDef FieldDef::of(const std::string& name, const std::string& type) {
+  FieldDef f;
+  f.name = name;
+  declare_field_type(f, type, Pos{});
+  return f;
+}
+
 std::string FieldDef::pad_fill(std::size_t n) const {
   std::string zeros(n, '\0');
   if (!pad_option || n == 0) return zeros;

@@ -80,6 +80,8 @@ struct FieldDef {
   std::string doc;
 
   bool fixed_size() const { return kind != FieldKind::Bytes && kind != FieldKind::Array; }
+  // A field made in code (a path, a trailer): a name and a type as written.
+  static FieldDef of(const std::string& name, const std::string& type);
   std::uint64_t max() const { return bits >= 64 ? ~0ULL : ((1ULL << bits) - 1); }
   // Bytes the field takes for a value of `len` bytes starting `at` bytes into its layer.
   std::uint32_t padded_size(std::uint32_t at, std::size_t len) const {

@@ -191,11 +191,10 @@ std::string render_show(const Packet& p, bool color, const Registry* reg) {
   for (std::size_t l = p.layers().size(); l-- > 0;) {
     const LayerInst& li = p.layers()[l];
     if (li.trailer.empty()) continue;
-    FieldDef bytes;
-    bytes.kind = FieldKind::Bytes;
     FieldValue v;
     v.bytes = li.trailer.substr(0, 64);
-    out += fmt::format("{}trailer{} of {} ({} bytes) = {}{}\n", bold, reset, li.def->name, li.trailer.size(), format_value(bytes, v),
+    out += fmt::format("{}trailer{} of {} ({} bytes) = {}{}\n", bold, reset, li.def->name, li.trailer.size(),
+                       format_value(FieldDef::of("trailer", "bytes"), v),
                        li.trailer.size() > 64 ? " ..." : "");
   }
   for (auto& n : p.notes()) out += fmt::format("{}note:{} {}\n", yellow, reset, n);
@@ -229,11 +228,9 @@ std::string render_pkt(const PacketSet& set, const Registry* reg, std::size_t ma
       args.push_back(fmt::format("{}={}", d.name, v));
     }
     if (!li.trailer.empty()) {
-      FieldDef bytes;
-      bytes.kind = FieldKind::Bytes;
       FieldValue v;
       v.bytes = li.trailer;
-      args.push_back("trailer=" + format_value(bytes, v));
+      args.push_back("trailer=" + format_value(FieldDef::of("trailer", "bytes"), v));
       only_load = false;
     }
     std::string text;

@@ -108,11 +108,7 @@ struct Session::Impl {
       int fi = def->field_index(a.name);
       if (fi < 0 && a.name == "trailer") {
         // Bytes after the layer's payload (Ethernet padding): what reading keeps.
-        FieldDef bytes;
-        bytes.name = "trailer";
-        bytes.kind = FieldKind::Bytes;
-        bytes.type_name = "bytes";
-        ps.tmpl.set_trailer(0, coerce_field(*def, bytes, *a.value, env()).bytes);
+        ps.tmpl.set_trailer(0, coerce_field(*def, FieldDef::of("trailer", "bytes"), *a.value, env()).bytes);
         continue;
       }
       if (fi < 0) {
@@ -154,20 +150,11 @@ struct Session::Impl {
   PacketSet read_capture(const ast::Expr& e) {
     if (e.args.empty() || e.args.size() > 2 || !e.args[0].name.empty())
       throw ScriptError(e.pos, "read() takes a \"file\" and, optionally, a packet number: read(\"x.pcap\", 3)");
-    FieldDef text;
-    text.name = "path";
-    text.kind = FieldKind::Bytes;
-    text.type_name = "bytes";
     LayerDef none;
-    std::string path = coerce_field(none, text, *e.args[0].value, env()).bytes;
+    std::string path = coerce_field(none, FieldDef::of("path", "bytes"), *e.args[0].value, env()).bytes;
     std::uint64_t want = 0;
     if (e.args.size() == 2) {
-      FieldDef num;
-      num.name = "number";
-      num.kind = FieldKind::UInt;
-      num.bits = 64;
-      num.type_name = "u64";
-      want = coerce_field(none, num, *e.args[1].value, env()).num;
+      want = coerce_field(none, FieldDef::of("number", "u64"), *e.args[1].value, env()).num;
       if (want == 0) throw ScriptError(e.args[1].pos, "packets are numbered from 1");
     }
     std::string full = !path.empty() && path[0] != '/' && path != "-" ? s.base_dir_ + "/" + path : path;
@@ -207,12 +194,8 @@ struct Session::Impl {
   PacketSet dissect_bytes(const ast::Expr& e) {
     if (e.args.empty() || e.args.size() > 2 || !e.args[0].name.empty())
       throw ScriptError(e.pos, "dissect() takes bytes and, optionally, the first layer: dissect(hex\"45...\", ipv4)");
-    FieldDef bytes;
-    bytes.name = "bytes";
-    bytes.kind = FieldKind::Bytes;
-    bytes.type_name = "bytes";
     LayerDef none;
-    std::string data = coerce_field(none, bytes, *e.args[0].value, env()).bytes;
+    std::string data = coerce_field(none, FieldDef::of("bytes", "bytes"), *e.args[0].value, env()).bytes;
     Dissector dis(s.reg_);
     std::vector<ReadBind> first;
     if (e.args.size() == 2) {
