@@ -1,37 +1,130 @@
 #!/usr/bin/env python3
-"""Docs are part of done: every ```pkt block in README.md and docs/*.md must
-pass `pkt check`, and every block that has statements must also `pkt run`
-(with --dry-run, in a scratch directory, so nothing leaves the machine).
+"""Docs are part of done: the examples in README.md, docs/*.md and
+scripts/README.md must run as written. Nothing leaves the machine.
+
+- Every ```pkt block must pass `pkt check`, and `pkt run --dry-run` (run
+  in a scratch directory).
+- Every ```lua block must pass `pkt run --dry-run x.lua`, unless its first
+  line ends with `not run` (a synopsis such as `-- synopsis: not run`).
+- In README.md and docs/*.md (not scripts/README.md, whose lines drive the
+  course's servers and peers), every line of a ```sh block that starts with
+  `pkt ` or `build/pkt ` is run with bash and must exit 0. A line whose
+  trailing comment ends with `not run` is skipped: use it for lines that
+  need root, the network, a terminal or a file the page does not make
+  (`sudo pkt run send.pkt   # needs root: not run`). The lines of one page
+  share one scratch directory, in page order, so a line sees the files that
+  earlier lines made; `pkt` and `build/pkt` both name the binary under test.
+
+Every scratch directory holds:
+- capture.pkt (tests/docs/capture.pkt) and capture.pcap, built from it at
+  the start of the run: an Ethernet/IPv4/TCP SYN with options, a UDP
+  packet, and an ICMP echo with a bad IPv4 checksum;
+- payload.bin;
+- each ```pkt block of the page so far whose first line names it
+  (`# syn.pkt` or `# syn.pkt: what it does`), saved under that name, so
+  `pkt run syn.pkt` works below it. A page block named capture.pkt must be
+  identical to tests/docs/capture.pkt.
 
 usage: check_docs.py PKT REPO_ROOT
 """
+import os
 import pathlib
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
 
-pkt, root = sys.argv[1], pathlib.Path(sys.argv[2])
-files = [root / "README.md", *sorted((root / "docs").glob("*.md")), root / "scripts" / "README.md"]
-block = re.compile(r"^```pkt\n(.*?)^```", re.S | re.M)
+pkt, root = os.path.abspath(sys.argv[1]), pathlib.Path(sys.argv[2])
+here = pathlib.Path(__file__).resolve().parent
+capture_pkt = (here / "capture.pkt").read_text()
+docs = [root / "README.md", *sorted((root / "docs").glob("*.md"))]
+files = docs + [root / "scripts" / "README.md"]
+fence = re.compile(r"^```(\w*)\n(.*?)^```", re.S | re.M)
+named = re.compile(r"#\s*([\w.-]+\.pkt)\b")
+skip = re.compile(r"#.*not run\s*$")
+runs_pkt = re.compile(r"^(build/)?pkt(\s|$)")
 passed = failed = 0
-for md in files:
-    if not md.exists():
-        continue
-    for i, m in enumerate(block.finditer(md.read_text())):
-        code = m.group(1)
-        line = md.read_text()[: m.start()].count("\n") + 2
-        with tempfile.TemporaryDirectory() as tmp:
-            script = pathlib.Path(tmp) / "example.pkt"
-            script.write_text(code)
-            (pathlib.Path(tmp) / "payload.bin").write_bytes(b"\x00\x01payload")
-            for cmd in ([pkt, "check", str(script)], [pkt, "run", "--dry-run", str(script)]):
-                r = subprocess.run(cmd, cwd=tmp, capture_output=True, text=True, timeout=60)
-                if r.returncode != 0:
-                    failed += 1
-                    print(f"FAIL {md.relative_to(root)}:{line}: {' '.join(cmd[1:2])}\n{r.stderr}")
-                    break
-            else:
-                passed += 1
+
+work = pathlib.Path(tempfile.mkdtemp(prefix="pkt-docs-"))
+bindir = work / "bin"
+bindir.mkdir()
+(bindir / "pkt").symlink_to(pkt)
+fixtures = work / "fixtures"
+fixtures.mkdir()
+(fixtures / "capture.pkt").write_text(capture_pkt)
+(fixtures / "payload.bin").write_bytes(b"\x00\x01payload")
+r = subprocess.run([pkt, "build", "capture.pkt", "--format", "pcap", "-o", "capture.pcap"],
+                   cwd=fixtures, capture_output=True, text=True, timeout=60)
+if r.returncode != 0:
+    sys.exit(f"cannot build capture.pcap from tests/docs/capture.pkt:\n{r.stderr}")
+env = dict(os.environ, PATH=f"{bindir}:{os.environ.get('PATH', '')}")
+
+
+def scratch():
+    """A new scratch directory holding the fixtures and build/pkt."""
+    d = pathlib.Path(tempfile.mkdtemp(dir=work))
+    for f in fixtures.iterdir():
+        shutil.copy(f, d)
+    (d / "build").mkdir()
+    (d / "build" / "pkt").symlink_to(pkt)
+    return d
+
+
+def run(cmd, cwd, **kw):
+    try:
+        return subprocess.run(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                              capture_output=True, text=True, timeout=60, **kw)
+    except subprocess.TimeoutExpired:
+        return subprocess.CompletedProcess(cmd, 124, "", "timed out after 60 s")
+
+
+def report(ok, where, what, r):
+    global passed, failed
+    if ok:
+        passed += 1
+    else:
+        failed += 1
+        print(f"FAIL {where}: {what} (exit {r.returncode})\n{r.stdout[-2000:]}{r.stderr[-2000:]}")
+
+
+try:
+    for md in files:
+        if not md.exists():
+            continue
+        text = md.read_text()
+        rel = md.relative_to(root)
+        shell = scratch()          # the page's sh lines share this directory
+        for m in fence.finditer(text):
+            lang, code = m.group(1), m.group(2)
+            line = text[: m.start()].count("\n") + 2
+            where = f"{rel}:{line}"
+            first = code.split("\n", 1)[0]
+            if lang == "pkt":
+                name = named.match(first)
+                if name:
+                    if name.group(1) == "capture.pkt" and code != capture_pkt:
+                        failed += 1
+                        print(f"FAIL {where}: this capture.pkt differs from tests/docs/capture.pkt")
+                    (shell / name.group(1)).write_text(code)
+                tmp = scratch()
+                (tmp / "example.pkt").write_text(code)
+                for cmd in (["pkt", "check", "example.pkt"], ["pkt", "run", "--dry-run", "example.pkt"]):
+                    r = run(cmd, tmp)
+                    if r.returncode != 0:
+                        break
+                report(r.returncode == 0, where, " ".join(cmd[:2]), r)
+            elif lang == "lua" and not first.rstrip().endswith("not run"):
+                tmp = scratch()
+                (tmp / "example.lua").write_text(code)
+                r = run(["pkt", "run", "--dry-run", "example.lua"], tmp)
+                report(r.returncode == 0, where, "pkt run example.lua", r)
+            elif lang == "sh" and md in docs:
+                for k, cmd in enumerate(code.splitlines()):
+                    if runs_pkt.match(cmd) and not skip.search(cmd):
+                        r = run(["bash", "-c", cmd], shell)
+                        report(r.returncode == 0, f"{rel}:{line + k}", cmd, r)
+finally:
+    shutil.rmtree(work, ignore_errors=True)
 print(f"docs: {passed} passed, {failed} failed")
 sys.exit(1 if failed or passed == 0 else 0)
