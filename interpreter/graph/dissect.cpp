@@ -76,6 +76,12 @@ std::uint64_t quick_rule(const AutoExpr& e, const LayerInst& li, bool& ok) {
   }
 }
 
+// "tcp.ack needs 4 bytes, 1 left"
+std::string needs(const LayerDef& def, std::size_t f, unsigned bits, std::uint64_t left_bits) {
+  unsigned n = (bits + 7) / 8;
+  return fmt::format("{}.{} needs {} byte{}, {} left", def.name, def.fields[f].name, n, n == 1 ? "" : "s", left_bits / 8);
+}
+
 // Copies bytes into a field's value, in place when the size is unchanged
 // (the next packet of a capture usually has the same layout).
 inline void set_bytes(std::string& out, const std::uint8_t* p, std::size_t n) {
@@ -109,6 +115,14 @@ std::vector<ReadBind> Dissector::first_for_linktype(std::uint32_t linktype) cons
   auto binds = reg_.reads_from("pcap");
   for (auto& b : *binds)
     if (b.value.num == linktype) out.push_back(b);
+  if (out.empty())
+    if (auto raw = reg_.layer("raw")) {
+      ReadBind b;
+      b.upper = std::move(raw);
+      b.note = fmt::format("no layer is bound to pcap.linktype = {}: read as raw (--first LAYER, or bind pcap.linktype = {} -> LAYER)",
+                           linktype, linktype);
+      out.push_back(std::move(b));
+    }
   return out;
 }
 
@@ -183,10 +197,11 @@ bool Dissector::read_layer(const LayerDef& def, const std::uint8_t* data, std::u
     if (d.simple) {
       // A big-endian number with no condition: most fields of most layers.
       if (bit + d.bits > limit) {
-        why = fmt::format("{}.{} needs {} bytes, {} left", def.name, def.fields[f].name, (d.bits + 7) / 8, (limit - bit) / 8);
+        why = needs(def, f, d.bits, limit - bit);
         return false;
       }
       s.bit_size = d.bits;
+      if (!s.value.bytes.empty()) s.value.bytes.clear();  // a slot reused from another layer
       const std::uint8_t* p = data + (bit >> 3);
       const unsigned skip = bit & 7;
       if (limit - (bit & ~std::uint64_t(7)) >= 64) {
@@ -220,11 +235,12 @@ bool Dissector::read_layer(const LayerDef& def, const std::uint8_t* data, std::u
     }
     if (d.fixed) {
       if (bit + d.bits > limit) {
-        why = fmt::format("{}.{} needs {} bytes, {} left", def.name, def.fields[f].name, (d.bits + 7) / 8, (limit - bit) / 8);
+        why = needs(def, f, d.bits, limit - bit);
         return false;
       }
       s.bit_size = d.bits;
       if (d.kind == FieldKind::UInt) {
+        if (!s.value.bytes.empty()) s.value.bytes.clear();
         if (d.little_endian) {
           std::uint64_t v = 0;
           for (unsigned j = d.bits / 8; j-- > 0;) v = (v << 8) | data[bit / 8 + j];
@@ -233,6 +249,7 @@ bool Dissector::read_layer(const LayerDef& def, const std::uint8_t* data, std::u
           s.value.num = get_bits(data, static_cast<std::uint32_t>(bit), d.bits);
         }
       } else {
+        s.value.num = 0;
         set_bytes(s.value.bytes, data + bit / 8, d.bits / 8);
       }
       bit += d.bits;
@@ -258,6 +275,7 @@ bool Dissector::read_layer(const LayerDef& def, const std::uint8_t* data, std::u
       return false;
     }
     s.bit_size = static_cast<std::uint32_t>(n * 8);
+    s.value.num = 0;
     set_bytes(s.value.bytes, data + bit / 8, n);
     bit += n * 8;
   }
@@ -301,6 +319,7 @@ void Dissector::dissect(const std::uint8_t* data, std::size_t n, const std::vect
         if (!on) continue;
       }
       ok = true;
+      if (!c.note.empty()) out.add_note(c.note);
       break;
     }
     if (!ok) {

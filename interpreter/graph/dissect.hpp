@@ -20,7 +20,8 @@ class Dissector {
  public:
   explicit Dissector(const Registry& reg) : reg_(reg) {}
 
-  // The layers bound to a pcap link type, in the order to try; empty if none.
+  // The layers bound to a pcap link type, in the order to try; raw (with a
+  // note) when none is, empty when there is no raw layer either.
   std::vector<ReadBind> first_for_linktype(std::uint32_t linktype) const;
   static std::vector<ReadBind> first_is(std::shared_ptr<const LayerDef> layer);
 

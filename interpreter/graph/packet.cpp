@@ -645,8 +645,13 @@ struct Evaluator {
       case Op::Len: {
         std::uint64_t n = 0;
         for (auto& a : e.args) {
+          if (a.op == Op::Field) {  // a number field's length is its width
+            const FieldSlot& fs = layers[l].fields[a.index];
+            n += fs.bit_size / 8;
+            continue;
+          }
           Val x = eval(a, l, true);
-          if (x.t == Val::T::Int) fail(a, "len() takes bytes or regions, not a number");
+          if (x.t == Val::T::Int) fail(a, "len() takes fields, bytes or regions, not a number");
           n += x.size();
         }
         v.i = n;
