@@ -171,7 +171,11 @@ bool Dissector::read_layer(const LayerDef& def, const std::uint8_t* data, std::u
         return false;
       }
       s.bit_size = d.bits;
+      // The slot may hold another layer's field from the previous packet read
+      // into `out`: clear the half this kind does not use, or a binding that
+      // compares both halves misses (a stale tpa in ipv4.proto's slot).
       if (d.kind == FieldKind::UInt) {
+        s.value.bytes.clear();
         if (d.little_endian) {
           std::uint64_t v = 0;
           for (unsigned j = d.bits / 8; j-- > 0;) v = (v << 8) | data[bit / 8 + j];
@@ -180,6 +184,7 @@ bool Dissector::read_layer(const LayerDef& def, const std::uint8_t* data, std::u
           s.value.num = get_bits(data, static_cast<std::uint32_t>(bit), d.bits);
         }
       } else {
+        s.value.num = 0;
         s.value.bytes.assign(reinterpret_cast<const char*>(data + bit / 8), d.bits / 8);
       }
       bit += d.bits;
@@ -204,6 +209,7 @@ bool Dissector::read_layer(const LayerDef& def, const std::uint8_t* data, std::u
       return false;
     }
     s.bit_size = static_cast<std::uint32_t>(n * 8);
+    s.value.num = 0;
     s.value.bytes.assign(reinterpret_cast<const char*>(data + bit / 8), n);
     bit += n * 8;
   }
