@@ -5,6 +5,7 @@
 #include <random>
 
 #include "checksum.hpp"
+#include "dissect.hpp"
 #include "encodings.hpp"
 #include "packet_set.hpp"
 #include "parse.hpp"
@@ -196,4 +197,24 @@ TEST_CASE("the generator's fast path gives the same bytes as a full rebuild") {
     });
     CHECK(k == ps->count());
   }
+}
+
+TEST_CASE("a Packet reused for reading keeps nothing of the packet before") {
+  // An ARP frame leaves its tpa bytes in the slot that ipv4.proto takes next;
+  // the ICMP echo after it must still read as icmp (seen in a veth capture).
+  Registry reg = Registry::with_stdlib();
+  Dissector dis(reg);
+  auto first = dis.first_for_linktype(1);
+  auto read = [&](const std::string& expr, Packet& into) {
+    Packet built = build(expr)->at(0);
+    dis.dissect(built.bytes().data(), built.size(), first, into);
+    std::string names;
+    for (auto& l : into.layers()) names += (names.empty() ? "" : "/") + l.def->name;
+    return names;
+  };
+  Packet reused;
+  CHECK(read("eth() / arp(op=reply, spa=10.0.0.2, tpa=10.0.0.1)", reused) == "eth/arp");
+  CHECK(read("eth() / ipv4() / icmp(id=1, seq=1) / \"ping\"", reused) == "eth/ipv4/icmp/raw");
+  CHECK(read("eth() / ipv4() / \"fragment\"", reused) == "eth/ipv4/raw");
+  CHECK(read("eth() / ipv6() / ipv6_hop() / icmpv6(type=143)", reused) == "eth/ipv6/ipv6_hop/icmpv6");
 }
