@@ -239,6 +239,7 @@ bool Dissector::read_layer(const LayerDef& def, const std::uint8_t* data, std::u
         return false;
       }
       s.bit_size = d.bits;
+      // The slot may hold another candidate layer's value: clear the half not read.
       if (d.kind == FieldKind::UInt) {
         if (!s.value.bytes.empty()) s.value.bytes.clear();
         if (d.little_endian) {

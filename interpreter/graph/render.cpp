@@ -203,6 +203,8 @@ std::string render_show(const Packet& p, bool color, const Registry* reg) {
 
 std::string render_pkt(const PacketSet& set, const Registry* reg, std::size_t max_values) {
   const Packet& p = set.tmpl;
+  // No layers (a zero-byte record): the empty payload, which builds to no bytes.
+  if (p.layers().empty()) return "\"\"";
   std::string out;
   for (std::size_t l = 0; l < p.layers().size(); ++l) {
     const LayerInst& li = p.layers()[l];
