@@ -317,7 +317,10 @@ void Dissector::dissect(const std::uint8_t* data, std::size_t n, const std::vect
           on = read_rule(*c.when, out, count) != 0;
         } catch (const ScriptError&) {
         }
-        if (!on) continue;
+        if (!on) {
+          if (why.empty()) why = fmt::format("`when {}` is false", c.when_text), why_layer = c.upper->name;
+          continue;
+        }
       }
       ok = true;
       if (!c.note.empty()) out.add_note(c.note);

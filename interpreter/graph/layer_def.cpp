@@ -514,7 +514,7 @@ std::shared_ptr<const std::vector<ReadBind>> Registry::reads_from(const std::str
   for (auto& b : bindings_) {
     if (b.lower != lower) continue;
     auto up = layer(b.upper);
-    if (up) out->push_back(ReadBind{b.field, b.value, std::move(up), b.when});
+    if (up) out->push_back(ReadBind{b.field, b.value, std::move(up), b.when, b.when_text, ""});
   }
   read_cache_[lower] = out;
   return out;

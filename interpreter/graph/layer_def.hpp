@@ -154,6 +154,7 @@ struct ReadBind {
   FieldValue value;
   std::shared_ptr<const LayerDef> upper;
   std::shared_ptr<AutoExpr> when;
+  std::string when_text;
   std::string note;  // said when reading starts with it (a link type nothing is bound to)
 };
 

@@ -151,6 +151,7 @@ struct Session::Impl {
     if (e.args.empty() || e.args.size() > 2 || !e.args[0].name.empty())
       throw ScriptError(e.pos, "read() takes a \"file\" and, optionally, a packet number: read(\"x.pcap\", 3)");
     LayerDef none;
+    none.name = "read()";
     std::string path = coerce_field(none, FieldDef::of("path", "bytes"), *e.args[0].value, env()).bytes;
     std::uint64_t want = 0;
     if (e.args.size() == 2) {
@@ -195,6 +196,7 @@ struct Session::Impl {
     if (e.args.empty() || e.args.size() > 2 || !e.args[0].name.empty())
       throw ScriptError(e.pos, "dissect() takes bytes and, optionally, the first layer: dissect(hex\"45...\", ipv4)");
     LayerDef none;
+    none.name = "dissect()";
     std::string data = coerce_field(none, FieldDef::of("bytes", "bytes"), *e.args[0].value, env()).bytes;
     Dissector dis(s.reg_);
     std::vector<ReadBind> first;

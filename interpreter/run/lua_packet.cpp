@@ -261,6 +261,22 @@ void assign(lua_State* L, int idx, Session& s, PacketSet& set, std::size_t layer
     probe.count();  // throws when the product overflows
   }
   bool refinalize = origin != Origin::User && f.auto_rule && t.finalized();
+  if (set.list) {
+    // A capture: the write applies to every packet that has this layer.
+    if (!dims.empty())
+      throw std::runtime_error(fmt::format("the packets of a capture cannot range {}.{}: give one value, or edit "
+                                           "packets one by one (for q in cap:each() do ... end)", def.name, f.name));
+    auto edited = std::make_shared<std::vector<Packet>>(*set.list);
+    for (Packet& q : *edited) {
+      int ql = q.layer_index(def.name);
+      if (ql < 0) continue;
+      int qf = q.layers()[ql].def->field_index(f.name);
+      if (qf < 0) continue;
+      q.set(static_cast<std::size_t>(ql), static_cast<std::size_t>(qf), v, origin, Pos{});
+      if (refinalize) q.finalize();
+    }
+    set.list = std::move(edited);
+  }
   t.set(layer, fi, std::move(v), origin, Pos{});
   if (refinalize) t.finalize();  // an auto field given back to its rule
   set.dims = std::move(dims);
