@@ -80,22 +80,22 @@ def damaged_headers(pkt):
     e4 = bytes(build(pkt, 'eth() / ipv4() / udp()'))
     out = []
     for ihl in (0, 1, 4):
-        out.append(("ihl %d" % ihl, setb(t4, 0, 0x40 | ihl), "ipv4", r"^ipv4: ipv4\.options: .*negative; the rest \(\d+ bytes\) is raw$", None))
-    out.append(("ihl 15 over 20 bytes", setb(t4, 0, 0x4f)[:40], "ipv4", r"^ipv4: ipv4\.options has size .* but \d+ are left", None))
+        out.append(("ihl %d" % ihl, setb(t4, 0, 0x40 | ihl), "ipv4", r"^ipv4\.options: .*negative; the rest \(\d+ bytes\) is raw$", None))
+    out.append(("ihl 15 over 20 bytes", setb(t4, 0, 0x4f)[:40], "ipv4", r"^ipv4\.options has size .* but \d+ are left", None))
     for off in (0, 1, 4):
         b = setb(t4, 32, (off << 4) | (t4[32] & 0x0f))
-        out.append(("tcp offset %d" % off, b, "ipv4", r"^tcp: tcp\.options: .*negative; the rest \(\d+ bytes\) is raw$", "ipv4"))
+        out.append(("tcp offset %d" % off, b, "ipv4", r"^tcp\.options: .*negative; the rest \(\d+ bytes\) is raw$", "ipv4"))
     out.append(("tcp offset 15 past the end", setb(t4, 32, 0xf0 | (t4[32] & 0x0f)), "ipv4",
-                r"^tcp: tcp\.options has size .* but \d+ are left", "ipv4"))
+                r"^tcp\.options has size .* but \d+ are left", "ipv4"))
     out.append(("ipv4 length 0xffff", set16(u4, 2, 0xffff), "ipv4", r"^ipv4: payload size .* is 65515 bytes, but 13 are left$", "udp"))
     out.append(("ipv4 length below the header", set16(u4, 2, 10), "ipv4", r"^ipv4: payload size .*: 10 - 20 is negative$", "udp"))
     out.append(("udp length 0xffff", set16(u4, 24, 0xffff), "ipv4", r"^udp: payload size .* is 65527 bytes, but 5 are left$", None))
     out.append(("udp length 0", set16(u4, 24, 0), "ipv4", r"^udp: payload size .*: 0 - 8 is negative$", None))
     out.append(("ipv6 payload length 0xffff", set16(u6, 4, 0xffff), "ipv6", r"^ipv6: payload size .* is 65535 bytes, but 13 are left$", None))
-    out.append(("ipv6 hop hlen past the end", setb(h6, 41, 10), "ipv6", r"^ipv6_hop: ipv6_hop\.options has size .* but \d+ are left", "ipv6"))
-    out.append(("ipv6 dest hlen past the end", setb(d6, 49, 0xff), "ipv6", r"^ipv6_dest: ipv6_dest\.options has size .* but \d+ are left", "ipv6_hop"))
-    out.append(("eth cut in its header", e4[:9], "eth", r"^eth: eth\.src needs 6 bytes, 3 left; the rest \(9 bytes\) is raw$", None))
-    out.append(("ipv4 cut in its header", e4[:14 + 11], "eth", r"^ipv4: ipv4\.checksum needs 2 bytes, 1 left; the rest \(11 bytes\) is raw$", "eth"))
+    out.append(("ipv6 hop hlen past the end", setb(h6, 41, 10), "ipv6", r"^ipv6_hop\.options has size .* but \d+ are left", "ipv6"))
+    out.append(("ipv6 dest hlen past the end", setb(d6, 49, 0xff), "ipv6", r"^ipv6_dest\.options has size .* but \d+ are left", "ipv6_hop"))
+    out.append(("eth cut in its header", e4[:9], "eth", r"^eth\.src needs 6 bytes, 3 left; the rest \(9 bytes\) is raw$", None))
+    out.append(("ipv4 cut in its header", e4[:14 + 11], "eth", r"^ipv4\.checksum needs 2 bytes, 1 left; the rest \(11 bytes\) is raw$", "eth"))
     return out
 
 

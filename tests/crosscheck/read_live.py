@@ -339,7 +339,7 @@ TSHARK_FIELDS = {
     "eth": [("dst", "eth.dst", lower), ("src", "eth.src", lower), ("type", "eth.type", num)],
     "ipv4": [("version", "ip.version", num), ("ihl", "ip.hdr_len", lambda s: num(s) // 4),  # bytes -> words
              ("tos", "ip.dsfield", num), ("length", "ip.len", num), ("id", "ip.id", num),
-             ("flags", "ip.flags", num), ("frag", "ip.frag_offset", lambda s: num(s) // 8),  # bytes -> 8-byte units
+             ("flags", "ip.flags", num), ("frag", "ip.frag_offset", num),  # 8-byte units, as pkt (tshark 4.0)
              ("ttl", "ip.ttl", num), ("proto", "ip.proto", num), ("checksum", "ip.checksum", num),
              ("src", "ip.src", str), ("dst", "ip.dst", str)],
     "ipv6": [("version", "ipv6.version", num), ("tc", "ipv6.tclass", num), ("flow", "ipv6.flow", num),
