@@ -43,7 +43,8 @@ bool rule_has_len(const AutoExpr& e) {
 // A read rule over the numbers of one layer being read: the common forms
 // (numbers, fields, arithmetic, comparisons) directly; the rest through
 // Packet::eval_read_rule. Sets `ok` false where that one is needed.
-std::uint64_t quick_rule(const AutoExpr& e, const LayerInst& li, bool& ok) {
+std::uint64_t quick_rule(const AutoExpr& e, const std::vector<LayerInst>& layers, std::size_t idx, bool& ok) {
+  const LayerInst& li = layers[idx];
   using Op = AutoExpr::Op;
   switch (e.op) {
     case Op::Int: return e.i;
@@ -54,7 +55,7 @@ std::uint64_t quick_rule(const AutoExpr& e, const LayerInst& li, bool& ok) {
     }
     case Op::Add: case Op::Sub: case Op::Mul: case Op::Div: case Op::Eq: case Op::Ne: case Op::Lt: case Op::Le:
     case Op::Gt: case Op::Ge: case Op::BitAnd: case Op::And: case Op::Or: {
-      std::uint64_t a = quick_rule(e.args[0], li, ok), b = quick_rule(e.args[1], li, ok);
+      std::uint64_t a = quick_rule(e.args[0], layers, idx, ok), b = quick_rule(e.args[1], layers, idx, ok);
       switch (e.op) {
         case Op::Add: if (a + b < a) ok = false; return a + b;
         case Op::Sub: if (b > a) ok = false; return a - b;
@@ -71,7 +72,22 @@ std::uint64_t quick_rule(const AutoExpr& e, const LayerInst& li, bool& ok) {
         default: return a || b;
       }
     }
-    case Op::Not: return quick_rule(e.args[0], li, ok) ? 0 : 1;
+    case Op::Not: return quick_rule(e.args[0], layers, idx, ok) ? 0 : 1;
+    case Op::LowerField:
+      // LAYER.FIELD: the nearest layer of that name below; its field's index
+      // is looked up once per definition.
+      for (std::size_t k = idx; k-- > 0;) {
+        const LayerDef* d = layers[k].def.get();
+        if (d->name != e.s) continue;
+        if (e.cache_def != d) {
+          e.cache_def = d;
+          e.cache_field = d->field_index(e.s2);
+        }
+        if (e.cache_field < 0 || d->fields[e.cache_field].kind != FieldKind::UInt) break;
+        return layers[k].fields[e.cache_field].value.num;
+      }
+      ok = false;
+      return 0;
     default: ok = false; return 0;
   }
 }
@@ -104,7 +120,7 @@ inline bool linear_value(const LinearRule& r, const LayerInst& li, std::uint64_t
 // A read rule's value for layer idx of out; errors (a negative size) throw.
 std::uint64_t read_rule(const AutoExpr& e, const Packet& out, std::size_t idx) {
   bool ok = true;
-  std::uint64_t v = quick_rule(e, out.layers()[idx], ok);
+  std::uint64_t v = quick_rule(e, out.layers(), idx, ok);
   return ok ? v : out.eval_read_rule(e, idx);
 }
 
@@ -189,6 +205,26 @@ bool Dissector::read_layer(const LayerDef& def, const std::uint8_t* data, std::u
   const std::uint64_t limit = std::uint64_t(end) * 8;
   const std::size_t nf = def.read_plan.size();
   for (std::size_t f = 0; f < nf; ++f) {
+    if (def.read_plan[f].run > 1 && bit + def.read_plan[f].run_bits + 64 <= limit) {
+      // A row of simple numbers with eight bytes to spare after it: no
+      // bounds to check field by field.
+      const std::size_t last = f + def.read_plan[f].run;
+      for (; f < last; ++f) {
+        FieldSlot& s = li.fields[f];
+        const unsigned bits = def.read_plan[f].bits;
+        s.origin = Origin::Wire;
+        s.bit_offset = static_cast<std::uint32_t>(bit);
+        s.bit_size = bits;
+        s.present = true;
+        if (!s.value.bytes.empty()) s.value.bytes.clear();
+        std::uint64_t w;
+        std::memcpy(&w, data + (bit >> 3), 8);
+        s.value.num = (__builtin_bswap64(w) << (bit & 7)) >> (64 - bits);
+        bit += bits;
+      }
+      --f;
+      continue;
+    }
     FieldSlot& s = li.fields[f];
     const ReadField& d = def.read_plan[f];
     s.origin = Origin::Wire;

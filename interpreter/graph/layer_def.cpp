@@ -398,10 +398,25 @@ void Registry::define(const ast::LayerDecl& decl) {
   }
   if (decl.variadic && def->fields[def->params.back()].kind != FieldKind::Array)
     throw ScriptError(decl.pos, fmt::format("the variadic parameter of option {} must be an array field (uN[])", decl.name));
-  for (auto& f : def->fields)
-    def->read_plan.push_back(ReadField{f.kind == FieldKind::UInt && !f.little_endian && !f.cond && f.bits <= 57, f.kind,
-                                       f.little_endian, f.fixed_size(), f.bits, f.cond.get(), f.size_rule.get(),
-                                       linear_rule(f.size_rule.get(), *def)});
+  for (auto& f : def->fields) {
+    ReadField r;
+    r.simple = f.kind == FieldKind::UInt && !f.little_endian && !f.cond && f.bits <= 57;
+    r.kind = f.kind;
+    r.little_endian = f.little_endian;
+    r.fixed = f.fixed_size();
+    r.bits = f.bits;
+    r.cond = f.cond.get();
+    r.size = f.size_rule.get();
+    r.size_linear = linear_rule(f.size_rule.get(), *def);
+    def->read_plan.push_back(std::move(r));
+  }
+  for (std::size_t i = def->read_plan.size(); i-- > 0;) {
+    ReadField& r = def->read_plan[i];
+    if (!r.simple) continue;
+    const ReadField* next = i + 1 < def->read_plan.size() ? &def->read_plan[i + 1] : nullptr;
+    r.run = static_cast<std::uint16_t>(next && next->simple ? std::min(next->run + 1, 0xffff) : 1);
+    r.run_bits = r.bits + (next && next->simple ? next->run_bits : 0);
+  }
   def->payload_linear = linear_rule(def->payload_size.get(), *def);
   if (decl.is_option) {
     // The option that pads its field (`align 8 with padn`): the host learns it.

@@ -50,6 +50,9 @@ struct AutoExpr {
   std::uint64_t i = 0;
   std::string s, s2;
   std::size_t index = 0;
+  // LowerField: the last definition it was looked up in, and the field's index there.
+  mutable const struct LayerDef* cache_def = nullptr;
+  mutable int cache_field = -1;
   Pos pos;
   std::vector<AutoExpr> args;
 };
@@ -106,6 +109,8 @@ struct LinearRule {
 // A field as the dissector's loop needs it, packed close together.
 struct ReadField {
   bool simple = false;  // a big-endian number of at most 57 bits, no condition
+  std::uint16_t run = 0;       // simple fields from this one on, in a row
+  std::uint32_t run_bits = 0;  // and their bits
   FieldKind kind = FieldKind::UInt;
   bool little_endian = false;
   bool fixed = true;
