@@ -19,6 +19,8 @@ Every scratch directory holds:
 - capture.pkt (tests/docs/capture.pkt) and capture.pcap, built from it at
   the start of the run: an Ethernet/IPv4/TCP SYN with options, a UDP
   packet, and an ICMP echo with a bad IPv4 checksum;
+- lo.pcap: two UDP datagrams on loopback (127.0.0.1 to port 9), for the
+  examples that replay a capture (they send only to loopback);
 - payload.bin;
 - each ```pkt block of the page so far whose first line names it
   (`# syn.pkt` or `# syn.pkt: what it does`), saved under that name, so
@@ -58,6 +60,10 @@ r = subprocess.run([pkt, "build", "capture.pkt", "--format", "pcap", "-o", "capt
                    cwd=fixtures, capture_output=True, text=True, timeout=60)
 if r.returncode != 0:
     sys.exit(f"cannot build capture.pcap from tests/docs/capture.pkt:\n{r.stderr}")
+r = subprocess.run([pkt, "build", "-e", 'eth() / ipv4(src=127.0.0.1, dst=127.0.0.1) / udp(sport=40000, dport=9) / ["a", "b"]',
+                    "--format", "pcap", "-o", "lo.pcap"], cwd=fixtures, capture_output=True, text=True, timeout=60)
+if r.returncode != 0:
+    sys.exit(f"cannot build lo.pcap:\n{r.stderr}")
 env = dict(os.environ, PATH=f"{bindir}:{os.environ.get('PATH', '')}")
 
 
