@@ -451,13 +451,26 @@ std::vector<std::string> repl_complete(Runner& runner, const std::string& before
     std::size_t dot2 = rest.find('.');
     const NameEntry* e = s.lookup(base);
     if (e && e->packet) {
-      if (dot2 == std::string::npos) {
-        for (auto& l : e->packet->tmpl.layers()) out.push_back(base + "." + l.def->name);
-      } else {
-        std::string layer = rest.substr(0, dot2);
-        int li = e->packet->tmpl.layer_index(layer);
-        if (li >= 0)
-          for (auto& f : e->packet->tmpl.layers()[li].def->fields) out.push_back(base + "." + layer + "." + f.name);
+      // A capture's packets differ: offer the layers any of them has.
+      std::vector<const Packet*> packets{&e->packet->tmpl};
+      if (e->packet->list)
+        for (auto& q : *e->packet->list) packets.push_back(&q);
+      std::vector<std::string> seen;
+      for (const Packet* q : packets) {
+        if (dot2 == std::string::npos) {
+          for (auto& l : q->layers())
+            if (std::find(seen.begin(), seen.end(), l.def->name) == seen.end()) {
+              seen.push_back(l.def->name);
+              out.push_back(base + "." + l.def->name);
+            }
+        } else {
+          std::string layer = rest.substr(0, dot2);
+          int li = q->layer_index(layer);
+          if (li >= 0) {
+            for (auto& f : q->layers()[li].def->fields) out.push_back(base + "." + layer + "." + f.name);
+            break;
+          }
+        }
       }
     } else if (auto d = reg.layer(base)) {
       for (auto& f : d->fields) out.push_back(base + "." + f.name);

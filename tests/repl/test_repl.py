@@ -163,6 +163,20 @@ with tempfile.TemporaryDirectory() as home:
     out = plain(s.type(":vars\r"))
     check(":vars lists definitions", "packet p" in out and "param port = 5353" in out, out)
 
+    # :read loads a capture as `cap`; Tab offers the layers of all its packets.
+    cap_path = os.path.join(home, "cap.pcap")
+    with open(os.path.join(home, "cap.pkt"), "w") as f:
+        f.write('packet a = ipv4(src=127.0.0.1, dst=127.0.0.1) / tcp(dport=80)\n'
+                'packet b = ipv4(src=127.0.0.1, dst=127.0.0.1) / udp(dport=53) / "x"\n')
+    subprocess.run([PKT, "build", os.path.join(home, "cap.pkt"), "--format", "pcap", "-o", cap_path], check=True)
+    out = plain(s.type(f":read {cap_path}\r"))
+    check(":read loads the capture", "cap: 2 packets" in out, out)
+    out = plain(s.type("= cap:count(), cap.tcp.dport\r"))
+    check(":read gives a packet set", "2\t80" in out, repr(out))
+    out = s.type("= cap.u\t", until="cap.udp")
+    check("Tab completes a layer of a later packet", "cap.udp" in plain(out), repr(out))
+    s.type("\x15\r")  # Ctrl-U: clear the line
+
     status = s.close()
     check("Ctrl-D exits 0", os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, str(status))
     hist = os.path.join(home, ".pkt_history")
