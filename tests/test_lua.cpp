@@ -629,3 +629,41 @@ TEST_CASE("every pkt and lua example of docs/lua.md runs", "[lua][binary][docs]"
   }
   CHECK(n >= 6);
 }
+
+TEST_CASE("reading from Lua: dissect, pcap.read, has, nil for an absent layer", "[lua]") {
+  TempDir dir;
+  auto lua_out = [&](const std::string& code) {
+    Result r = run_script(dir.file("read.pkt"), "lua {\n" + code + "\n}\n");
+    INFO(r.error);
+    REQUIRE(r.error.empty());
+    return r.out;
+  };
+  // dissect: IPv4 by its version; a first layer by name; fields read as built.
+  CHECK(lua_out("local b = (ipv4{src = '127.0.0.1', dst = '127.0.0.2', ttl = 9} / udp{dport = 7} / 'hi'):bytes()\n"
+                "local p = dissect(b)\n"
+                "print(table.concat(p:layers(), ','), p.ipv4.ttl, p.ipv4.dst, p.udp.dport, p.raw.load, #p == #b)\n"
+                "print(p:has('udp'), p:has('tcp'), p.tcp == nil)\n"
+                "local e = dissect((eth() / arp{op = 'reply'}):bytes(), 'eth')\n"
+                "print(e.arp.op, tostring(e))") ==
+        "ipv4,udp,raw\t9\t127.0.0.2\t7\thi\ttrue\ntrue\tfalse\ttrue\n"
+        "2\teth() / arp(op=reply) (42 bytes)\n");
+  // A name that is no layer at all still raises.
+  Result bad = run_script(dir.file("bad.pkt"), "lua {\nlocal p = dissect((ipv4() / udp()):bytes())\nprint(p.udpp)\n}\n");
+  CHECK_THAT(bad.error, Catch::Contains("no layer or method 'udpp' (did you mean 'udp'?)"));
+  // pcap.read: every record with its time, and a BPF filter.
+  Result w = run_script(dir.file("w.pkt"),
+                        "packet a = ipv4(src=127.0.0.1, dst=127.0.0.1) / udp(dport=[7, 8, 9])\n"
+                        "packet t = ipv4(src=127.0.0.1, dst=127.0.0.1) / tcp(dport=80)\n"
+                        "write a, t to \"" + dir.file("c.pcap") + "\"\n");
+  REQUIRE(w.error.empty());
+  CHECK(lua_out("local ports = {}\n"
+                "for p, time in pcap.read('" + dir.file("c.pcap") + "') do\n"
+                "  ports[#ports + 1] = (p.udp and p.udp.dport or p.tcp.dport) .. (time > 1e9 and '' or '?')\n"
+                "end\n"
+                "print(table.concat(ports, ' '))\n"
+                "local n = 0\n"
+                "for p in pcap.read('" + dir.file("c.pcap") + "', 'tcp') do n = n + 1 end\n"
+                "print(n)") == "7 8 9 80\n1\n");
+  Result nofile = run_script(dir.file("nofile.pkt"), "lua {\nfor p in pcap.read('/nonexistent.pcap') do end\n}\n");
+  CHECK_THAT(nofile.error, Catch::Contains("cannot read /nonexistent.pcap"));
+}
