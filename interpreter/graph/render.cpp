@@ -290,6 +290,8 @@ std::string render_show(const Packet& p, bool color, const Registry* reg) {
 
 std::string render_pkt(const PacketSet& set, const Registry* reg, std::size_t max_values) {
   const Packet& p = set.tmpl;
+  // No layers (an empty record read): the empty string builds the same zero bytes.
+  if (p.layers().empty()) return "\"\"";
   std::string out;
   for (std::size_t l = 0; l < p.layers().size(); ++l) {
     const LayerInst& li = p.layers()[l];
