@@ -2,7 +2,10 @@
 // first byte picks the first layer: a pcap link type bound in the stdlib, or
 // a layer by name (PKT_FUZZ_CHOICES=1 prints the table). The rest is
 // dissected, shown in every format, and rebuilt from its `pkt` text, which
-// must give the same bytes: a read -> rebuild mismatch aborts.
+// must give the same bytes: a read -> rebuild mismatch aborts. It is also
+// dissected into a packet that held another reading of the same bytes (the
+// first byte / the number of choices picks that one), as the capture loop
+// reuses storage: the result must not change.
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -73,17 +76,28 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 1) return 0;
   Fixture& fx = fixture();
-  const Choice& choice = fx.choices[data[0] % fx.choices.size()];
+  const std::size_t n = fx.choices.size();
+  const Choice& choice = fx.choices[data[0] % n];
+  const Choice& before = fx.choices[data[0] / n % n];
   const Registry& reg = fx.reg;
 
   Packet p = fx.dis.dissect(data + 1, size - 1, choice.first);
   p.resolve_wire_origins();
-  (void)render_show(p, false, &reg);
+  const std::string show = render_show(p, false, &reg);
   (void)render_show(p, true, &reg);
   (void)render_json_layers(p, &reg);
   (void)render_summary(p);
   (void)render_hexdump(p);
   const std::string text = render_pkt(p, &reg);
+
+  Packet reused = fx.dis.dissect(data + 1, size - 1, before.first);
+  fx.dis.dissect(data + 1, size - 1, choice.first, reused);
+  reused.resolve_wire_origins();
+  if (const std::string again = render_show(reused, false, &reg); again != show)
+    mismatch("a reused packet reads differently", choice, text,
+             "  after: " + before.name + "\n  fresh:\n" + show + "  reused:\n" + again);
+  if (const std::string again = render_pkt(reused, &reg); again != text)
+    mismatch("a reused packet reads differently", choice, text, "  after: " + before.name + "\n  reused: " + again);
 
   // Rebuild from the text: the same bytes, or reading and writing disagree.
   Source src{"<fuzz>", text};  // outlives every Pos into it (not Source::make: that one is never freed)

@@ -1,6 +1,8 @@
 // libFuzzer target: the input as a pcap or pcapng file, read by PcapReader
-// (through libpcap) and every record dissected. PcapError is the expected
-// answer to a damaged file; anything else (a crash, a leak, UB) is a bug.
+// (through libpcap) and every record dissected, into one reused packet as
+// `pkt read` does and into a fresh one: the two must read the same. PcapError
+// is the expected answer to a damaged file; anything else (a crash, a leak,
+// UB, a reused packet that reads differently) is a bug.
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -8,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "dissect.hpp"
 #include "pcap_reader.hpp"
@@ -55,6 +58,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     while (in.next(r)) {
       fx.dis.dissect(r.data, r.caplen, first, p);
       p.resolve_wire_origins();
+      Packet fresh = fx.dis.dissect(r.data, r.caplen, first);
+      fresh.resolve_wire_origins();
+      const std::string a = render_show(p, false, &fx.reg), b = render_show(fresh, false, &fx.reg);
+      const std::string ta = render_pkt(p, &fx.reg), tb = render_pkt(fresh, &fx.reg);
+      if (a != b || ta != tb) {
+        std::fprintf(stderr, "fuzz_pcap: record %llu reads differently into a reused packet\n%s\n%s\nreused:\n%s\nfresh:\n%s",
+                     static_cast<unsigned long long>(r.number), ta.c_str(), tb.c_str(), a.c_str(), b.c_str());
+        std::abort();
+      }
       (void)render_summary(p);
     }
   } catch (const PcapError&) {
