@@ -171,7 +171,10 @@ bool Dissector::read_layer(const LayerDef& def, const std::uint8_t* data, std::u
         return false;
       }
       s.bit_size = d.bits;
+      // The slot may hold another field's value (a reused packet, a candidate
+      // that did not fit): clear the half of the value this kind leaves alone.
       if (d.kind == FieldKind::UInt) {
+        s.value.bytes.clear();
         if (d.little_endian) {
           std::uint64_t v = 0;
           for (unsigned j = d.bits / 8; j-- > 0;) v = (v << 8) | data[bit / 8 + j];
@@ -180,6 +183,7 @@ bool Dissector::read_layer(const LayerDef& def, const std::uint8_t* data, std::u
           s.value.num = get_bits(data, static_cast<std::uint32_t>(bit), d.bits);
         }
       } else {
+        s.value.num = 0;
         s.value.bytes.assign(reinterpret_cast<const char*>(data + bit / 8), d.bits / 8);
       }
       bit += d.bits;
@@ -204,6 +208,7 @@ bool Dissector::read_layer(const LayerDef& def, const std::uint8_t* data, std::u
       return false;
     }
     s.bit_size = static_cast<std::uint32_t>(n * 8);
+    s.value.num = 0;
     s.value.bytes.assign(reinterpret_cast<const char*>(data + bit / 8), n);
     bit += n * 8;
   }
