@@ -59,10 +59,14 @@ bool must_write(const Packet& p, std::size_t l, std::size_t f, const Registry* r
 }
 
 std::string option_text(const Registry& reg, const OptionElem& el, const std::string& bytes) {
-  if (!el.def) return "hex\"" + hex_encode(std::string_view(bytes).substr(el.offset, el.size)) + "\"";
+  const std::string as_hex = "hex\"" + hex_encode(std::string_view(bytes).substr(el.offset, el.size)) + "\"";
+  if (!el.def) return as_hex;
   Packet op = option_packet(reg, el, bytes);
   const LayerInst& li = op.layers()[0];
   const LayerDef& od = *el.def;
+  // A variadic option needs at least one element to be written by name
+  // (`sack()` does not build): an empty one read from the wire stays bytes.
+  if (od.variadic && !od.params.empty() && li.fields[od.params.back()].value.bytes.empty()) return as_hex;
   std::vector<std::string> args;
   for (std::size_t k = 0; k < od.params.size(); ++k) {
     std::size_t fi = od.params[k];
