@@ -78,8 +78,8 @@ std::uint64_t quick_rule(const AutoExpr& e, const std::vector<LayerInst>& layers
       // is looked up once per definition.
       for (std::size_t k = idx; k-- > 0;) {
         const LayerDef* d = layers[k].def.get();
-        if (d->name != e.s) continue;
-        if (e.cache_def != d) {
+        if (d != e.cache_def) {
+          if (d->name != e.s) continue;
           e.cache_def = d;
           e.cache_field = d->field_index(e.s2);
         }
@@ -102,7 +102,12 @@ std::string needs(const LayerDef& def, std::size_t f, unsigned bits, std::uint64
 // (the next packet of a capture usually has the same layout).
 inline void set_bytes(std::string& out, const std::uint8_t* p, std::size_t n) {
   if (out.size() == n) {
-    if (n) std::memcpy(out.data(), p, n);
+    char* d = out.data();
+    if (n <= 16) {
+      for (std::size_t k = 0; k < n; ++k) d[k] = static_cast<char>(p[k]);  // addresses: no call
+    } else {
+      std::memcpy(d, p, n);
+    }
   } else {
     out.assign(reinterpret_cast<const char*>(p), n);
   }

@@ -59,11 +59,11 @@ std::string time_text(std::int64_t sec, std::uint32_t nsec) { return fmt::format
 
 class Printer {
  public:
-  Printer(const ReadArgs& a, const Registry& reg, Output& out) : a_(a), reg_(reg), out_(out) {}
+  Printer(const ReadArgs& a, const Registry& reg, Output& out) : a_(a), reg_(reg), out_(out), none_(a.format == "none") {}
 
   void packet(std::uint64_t n, std::int64_t sec, std::uint32_t nsec, std::uint32_t len, Packet& p) {
+    if (none_) return;  // dissected, not printed
     const std::string& f = a_.format;
-    if (f == "none") return;
     if (f == "hex") {
       out_.put(render_hex(p) + "\n");
       return;
@@ -92,6 +92,7 @@ class Printer {
   const ReadArgs& a_;
   const Registry& reg_;
   Output& out_;
+  bool none_;
 };
 
 }  // namespace
