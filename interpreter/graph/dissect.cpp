@@ -202,6 +202,10 @@ const Dissector::NextTable& Dissector::next_of(const LayerDef* def) {
 bool Dissector::read_layer(const LayerDef& def, const std::uint8_t* data, std::uint32_t pos, std::uint32_t end,
                            std::size_t idx, Packet& out, std::string& why) {
   LayerInst& li = out.layers_[idx];
+  // Slots that held this definition's fields last time (the next packet of
+  // a capture) need no clearing of the half of a value a field does not use.
+  const bool fresh = li.slots_def != &def;
+  li.slots_def = nullptr;  // until the whole layer is read
   li.fields.resize(def.fields.size());
   li.offset = pos;
   li.trailer.clear();
@@ -219,9 +223,11 @@ bool Dissector::read_layer(const LayerDef& def, const std::uint8_t* data, std::u
         const unsigned bits = def.read_plan[f].bits;
         s.origin = Origin::Wire;
         s.bit_offset = static_cast<std::uint32_t>(bit);
-        s.bit_size = bits;
-        s.present = true;
-        if (!s.value.bytes.empty()) s.value.bytes.clear();
+        if (fresh) {
+          s.bit_size = bits;
+          s.present = true;
+          s.value.bytes.clear();
+        }
         std::uint64_t w;
         std::memcpy(&w, data + (bit >> 3), 8);
         s.value.num = (__builtin_bswap64(w) << (bit & 7)) >> (64 - bits);
@@ -322,6 +328,7 @@ bool Dissector::read_layer(const LayerDef& def, const std::uint8_t* data, std::u
     bit += n * 8;
   }
   li.size = static_cast<std::uint32_t>(bit / 8) - pos;
+  li.slots_def = &def;
   return true;
 }
 

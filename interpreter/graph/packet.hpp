@@ -36,6 +36,7 @@ struct LayerInst {
   std::uint32_t payload_end = 0;  // where its payload ends (before trailers, see below)
   Pos pos;                   // where the layer was written, for errors about it
   int selector = -1;         // the field that a binding set to choose the layer above, or -1
+  const LayerDef* slots_def = nullptr;  // reading: the definition whose fields the slots hold
   // Bytes after the payload that a `payload size` rule left out (Ethernet
   // padding after an IPv4 packet). Trailers follow all layers, innermost first.
   std::string trailer;
