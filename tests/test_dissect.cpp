@@ -251,3 +251,20 @@ layer echo_ttl "its value is the IPv4 TTL below it" {
     CHECK_THAT(e.what(), Catch::Contains("there is no ipv4 layer below echo_ttl"));
   }
 }
+
+TEST_CASE("a routing header offers the final destination to upper checksums; edits below reach them") {
+  const std::string route = "ipv6_route(type=0, segleft=1, data=hex\"00000000 20010db8000000000000000000000009\")";
+  Packet p = build("ipv6(src=2001:db8::1, dst=2001:db8::2) / " + route + " / udp(sport=3, dport=4) / \"rt\"");
+  // From scapy 2.5: IPv6(...)/IPv6ExtHdrRouting(type=0, segleft=1, addresses=['2001:db8::9'])/UDP(sport=3, dport=4)/b'rt'
+  CHECK(hex(p).substr(hex(p).size() - 8) == "31e37274");
+  // ipv6.src is read through LAYER.FIELD by the routing header's pseudo-header:
+  // changing it after the build recomputes the UDP checksum.
+  Packet q = p;
+  const std::size_t src = static_cast<std::size_t>(q.layers()[0].def->field_index("src"));
+  q.set(0, src, FieldValue{0, bytes_of_hex("20010db8000000000000000000000005")});
+  CHECK(hex(q) == hex(build("ipv6(src=2001:db8::5, dst=2001:db8::2) / " + route + " / udp(sport=3, dport=4) / \"rt\"")));
+  // No segment left: IPv6's own destination.
+  Packet none = build("ipv6(src=2001:db8::1, dst=2001:db8::2) / ipv6_route(type=0, data=hex\"00000000 20010db8000000000000000000000009\") / udp(sport=3, dport=4) / \"rt\"");
+  CHECK(hex(none).substr(hex(none).size() - 8, 4) != "31e3");
+  CHECK(field(read(std::string(none.bytes().begin(), none.bytes().end())), "udp", "checksum").origin == Origin::Auto);
+}

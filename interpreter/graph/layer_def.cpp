@@ -64,7 +64,7 @@ std::vector<std::string> LayerDef::field_names() const {
 namespace {
 
 const std::set<std::string> kPrimitives = {"len", "inet_checksum", "nonzero", "bytes", "u8", "u16", "u24", "u32", "u64",
-                                           "present", "not", "bound"};
+                                           "present", "not", "bound", "choose", "slice"};
 
 // Where a rule is written decides what it may name: auto rules see the
 // layer's regions (this, payload, pseudo); a pseudo-header also sees the
@@ -176,6 +176,8 @@ AutoExpr compile_auto(const ast::Expr& e, const LayerDef& layer, RuleKind kind, 
       for (auto& arg : e.args) a.args.push_back(compile_auto(*arg.value, layer, kind, reg, depth + 1));
       if (e.s == "len") { a.op = Op::Len; arity(1, 99); return a; }
       if (e.s == "not") { a.op = Op::Not; arity(1, 1); return a; }
+      if (e.s == "choose") { a.op = Op::Choose; arity(3, 3); return a; }
+      if (e.s == "slice") { a.op = Op::Slice; arity(3, 3); return a; }
       if (e.s == "inet_checksum") { a.op = Op::Checksum; arity(1, 99); return a; }
       if (e.s == "nonzero") { a.op = Op::Nonzero; arity(2, 2); return a; }
       if (e.s == "bytes") { a.op = Op::Concat; arity(1, 99); return a; }
@@ -187,7 +189,7 @@ AutoExpr compile_auto(const ast::Expr& e, const LayerDef& layer, RuleKind kind, 
       }
       std::string hint = nearest_name(e.s, {kPrimitives.begin(), kPrimitives.end()});
       throw ScriptError(e.pos, fmt::format("unknown function '{}' in a rule; expected one of len, inet_checksum, "
-                                           "nonzero, bytes, present, not, u8, u16, u24, u32, u64{}", e.s,
+                                           "nonzero, bytes, present, not, choose, slice, u8, u16, u24, u32, u64{}", e.s,
                                            hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint)));
     }
     default:

@@ -45,6 +45,8 @@ struct AutoExpr {
     Upper,                 // in a pseudo-header: the layer asking for it, with its payload (a region)
     Bound,                 // bound(field) in a pseudo-header: field `index` as bound to the asking layer
     LowerField,            // LAYER.FIELD: field `s2` of the nearest layer named `s` below
+    Choose,                // choose(c, a, b): a when c is not 0, else b (only the one chosen is evaluated)
+    Slice,                 // slice(x, from, n): n bytes of x from byte `from`
   };
   Op op = Op::Int;
   std::uint64_t i = 0;

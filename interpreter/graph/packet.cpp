@@ -276,6 +276,7 @@ std::uint64_t eval_rule(const AutoExpr& e, Get& get, Has& has, Size& bytes, Lowe
       return n;
     }
     case Op::Not: return sub(0) ? 0 : 1;
+    case Op::Choose: return sub(0) ? sub(1) : sub(2);
     case Op::And: return sub(0) && sub(1) ? 1 : 0;
     case Op::Or: return sub(0) || sub(1) ? 1 : 0;
     case Op::Eq: return sub(0) == sub(1);
@@ -614,6 +615,20 @@ struct Evaluator {
         fail(e, fmt::format("{}.{}: there is no {} layer below {}", e.s, e.s2, e.s, layers[l].def->name));
       }
       case Op::Not: v.i = as_int(e.args[0], eval(e.args[0], l, size_only)) ? 0 : 1; return v;
+      case Op::Choose:
+        return as_int(e.args[0], eval(e.args[0], l, false)) ? eval(e.args[1], l, size_only) : eval(e.args[2], l, size_only);
+      case Op::Slice: {
+        Val x = eval(e.args[0], l, false);
+        std::uint64_t from = as_int(e.args[1], eval(e.args[1], l, false));
+        std::uint64_t n = as_int(e.args[2], eval(e.args[2], l, false));
+        if (x.t == Val::T::Int) fail(e.args[0], "slice() takes bytes or a region, not a number");
+        if (from > x.size() || n > x.size() - from)
+          fail(e, fmt::format("slice({}, {}) is past the end of {} bytes", from, n, x.size()));
+        v.t = Val::T::Bytes;
+        if (x.t == Val::T::Region) v.b.assign(reinterpret_cast<const char*>(buf.data() + x.rb + from), n);
+        else v.b = x.b.substr(from, n);
+        return v;
+      }
       case Op::And: case Op::Or: {
         bool a = as_int(e.args[0], eval(e.args[0], l, size_only)) != 0;
         if (e.op == Op::And && !a) { v.i = 0; return v; }
@@ -771,6 +786,18 @@ FieldValue Packet::computed_value(std::size_t layer, std::size_t field) const {
   return tmp.layers_[layer].fields[field].value;
 }
 
+// The fields a rule of layer l reads as LAYER.FIELD, by flat index.
+void Packet::lower_fields(const AutoExpr& e, std::size_t l, std::vector<std::size_t>& out) const {
+  if (e.op == AutoExpr::Op::LowerField)
+    for (std::size_t k = l; k-- > 0;)
+      if (layers_[k].def->name == e.s) {
+        int fi = layers_[k].def->field_index(e.s2);
+        if (fi >= 0) out.push_back(field_base_[k] + static_cast<std::size_t>(fi));
+        break;
+      }
+  for (auto& a : e.args) lower_fields(a, l, out);
+}
+
 void Packet::build_deps() {
   auto table = std::make_shared<DepTable>();
   auto* deps = &table->deps;
@@ -787,6 +814,7 @@ void Packet::build_deps() {
       bool pseudo = false;
       collect_fields(*d.auto_rule, own, pseudo);
       for (auto x : own) dep.value_deps.push_back(field_base_[l] + x);
+      lower_fields(*d.auto_rule, l, dep.value_deps);
       if (pseudo) {
         for (std::size_t k = l; k-- > 0;) {
           if (layers_[k].def->pseudo.empty()) continue;
@@ -794,6 +822,7 @@ void Packet::build_deps() {
           bool dummy = false;
           for (auto& part : layers_[k].def->pseudo) collect_fields(part, pf, dummy);
           for (auto x : pf) dep.value_deps.push_back(field_base_[k] + x);
+          for (auto& part : layers_[k].def->pseudo) lower_fields(part, k, dep.value_deps);
           if (l > 0 && l - 1 != k && layers_[l - 1].selector >= 0)
             dep.value_deps.push_back(field_base_[l - 1] + static_cast<std::size_t>(layers_[l - 1].selector));
           break;

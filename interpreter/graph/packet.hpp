@@ -108,6 +108,7 @@ class Packet {
   void evaluate_auto(std::size_t layer, std::size_t field);
   void on_changed(std::size_t flat, std::uint32_t byte_begin, std::uint32_t byte_end, const std::uint8_t* old_bytes);
   void build_deps();
+  void lower_fields(const AutoExpr& e, std::size_t l, std::vector<std::size_t>& out) const;
 
   friend class Dissector;
   void check_sizes() const;

@@ -27,8 +27,8 @@ import readutil as ru  # noqa: E402
 
 logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
 from scapy.all import (ICMPv6EchoReply, ICMPv6EchoRequest, IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrFragment,  # noqa: E402
-                       IPv6ExtHdrHopByHop, IPv6ExtHdrRouting, Ether, HBHOptUnknown, PadN, Pad1, Raw, RouterAlert,
-                       TCP, UDP)
+                       IPv6ExtHdrHopByHop, IPv6ExtHdrRouting, IPv6ExtHdrSegmentRouting, Ether, HBHOptUnknown, PadN,
+                       Pad1, Raw, RouterAlert, TCP, UDP)
 
 A, B = "2001:db8::1", "2001:db8::2"
 IP6 = "ipv6(src=%s, dst=%s)" % (A, B)
@@ -68,6 +68,15 @@ CASES = [
      ip6() / IPv6ExtHdrRouting(type=0, segleft=0, addresses=["2001:db8::9"]) / UDP(sport=3, dport=4) / b"rt", ("udp", "1")),
     (IP6 + " / ipv6_route(type=2, data=hex\"00000000 20010db8000000000000000000000009\") / icmpv6(type=echo_reply, id=9)",
      ip6() / IPv6ExtHdrRouting(type=2, segleft=0, addresses=["2001:db8::9"]) / ICMPv6EchoReply(id=9), ("icmpv6", "1")),
+    # Segments left: the pseudo-header carries the final destination (RFC 8200 8.1),
+    # the last address of type 0, the first segment of a segment routing header.
+    (IP6 + " / ipv6_route(type=0, segleft=1, data=hex\"00000000 20010db8000000000000000000000009\") / udp(sport=3, dport=4)"
+     " / \"rt\"",
+     ip6() / IPv6ExtHdrRouting(type=0, segleft=1, addresses=["2001:db8::9"]) / UDP(sport=3, dport=4) / b"rt", ("udp", "1")),
+    (IP6 + " / ipv6_route(type=4, segleft=1, data=hex\"01000000 20010db8000000000000000000000009"
+     " 20010db8000000000000000000000002\") / tcp(sport=3, dport=4)",
+     ip6() / IPv6ExtHdrSegmentRouting(segleft=1, addresses=["2001:db8::9", "2001:db8::2"]) / TCP(sport=3, dport=4),
+     ("tcp", "1")),
     # Several headers, in RFC 8200's recommended order, each bound by the one before it.
     (IP6 + " / ipv6_hop() / ipv6_dest() / ipv6_route(data=hex\"00000000\") / ipv6_frag(id=0x12345678) / ipv6_dest()"
      " / tcp(sport=443, dport=5555, flags=PSH|ACK) / \"payload\"",
@@ -95,11 +104,7 @@ CASES = [
 # destination must be the routing header's last address (RFC 8200 8.1; scapy and
 # tshark both do so), but pkt's ipv6 pseudo rule uses the IPv6 dst. Printed on
 # every run, not counted as a failure; when pkt matches, move it into CASES.
-KNOWN_BUGS = [
-    (IP6 + " / ipv6_route(type=0, segleft=1, data=hex\"00000000 20010db8000000000000000000000009\") / udp(sport=3, dport=4)"
-     " / \"rt\"",
-     ip6() / IPv6ExtHdrRouting(type=0, segleft=1, addresses=["2001:db8::9"]) / UDP(sport=3, dport=4) / b"rt"),
-]
+KNOWN_BUGS = []  # (expr, scapy packet): printed on each run, not counted
 
 TSHARK_PREFS = ["-o", "udp.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE",
                 "-o", "tcp.desegment_tcp_streams:FALSE", "-o", "tcp.analyze_sequence_numbers:FALSE"]
