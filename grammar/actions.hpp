@@ -641,6 +641,15 @@ struct action<align_value> {
 };
 
 template <>
+struct action<auto_bare> {
+  template <typename In>
+  static void apply(const In& in, FieldFrame& f) {
+    f.field.auto_bare = true;
+    f.field.auto_pos = pos_of(in);
+  }
+};
+
+template <>
 struct action<auto_rule> {
   template <typename In>
   static void apply(const In& /*unused*/, FieldFrame& f) { f.field.auto_rule = pop(f); }

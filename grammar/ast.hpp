@@ -72,6 +72,8 @@ struct FieldDecl {
   Pos align_with_pos;
   ExprPtr default_value;  // `= value`
   ExprPtr auto_rule;      // `= auto expr`
+  bool auto_bare = false; // `= auto` alone: derived from a size rule that reads this field
+  Pos auto_pos;
   ExprPtr size_rule;      // `size expr`: the field's length in bytes when reading
   ExprPtr cond;           // `if expr`: the field is there only when expr is not 0
   std::string doc;        // optional trailing "doc string"

@@ -192,7 +192,10 @@ struct if_rule : seq< rx_expr > {};
 struct if_clause : seq< if_start, sp, must< if_rule > > {};
 struct field_mod : sor< enum_block, flags_block, align_clause, size_clause, if_clause > {};
 struct auto_rule : seq< rx_expr > {};
-struct auto_default : seq< kw_auto, sp, must< auto_rule > > {};
+// `= auto` alone (before the end of the line, a comment, a doc string, `;`
+// or `}`): the rule is derived from a size rule that reads the field.
+struct auto_bare : seq< star< blank >, at< sor< eol, one< '#', '"', ';', '}' > > > > {};
+struct auto_default : seq< kw_auto, sor< auto_bare, seq< sp, must< auto_rule > > > > {};
 struct default_value : seq< value > {};
 struct field_default : seq< one< '=' >, sp, sor< auto_default, must< default_value > > > {};
 struct field_doc : seq< string_lit > {};

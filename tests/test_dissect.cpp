@@ -268,3 +268,33 @@ TEST_CASE("a routing header offers the final destination to upper checksums; edi
   CHECK(hex(none).substr(hex(none).size() - 8, 4) != "31e3");
   CHECK(field(read(std::string(none.bytes().begin(), none.bytes().end())), "udp", "checksum").origin == Origin::Auto);
 }
+
+TEST_CASE("`= auto` alone is the inverse of a linear size rule that reads the field") {
+  Session s(Registry::with_stdlib());
+  const char* decls = R"(
+layer note2 "n derived from `size n`" {
+    kind : u8 = 1
+    n    : u8 = auto   # the inverse of `size n`
+    text : bytes size n
+}
+layer hdr "ihl derived from `size ihl * 4 - 4`" {
+    ver  : u4 = 4
+    ihl  : u4 = auto "header length in words"
+    x    : u24 = 0
+    opts : bytes size ihl * 4 - 4 align 4
+}
+)";
+  for (auto& st : parse_script(Source::make("<d>", decls)).stmts) s.declare(st);
+  auto hexof = [&](const std::string& e) { return hex(s.packets(*parse_expression(Source::make("<e>", e)))->tmpl); };
+  CHECK(hexof("note2(text=\"hello\")") == "010568656c6c6f");
+  CHECK(hexof("hdr(opts=hex\"0102\")") == "4200000001020000");
+  CHECK(hexof("hdr()") == "41000000");
+  CHECK(s.registry().layer("hdr")->fields[1].auto_text == "(len(opts) + 4) / 4");
+  try {
+    Session t(Registry::with_stdlib());
+    for (auto& st : parse_script(Source::make("<d>", "layer bad { n : u8 = auto\n t : bytes }")).stmts) t.declare(st);
+    FAIL("expected an error");
+  } catch (const ScriptError& e) {
+    CHECK_THAT(e.what(), Catch::Contains("'n = auto' needs a rule"));
+  }
+}

@@ -383,6 +383,56 @@ void Registry::define(const ast::LayerDecl& decl) {
     if (f.cond) mark(*f.cond, true);
     if (f.auto_rule) mark(*f.auto_rule, false);
   }
+  // `n : u8 = auto` alone: the inverse of a linear size rule that reads n
+  // (`text : bytes size n` gives n = len(text); `size ihl * 4 - 20` gives
+  // ihl = (len(options) + 20) / 4).
+  for (std::size_t i = 0; i < decl.fields.size(); ++i) {
+    if (!decl.fields[i].auto_bare) continue;
+    FieldDef& f = def->fields[i];
+    if (f.kind != FieldKind::UInt)
+      throw ScriptError(decl.fields[i].pos, "auto rules are supported on unsigned integer fields only");
+    for (std::size_t v = 0; v < def->fields.size() && !f.auto_rule; ++v) {
+      const FieldDef& var = def->fields[v];
+      if (!var.size_rule) continue;
+      LinearRule lin = linear_rule(var.size_rule.get(), *def);
+      if (!lin.ok || lin.terms.size() != 1 || lin.terms[0].first != i || lin.terms[0].second <= 0) continue;
+      const std::int64_t c = lin.terms[0].second, k = lin.k;
+      AutoExpr len;
+      len.op = AutoExpr::Op::Len;
+      len.pos = decl.fields[i].auto_pos;
+      AutoExpr field;
+      field.op = AutoExpr::Op::Field;
+      field.index = v;
+      len.args.push_back(field);
+      AutoExpr num;
+      num.op = AutoExpr::Op::Int;
+      num.i = static_cast<std::uint64_t>(k < 0 ? -k : k);
+      AutoExpr shifted;
+      shifted.op = k < 0 ? AutoExpr::Op::Add : AutoExpr::Op::Sub;
+      shifted.pos = len.pos;
+      shifted.args = {len, num};
+      AutoExpr rule = k == 0 ? len : shifted;
+      if (c != 1) {
+        AutoExpr div;
+        div.op = AutoExpr::Op::Div;
+        div.pos = len.pos;
+        AutoExpr cn;
+        cn.op = AutoExpr::Op::Int;
+        cn.i = static_cast<std::uint64_t>(c);
+        div.args = {rule, cn};
+        rule = div;
+      }
+      f.auto_rule = std::make_shared<AutoExpr>(std::move(rule));
+      std::string lenx = fmt::format("len({})", var.name);
+      std::string body = k == 0 ? lenx : fmt::format("{} {} {}", lenx, k < 0 ? '+' : '-', k < 0 ? -k : k);
+      f.auto_text = c == 1 ? body : fmt::format("({}) / {}", body, c);
+    }
+    if (!f.auto_rule)
+      throw ScriptError(decl.fields[i].pos,
+                        fmt::format("'{} = auto' needs a rule: no size rule of {} reads {} linearly (such as "
+                                    "`size {}` on a bytes field); write the rule, e.g. `= auto len(...)`",
+                                    f.name, decl.name, f.name, f.name));
+  }
   if (decl.payload_size) {
     def->payload_size = std::make_shared<AutoExpr>(compile_auto(*decl.payload_size, *def, RuleKind::Read, this));
     def->payload_text = source_text(*decl.payload_size);
