@@ -73,6 +73,9 @@ CASES = [
     (IP6 + " / ipv6_route(type=0, segleft=1, data=hex\"00000000 20010db8000000000000000000000009\") / udp(sport=3, dport=4)"
      " / \"rt\"",
      ip6() / IPv6ExtHdrRouting(type=0, segleft=1, addresses=["2001:db8::9"]) / UDP(sport=3, dport=4) / b"rt", ("udp", "1")),
+    # Segments left but no address: IPv6's own destination, as scapy does.
+    (IP6 + " / ipv6_route(type=0, segleft=1) / udp(sport=3, dport=4) / \"rt\"",
+     ip6() / IPv6ExtHdrRouting(type=0, segleft=1) / UDP(sport=3, dport=4) / b"rt", ("udp", "1")),
     (IP6 + " / ipv6_route(type=4, segleft=1, data=hex\"01000000 20010db8000000000000000000000009"
      " 20010db8000000000000000000000002\") / tcp(sport=3, dport=4)",
      ip6() / IPv6ExtHdrSegmentRouting(segleft=1, addresses=["2001:db8::9", "2001:db8::2"]) / TCP(sport=3, dport=4),
