@@ -1,4 +1,4 @@
-// pkt: build, show and send packets described in .pkt scripts.
+// pkt: build, show, send and read packets described in .pkt scripts.
 // main parses the command line and hands over; errors print as
 // file:line:col with a caret and exit 1, usage errors exit 2.
 #include <unistd.h>
@@ -277,7 +277,7 @@ int cmd_repl(const std::string& pcap, bool dry_run, const std::string& scope) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"pkt - describe packets declaratively, build them byte-exact, and send them"};
+  CLI::App app{"pkt - describe packets declaratively, build them byte-exact, send them, and read them back"};
   app.set_version_flag("--version", std::string("pkt ") + PKT_VERSION);
   app.require_subcommand(0, 1);
   app.footer("Run `pkt SUBCOMMAND --help` for details. Docs: docs/language.md");
