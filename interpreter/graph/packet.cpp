@@ -445,12 +445,14 @@ void Packet::resolve_wire_origins() {
       if (s.origin != Origin::Wire || !d.auto_rule || !s.present) continue;
       const FieldValue saved = s.value;
       std::size_t flat = field_base_[l] + f;
+      bool computed = true;
       try {
         evaluate_auto(l, f);
       } catch (const ScriptError&) {
-        state_[flat] = 2;
+        state_[flat] = 2;  // a rule that cannot run here (no ipv6 below ipv6_route): as read
+        computed = false;
       }
-      if (s.value == saved) {
+      if (computed && s.value == saved) {
         s.origin = Origin::Auto;
       } else {
         s.value = saved;
