@@ -439,17 +439,23 @@ void Dissector::dissect(const std::uint8_t* data, std::size_t n, const std::vect
   if (out.layers_.size() != count) out.layers_.resize(count);
   // The packet as the graph lays it out: the same bytes, fields in place.
   out.buf_.assign(data, data + n);
-  out.field_base_.resize(count);
+  if (out.field_base_.size() != count) out.field_base_.resize(count);
   std::size_t flat = 0;
+  bool trailers = false;
   for (std::size_t l = 0; l < count; ++l) {
     out.field_base_[l] = flat;
     flat += out.layers_[l].fields.size();
+    trailers = trailers || !out.layers_[l].trailer.empty();
   }
   std::uint32_t layers_end = count ? out.layers_[count - 1].offset + out.layers_[count - 1].size : 0;
   std::uint64_t e = layers_end;
-  for (std::size_t l = count; l-- > 0;) {
-    out.layers_[l].payload_end = static_cast<std::uint32_t>(e);
-    e += out.layers_[l].trailer.size();
+  if (!trailers) {
+    for (std::size_t l = 0; l < count; ++l) out.layers_[l].payload_end = layers_end;
+  } else {
+    for (std::size_t l = count; l-- > 0;) {
+      out.layers_[l].payload_end = static_cast<std::uint32_t>(e);
+      e += out.layers_[l].trailer.size();
+    }
   }
   if (e < n) {
     // Bytes no layer took (only when no raw layer is declared).

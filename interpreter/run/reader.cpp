@@ -159,10 +159,12 @@ int run_read(const ReadArgs& a) {
   }
   Output out(a.output);
   Printer pr(a, reg, out);
-  while ((a.count == 0 || n < a.count) && in.next(r)) {
+  const bool print = a.format != "none";
+  const std::uint64_t limit = a.count ? a.count : ~std::uint64_t(0);
+  while (n < limit && in.next(r)) {
     ++n;
     dis.dissect(r.data, r.caplen, first, p);
-    pr.packet(r.number, r.sec, r.nsec, r.len, p);
+    if (print) pr.packet(r.number, r.sec, r.nsec, r.len, p);
   }
   if (a.format == "none") out.put(fmt::format("{} packet{}\n", n, n == 1 ? "" : "s"));
   out.close();
