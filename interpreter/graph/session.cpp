@@ -164,11 +164,8 @@ struct Session::Impl {
       PcapReader in(full);
       Dissector dis(s.reg_);
       auto first = dis.first_for_linktype(static_cast<std::uint32_t>(in.linktype()));
-      if (first.empty()) {
-        auto raw = s.reg_.layer("raw");
-        if (!raw) throw ScriptError(e.pos, fmt::format("{}: no layer is bound to its link type {}", full, in.linktype()));
-        first = Dissector::first_is(raw);
-      }
+      if (first.empty())  // nothing bound to it, and no raw layer to fall back on
+        throw ScriptError(e.pos, fmt::format("{}: no layer is bound to its link type {}", full, in.linktype()));
       PcapRecord r;
       while (in.next(r)) {
         if (want && r.number != want) continue;

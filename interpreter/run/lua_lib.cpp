@@ -153,17 +153,9 @@ int l_b64_decode(lua_State* L) {
 }
 
 // The first layers to try: a layer named by the argument at idx, or those
-// bound to `linktype`.
+// bound to `linktype` (raw, with a note, when none is).
 std::vector<ReadBind> first_layers(lua_State* L, int idx, const Registry& reg, std::uint32_t linktype) {
-  if (lua_isnoneornil(L, idx)) {
-    Dissector dis(reg);
-    auto first = dis.first_for_linktype(linktype);
-    if (first.empty()) {
-      auto raw = reg.layer("raw");
-      if (raw) first = Dissector::first_is(raw);
-    }
-    return first;
-  }
+  if (lua_isnoneornil(L, idx)) return Dissector(reg).first_for_linktype(linktype);
   std::string name = arg_string(L, idx);
   auto def = reg.layer(name);
   if (!def) {

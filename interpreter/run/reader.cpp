@@ -114,20 +114,17 @@ int run_read(const ReadArgs& a) {
   }
   Packet p;
   if (!a.hex.empty()) {
-    std::string bytes;
     std::string digits;
     for (char c : a.hex)
       if (!isspace(static_cast<unsigned char>(c)) && c != ':') digits += c;
-    if (digits.size() % 2) throw std::runtime_error("--hex: an odd number of hex digits");
-    for (std::size_t i = 0; i < digits.size(); i += 2) {
-      auto v = [&](char c) -> int {
-        if (c >= '0' && c <= '9') return c - '0';
-        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-        throw std::runtime_error(fmt::format("--hex: '{}' is not a hex digit", c));
-      };
-      bytes.push_back(static_cast<char>(v(digits[i]) * 16 + v(digits[i + 1])));
+    std::size_t bad = digits.size();
+    auto decoded = hex_decode(digits, &bad);
+    if (!decoded) {
+      if (bad < digits.size() && !isxdigit(static_cast<unsigned char>(digits[bad])))
+        throw std::runtime_error(fmt::format("--hex: '{}' is not a hex digit", digits[bad]));
+      throw std::runtime_error("--hex: an odd number of hex digits");
     }
+    const std::string& bytes = *decoded;
     if (first.empty()) first = dis.first_for_linktype(static_cast<std::uint32_t>(LinkType::Raw));
     if (a.format == "pcap") throw std::runtime_error("--format pcap needs a capture to read (not --hex)");
     Output out(a.output);
@@ -140,10 +137,9 @@ int run_read(const ReadArgs& a) {
   }
   PcapReader in(a.file, a.filter);
   if (first.empty()) first = dis.first_for_linktype(static_cast<std::uint32_t>(in.linktype()));
-  if (first.empty() && !reg.layer("raw"))
+  if (first.empty())  // nothing bound to it, and no raw layer to fall back on
     throw std::runtime_error(fmt::format("{}: no layer is bound to its link type {} (bind pcap.linktype = {} -> LAYER)",
                                          in.name(), in.linktype(), in.linktype()));
-  if (first.empty()) first = Dissector::first_is(reg.layer("raw"));
   PcapRecord r;
   std::uint64_t n = 0;
   if (a.format == "pcap") {
