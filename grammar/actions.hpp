@@ -490,13 +490,13 @@ struct action<rx_call_or_name> : expr_frame {
 };
 
 // Operators of rule expressions, each as one character in the tree:
-// == '=', != '!', <= 'l', >= 'g', < '<', > '>', & '&', and 'A', or 'O'.
+// == '=', != '!', <= 'l', >= 'g', < '<', > '>', & '&', and 'A', or 'O', in 'i' (items[1] a List).
 struct rx_op {
   template <typename In>
   static void apply(const In& in, ExprFrame& f) {
     const std::string t = in.string();
     char op = t == "==" ? '=' : t == "!=" ? '!' : t == "<=" ? 'l' : t == ">=" ? 'g'
-            : t == "and" ? 'A' : t == "or" ? 'O' : t.at(0);
+            : t == "and" ? 'A' : t == "or" ? 'O' : t == "in" ? 'i' : t.at(0);
     f.ops.push_back(op);
     f.op_pos.push_back(pos_of(in));
   }
@@ -513,6 +513,19 @@ template <>
 struct action<rx_andop> : rx_op {};
 template <>
 struct action<rx_orop> : rx_op {};
+template <>
+struct action<rx_inop> : rx_op {};
+
+// The list after `in`: a List node.
+template <>
+struct action<rx_list> : expr_frame {
+  template <typename In, typename P>
+  static void success(const In& /*unused*/, ExprFrame& c, P& p) {
+    auto e = make_node(Kind::List, c.items.at(0)->pos);
+    e->items = std::move(c.items);
+    p.push(std::move(e));
+  }
+};
 
 // Left-associative: a - b - c is (a - b) - c. A Binary's pos is its operator's.
 struct rx_fold : expr_frame {
@@ -814,6 +827,7 @@ struct stmt_keyword {
     f.stmt.kind = K;
     f.stmt.pos = pos_of(in);
     if constexpr (K == SKind::Layer) f.stmt.layer = std::make_shared<ast::LayerDecl>();
+    if constexpr (K == SKind::Reply) f.stmt.reply = std::make_shared<ast::ReplyDecl>();
   }
 };
 template <> struct action<kw_param> : stmt_keyword<SKind::Param> {};
@@ -822,6 +836,7 @@ template <> struct action<kw_packet> : stmt_keyword<SKind::Packet> {};
 template <> struct action<kw_layer> : stmt_keyword<SKind::Layer> {};
 template <> struct action<kw_bind> : stmt_keyword<SKind::Bind> {};
 template <> struct action<kw_show> : stmt_keyword<SKind::Show> {};
+template <> struct action<kw_reply> : stmt_keyword<SKind::Reply> {};
 template <> struct action<kw_hexdump> : stmt_keyword<SKind::Hexdump> {};
 template <> struct action<kw_write> : stmt_keyword<SKind::Write> {};
 template <> struct action<kw_send> : stmt_keyword<SKind::Send> {};
@@ -860,6 +875,43 @@ template <>
 struct action<bind_when_rule> {
   template <typename In>
   static void apply(const In& /*unused*/, StmtFrame& f) { f.stmt.bind_when = pop(f); }
+};
+
+template <>
+struct action<reply_layer> {
+  template <typename In>
+  static void apply(const In& in, StmtFrame& f) {
+    f.stmt.reply->layer = in.string();
+    f.stmt.reply->layer_pos = pos_of(in);
+  }
+};
+template <>
+struct action<reply_quoted> {
+  template <typename In>
+  static void apply(const In& /*unused*/, StmtFrame& f) { f.stmt.reply->quoted = true; }
+};
+template <>
+struct action<reply_when_rule> {
+  template <typename In>
+  static void apply(const In& /*unused*/, StmtFrame& f) { f.stmt.reply->when = pop(f); }
+};
+template <>
+struct action<reply_cond> {
+  template <typename In>
+  static void apply(const In& /*unused*/, StmtFrame& f) { f.stmt.reply->conds.push_back(pop(f)); }
+};
+template <>
+struct action<reply_quotes_sent> {
+  template <typename In>
+  static void apply(const In& in, StmtFrame& f) {
+    if (f.stmt.reply->quotes) fail_at(in, 0, "'payload quotes sent' is given twice");
+    f.stmt.reply->quotes = true;
+  }
+};
+template <>
+struct action<reply_stmt> {
+  template <typename In>
+  static void apply(const In& in, StmtFrame& f) { f.stmt.reply->text = in.string(); }
 };
 
 template <>
@@ -948,7 +1000,7 @@ template <>
 struct action<keyword_typo> {
   template <typename In, typename F>
   static void apply(const In& in, F& /*unused*/) {
-    static const std::vector<std::string> keywords = {"param", "let",     "packet", "layer", "option", "bind",
+    static const std::vector<std::string> keywords = {"param", "let",     "packet", "layer", "option", "bind", "reply",
                                                       "show",  "hexdump", "write",  "send",  "lua"};
     const std::string word = in.string();
     const std::string hint = nearest_name(word, keywords);

@@ -41,7 +41,7 @@ struct Expr {
     Or,        // items: `A | B | C` (flag sets)
     Stack,     // items: `a / b / c` (layers, bottom first)
     Binary,    // items[0] op items[1] in rules: + - * / & and == '=', != '!', <= 'l',
-               // >= 'g', < '<', > '>', and 'A', or 'O' (`not x` is the call not(x))
+               // >= 'g', < '<', > '>', and 'A', or 'O', in 'i' (items[1] a List; `not x` is the call not(x))
   };
 
   Kind kind = Kind::Int;
@@ -99,6 +99,17 @@ struct LayerDecl {
   bool variadic = false;            // last param written `name...`
 };
 
+// `reply LAYER [quoted] [when RULE] { COND; ... [payload quotes sent] }`
+struct ReplyDecl {
+  std::string layer;
+  Pos layer_pos;
+  bool quoted = false;          // the rule is for a quote of the probe inside an error message
+  ExprPtr when;                 // applies only to replies where this holds
+  std::vector<ExprPtr> conds;   // all must hold
+  bool quotes = false;          // `payload quotes sent`: the rest of the reply quotes the probe
+  std::string text;             // the declaration as written, for `help`
+};
+
 struct Stmt {
   enum class Kind {
     Param,    // param NAME = value
@@ -106,6 +117,7 @@ struct Stmt {
     Packet,   // packet NAME = stack
     Layer,    // layer ... / option ...
     Bind,     // bind LOWER.FIELD = value -> UPPER
+    Reply,    // reply LAYER [quoted] [when RULE] { ... }
     Show,     // show a, b
     Hexdump,  // hexdump a, b
     Write,    // write a, b to "file"
@@ -131,6 +143,7 @@ struct Stmt {
   std::string bind_lower, bind_field, bind_upper;  // Bind
   Pos bind_lower_pos, bind_field_pos, bind_upper_pos;
   ExprPtr bind_when;                // Bind: `when expr` over the upper layer's fields
+  std::shared_ptr<ReplyDecl> reply; // Reply
 };
 
 struct Script {

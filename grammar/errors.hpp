@@ -17,8 +17,8 @@ inline constexpr const char* error_message = nullptr;
 
 // clang-format off
 // top level
-template <> inline constexpr auto error_message<script_end> = "expected a statement (param, let, packet, layer, option, bind, show, hexdump, write, send, lua)";
-template <> inline constexpr auto error_message<repl_end> = "expected a statement (param, let, packet, layer, option, bind, show, hexdump, write, send, lua) or an expression";
+template <> inline constexpr auto error_message<script_end> = "expected a statement (param, let, packet, layer, option, bind, reply, show, hexdump, write, send, lua)";
+template <> inline constexpr auto error_message<repl_end> = "expected a statement (param, let, packet, layer, option, bind, reply, show, hexdump, write, send, lua) or an expression";
 template <> inline constexpr auto error_message<expression_end> = "expected '/', '|', '*', '..' or the end of the expression";
 
 // strings and numbers
@@ -60,6 +60,13 @@ template <> inline constexpr auto error_message<if_rule> = "expected a condition
 template <> inline constexpr auto error_message<payload_size_rule> = "expected a size expression after 'payload size'";
 template <> inline constexpr auto error_message<summary_text> = "expected a \"format string\" after 'summary' (e.g. summary \"{src} > {dst}\")";
 template <> inline constexpr auto error_message<bind_when_rule> = "expected a condition after 'when'";
+template <> inline constexpr auto error_message<rx_list> = "expected '[' and a list of values after 'in'";
+template <> inline constexpr auto error_message<rx_list_close> = "expected ',' or ']'";
+template <> inline constexpr auto error_message<reply_layer> = "expected a layer name after 'reply'";
+template <> inline constexpr auto error_message<reply_when_rule> = "expected a condition after 'when'";
+template <> inline constexpr auto error_message<reply_open> = "expected '{' and the conditions a reply meets (e.g. { sport == sent.dport })";
+template <> inline constexpr auto error_message<reply_close> = "expected a condition, ';' or '}'";
+template <> inline constexpr auto error_message<reply_quotes_sent> = "expected 'sent' after 'payload quotes'";
 
 // layers and options
 template <> inline constexpr auto error_message<field_colon> = "expected ':' and a type after the field name";
@@ -84,7 +91,7 @@ template <> inline constexpr auto error_message<option_params_close> = "expected
 template <> inline constexpr auto error_message<option_open> = "expected '{', '(' parameters or a \"doc string\" after the option name";
 
 // statements
-template <> inline constexpr auto error_message<stmt_next> = "expected a new statement (param, let, packet, layer, option, bind, show, hexdump, write, send, lua) or the end of the input";
+template <> inline constexpr auto error_message<stmt_next> = "expected a new statement (param, let, packet, layer, option, bind, reply, show, hexdump, write, send, lua) or the end of the input";
 template <> inline constexpr auto error_message<missing_slash> = "expected '/' between layers";
 template <> inline constexpr auto error_message<missing_comma> = "expected ',' between targets, or '/' between layers";
 template <> inline constexpr auto error_message<send_option_word> = "unknown send option; expected count, interval or on";

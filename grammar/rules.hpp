@@ -61,6 +61,11 @@ struct kw_payload : TAO_PEGTL_KEYWORD( "payload" ) {};
 struct kw_summary : TAO_PEGTL_KEYWORD( "summary" ) {};
 struct kw_when : TAO_PEGTL_KEYWORD( "when" ) {};
 struct kw_with : TAO_PEGTL_KEYWORD( "with" ) {};
+struct kw_in : TAO_PEGTL_KEYWORD( "in" ) {};
+struct kw_reply : TAO_PEGTL_KEYWORD( "reply" ) {};
+struct kw_quoted : TAO_PEGTL_KEYWORD( "quoted" ) {};
+struct kw_quotes : TAO_PEGTL_KEYWORD( "quotes" ) {};
+struct kw_sent : TAO_PEGTL_KEYWORD( "sent" ) {};
 
 // ------------------------------------------------------------------ strings
 // "..." on one line; escapes are checked and decoded by the action.
@@ -157,7 +162,11 @@ struct rx_orop : seq< kw_or > {};
 struct rx_term : seq< rx_primary, star< sp, rx_mulop, sp, must< rx_primary > > > {};
 struct rx_sum : seq< rx_term, star< sp, rx_addop, sp, must< rx_term > > > {};
 struct rx_bits : seq< rx_sum, star< sp, rx_bitop, sp, must< rx_sum > > > {};
-struct rx_cmp : seq< rx_bits, opt< sp, rx_cmpop, sp, must< rx_bits > > > {};
+// `x in [a, b, c]`: x equals one of them.
+struct rx_inop : seq< kw_in > {};
+struct rx_list_close : one< ']' > {};
+struct rx_list : seq< one< '[' >, sp, must< rx_expr >, sp, star< one< ',' >, sp, must< rx_expr >, sp >, must< rx_list_close > > {};
+struct rx_cmp : seq< rx_bits, opt< sp, sor< seq< rx_cmpop, sp, must< rx_bits > >, seq< rx_inop, sp, must< rx_list > > > > > {};
 struct rx_not;
 struct rx_not_op : seq< kw_not, sp, must< rx_not > > {};
 struct rx_not : sor< rx_not_op, rx_cmp > {};
@@ -234,7 +243,7 @@ struct option_stmt : seq< kw_option, sp, must< option_layer >, must< option_dot 
 
 // --------------------------------------------------------------- statements
 // What may follow a statement: the next statement, or the end of the input.
-struct stmt_start : sor< kw_param, kw_let, kw_packet, kw_layer, kw_option, kw_bind, kw_show, kw_hexdump, kw_write, kw_send, kw_lua > {};
+struct stmt_start : sor< kw_param, kw_let, kw_packet, kw_layer, kw_option, kw_bind, kw_reply, kw_show, kw_hexdump, kw_write, kw_send, kw_lua > {};
 struct stmt_next : sor< eof, stmt_start > {};
 struct value_start : sor< ident, digit, one< '"', '[', '(' > > {};
 
@@ -273,6 +282,22 @@ struct bind_when_rule : seq< rx_expr > {};
 struct bind_when : seq< kw_when, sp, must< bind_when_rule > > {};
 struct bind_stmt : seq< kw_bind, sp, must< bind_lower >, must< bind_dot >, must< bind_field >, sp, must< bind_eq >, sp, must< eq_value >, sp, must< bind_arrow >, sp, must< bind_upper >, opt< sp, bind_when >, plain_end > {};
 
+// `reply LAYER [quoted] [when RULE] { COND; ... }`: when a received packet
+// answers a sent one (or, `quoted`, when a quote inside an error message is
+// of it). Conditions are rules over the reply's fields and `sent.FIELD`.
+struct reply_layer : ident {};
+struct reply_quoted : seq< kw_quoted > {};
+struct reply_when_rule : seq< rx_expr > {};
+struct reply_when : seq< kw_when, sp, must< reply_when_rule > > {};
+struct reply_quotes_sent : seq< kw_sent > {};
+struct reply_quotes : seq< kw_payload, sp, kw_quotes, sp, must< reply_quotes_sent > > {};
+struct reply_cond : seq< rx_expr > {};
+struct reply_item : sor< reply_quotes, reply_cond > {};
+struct reply_open : one< '{' > {};
+struct reply_close : one< '}' > {};
+struct reply_body : seq< star< reply_item, sp, opt< one< ';' >, sp > >, must< reply_close > > {};
+struct reply_stmt : seq< kw_reply, sp, must< reply_layer >, sp, opt< reply_quoted, sp >, opt< reply_when, sp >, must< reply_open >, sp, reply_body, plain_end > {};
+
 struct target : seq< value > {};
 struct targets : seq< must< target >, star< sp, one< ',' >, sp, must< target > > > {};
 struct show_stmt : seq< kw_show, sp, targets, targets_end > {};
@@ -310,7 +335,7 @@ struct lua_stmt : seq< kw_lua, sp, must< lua_open >, lua_text, must< lua_close >
 
 struct layer_decl : seq< layer_stmt, plain_end > {};
 struct option_decl : seq< option_stmt, plain_end > {};
-struct dsl_stmt : sor< param_stmt, let_stmt, packet_stmt, layer_decl, option_decl, bind_stmt, show_stmt, hexdump_stmt, write_stmt, send_stmt, lua_stmt > {};
+struct dsl_stmt : sor< param_stmt, let_stmt, packet_stmt, layer_decl, option_decl, bind_stmt, reply_stmt, show_stmt, hexdump_stmt, write_stmt, send_stmt, lua_stmt > {};
 struct stmt : seq< dsl_stmt > {};
 // The REPL also takes a bare expression (it prints its show); a script does
 // not, so that `ipv4() tcp()` is a missing '/', not two statements.

@@ -2,7 +2,10 @@
 // enums, options and bindings, all read from its declaration.
 #include <fmt/format.h>
 
+#include <cctype>
+
 #include "layer_def.hpp"
+#include "reply.hpp"
 #include "render.hpp"
 
 namespace pkt {
@@ -87,6 +90,18 @@ std::string describe_layer(const Registry& reg, const LayerDef& def) {
                          f.kind == FieldKind::UInt ? std::to_string(b.value.num) : format_value(f, b.value), b.upper);
     }
   }
+  // Receiving: when a packet read back answers one of this layer (sr, sr1).
+  bool first = true;
+  for (bool quoted : {false, true})
+    for (auto& r : reg.replies_of(def.name, quoted)) {
+      if (first) out += "\nreply rules (when a received packet answers a sent one):\n";
+      first = false;
+      std::string text;  // on one line
+      for (char c : r->text)
+        if (!std::isspace(static_cast<unsigned char>(c))) text += c;
+        else if (!text.empty() && text.back() != ' ') text += ' ';
+      out += fmt::format("  {}\n", text);
+    }
   return out;
 }
 

@@ -174,6 +174,10 @@ class Registry {
   // Compiles a `layer` or `option` declaration. Throws ScriptError.
   void define(const ast::LayerDecl& decl);
   void bind(const ast::Stmt& stmt);  // a Bind statement
+  // A `reply` statement (reply.cpp). Throws ScriptError.
+  void add_reply(const ast::Stmt& stmt);
+  // The reply rules of a layer: for answers, or (quoted) for quotes of a probe.
+  const std::vector<std::shared_ptr<const struct ReplyRule>>& replies_of(const std::string& layer, bool quoted) const;
 
   std::shared_ptr<const LayerDef> layer(const std::string& name) const;  // null if none
   std::shared_ptr<const LayerDef> option(const std::string& layer, const std::string& field,
@@ -197,6 +201,7 @@ class Registry {
   std::map<std::string, std::shared_ptr<const LayerDef>> layers_;
   std::map<std::string, std::shared_ptr<const LayerDef>> options_;  // "layer.field.name"
   std::vector<Binding> bindings_;
+  std::map<std::pair<std::string, bool>, std::vector<std::shared_ptr<const struct ReplyRule>>> replies_;
   std::uint64_t generation_ = 0;
   mutable std::map<std::string, std::shared_ptr<const std::vector<ReadBind>>> read_cache_;
 };

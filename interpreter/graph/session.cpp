@@ -339,6 +339,7 @@ bool Session::declare(const ast::Stmt& st) {
     }
     case SK::Layer: reg_.define(*st.layer); return true;
     case SK::Bind: reg_.bind(st); return true;
+    case SK::Reply: reg_.add_reply(st); return true;
     default: return false;
   }
 }

@@ -23,7 +23,8 @@ void load(Registry& reg, const Source* src) {
   for (auto& st : script.stmts) {
     if (st.kind == ast::Stmt::Kind::Layer) reg.define(*st.layer);
     else if (st.kind == ast::Stmt::Kind::Bind) reg.bind(st);
-    else throw ScriptError(st.pos, "the stdlib may only declare layers, options and bindings");
+    else if (st.kind == ast::Stmt::Kind::Reply) reg.add_reply(st);
+    else throw ScriptError(st.pos, "the stdlib may only declare layers, options, bindings and reply rules");
   }
 }
 }  // namespace

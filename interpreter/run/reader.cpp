@@ -27,7 +27,8 @@ void load_declarations(Session& session, const std::string& path) {
   ss << in.rdbuf();
   ast::Script script = parse_script(Source::make(path, ss.str()));
   for (auto& st : script.stmts)
-    if (st.kind == ast::Stmt::Kind::Layer || st.kind == ast::Stmt::Kind::Bind) session.declare(st);
+    if (st.kind == ast::Stmt::Kind::Layer || st.kind == ast::Stmt::Kind::Bind || st.kind == ast::Stmt::Kind::Reply)
+      session.declare(st);
 }
 
 namespace {

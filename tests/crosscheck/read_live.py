@@ -319,7 +319,7 @@ def check_round_trip(path, tmp, scapy_pkts, stats):
 TSHARK_PROTOS = {"eth": "eth", "ip": "ipv4", "ipv6": "ipv6", "ipv6.hopopts": "ipv6_hop",
                  "ipv6.fraghdr": "ipv6_frag", "ipv6.dstopts": "ipv6_dest", "ipv6.routing": "ipv6_route",
                  "tcp": "tcp", "udp": "udp", "icmp": "icmp", "icmpv6": "icmpv6", "arp": "arp"}
-FINAL = {"tcp", "udp", "icmp", "icmpv6", "arp"}   # pkt dissects nothing inside these
+FINAL = {"tcp", "udp", "arp"}   # pkt dissects nothing inside these (ICMP errors: the quoted packet)
 
 
 def num(s):
@@ -477,11 +477,11 @@ SCAPY_FIELDS = {
     "ipv6_hop": (["IPv6ExtHdrHopByHop"], [("next", "nh"), ("hlen", "len")]),
     "ipv6_frag": (["IPv6ExtHdrFragment"], [("next", "nh"), ("reserved", "res1"), ("offset", "offset"),
                                            ("res", "res2"), ("m", "m"), ("id", "id")]),
-    "tcp": (["TCP"], [("sport", "sport"), ("dport", "dport"), ("seq", "seq"), ("ack", "ack"),
+    "tcp": (["TCP", "TCPerror"], [("sport", "sport"), ("dport", "dport"), ("seq", "seq"), ("ack", "ack"),
                       ("offset", "dataofs"), ("reserved", "reserved"), ("flags", "flags"), ("window", "window"),
                       ("checksum", "chksum"), ("urgent", "urgptr")]),
-    "udp": (["UDP"], [("sport", "sport"), ("dport", "dport"), ("length", "len"), ("checksum", "chksum")]),
-    "icmp": (["ICMP"], [("type", "type"), ("code", "code"), ("checksum", "chksum")]),
+    "udp": (["UDP", "UDPerror"], [("sport", "sport"), ("dport", "dport"), ("length", "len"), ("checksum", "chksum")]),
+    "icmp": (["ICMP", "ICMPerror"], [("type", "type"), ("code", "code"), ("checksum", "chksum")]),
     # Every ICMPv6 class of scapy's starts with type, code and checksum, though
     # some name the code `res` (ICMPv6MLReport2): these are read by position.
     "icmpv6": (None, [("type", 0), ("code", 1), ("checksum", 2)]),
