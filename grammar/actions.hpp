@@ -841,6 +841,7 @@ template <> struct action<kw_hexdump> : stmt_keyword<SKind::Hexdump> {};
 template <> struct action<kw_write> : stmt_keyword<SKind::Write> {};
 template <> struct action<kw_send> : stmt_keyword<SKind::Send> {};
 template <> struct action<kw_lua> : stmt_keyword<SKind::Lua> {};
+template <> struct action<kw_sr> : stmt_keyword<SKind::Sr> {};
 
 template <>
 struct action<kw_option> {
@@ -960,6 +961,7 @@ template <> struct action<show_stmt> : take_targets {};
 template <> struct action<hexdump_stmt> : take_targets {};
 template <> struct action<write_stmt> : take_targets {};
 template <> struct action<send_stmt> : take_targets {};
+template <> struct action<sr_stmt> : take_targets {};
 
 template <>
 struct action<write_path> {
@@ -1001,7 +1003,7 @@ struct action<keyword_typo> {
   template <typename In, typename F>
   static void apply(const In& in, F& /*unused*/) {
     static const std::vector<std::string> keywords = {"param", "let",     "packet", "layer", "option", "bind", "reply",
-                                                      "show",  "hexdump", "write",  "send",  "lua"};
+                                                      "show",  "hexdump", "write",  "send",  "sr", "lua"};
     const std::string word = in.string();
     const std::string hint = nearest_name(word, keywords);
     if (!hint.empty()) fail_at(in, 0, "'" + word + "' is not a statement; did you mean '" + hint + "'?");
@@ -1018,6 +1020,46 @@ struct action<send_option_word> {
     fail_at(in, 0, "unknown send option '" + word + "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
                        "; expected count, interval or on");
   }
+};
+
+// `sr p timeout 1s retries 2`: name the word.
+template <>
+struct action<sr_option_word> {
+  template <typename In, typename F>
+  static void apply(const In& in, F& /*unused*/) {
+    const std::string word = in.string();
+    const std::string hint = nearest_name(word, {"timeout", "retry", "interval", "on"});
+    fail_at(in, 0, "unknown sr option '" + word + "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
+                       "; expected timeout, retry, interval or on");
+  }
+};
+
+template <>
+struct action<kw_timeout> {
+  template <typename In>
+  static void apply(const In& in, StmtFrame& f) {
+    if (f.stmt.timeout) fail_at(in, 0, "'timeout' is given twice");
+  }
+};
+
+template <>
+struct action<kw_retry> {
+  template <typename In>
+  static void apply(const In& in, StmtFrame& f) {
+    if (f.stmt.retry) fail_at(in, 0, "'retry' is given twice");
+  }
+};
+
+template <>
+struct action<timeout_value> {
+  template <typename In>
+  static void apply(const In& /*unused*/, StmtFrame& f) { f.stmt.timeout = pop(f); }
+};
+
+template <>
+struct action<retry_value> {
+  template <typename In>
+  static void apply(const In& /*unused*/, StmtFrame& f) { f.stmt.retry = pop(f); }
 };
 
 template <>

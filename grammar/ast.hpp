@@ -122,6 +122,7 @@ struct Stmt {
     Hexdump,  // hexdump a, b
     Write,    // write a, b to "file"
     Send,     // send a [count N] [interval T] [on IFACE]
+    Sr,       // sr a [timeout T] [retry N] [interval T] [on IFACE]
     Lua,      // lua { ... }
     Expr,     // a bare expression (REPL: a packet expression prints its show)
   };
@@ -131,10 +132,11 @@ struct Stmt {
   std::string name;                 // Param/Let/Packet
   Pos name_pos;
   ExprPtr value;                    // Param/Let/Packet/Expr value; Bind value
-  std::vector<ExprPtr> targets;     // Show/Hexdump/Write/Send
+  std::vector<ExprPtr> targets;     // Show/Hexdump/Write/Send/Sr
   std::string path;                 // Write: "to" file
   Pos path_pos;
   ExprPtr count, interval;          // Send options (may be null)
+  ExprPtr timeout, retry;           // Sr options (may be null)
   std::string iface;                // Send: on IFACE
   Pos iface_pos;
   std::string code;                 // Lua: the block's text, between the braces

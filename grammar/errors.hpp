@@ -17,8 +17,8 @@ inline constexpr const char* error_message = nullptr;
 
 // clang-format off
 // top level
-template <> inline constexpr auto error_message<script_end> = "expected a statement (param, let, packet, layer, option, bind, reply, show, hexdump, write, send, lua)";
-template <> inline constexpr auto error_message<repl_end> = "expected a statement (param, let, packet, layer, option, bind, reply, show, hexdump, write, send, lua) or an expression";
+template <> inline constexpr auto error_message<script_end> = "expected a statement (param, let, packet, layer, option, bind, reply, show, hexdump, write, send, sr, lua)";
+template <> inline constexpr auto error_message<repl_end> = "expected a statement (param, let, packet, layer, option, bind, reply, show, hexdump, write, send, sr, lua) or an expression";
 template <> inline constexpr auto error_message<expression_end> = "expected '/', '|', '*', '..' or the end of the expression";
 
 // strings and numbers
@@ -91,7 +91,7 @@ template <> inline constexpr auto error_message<option_params_close> = "expected
 template <> inline constexpr auto error_message<option_open> = "expected '{', '(' parameters or a \"doc string\" after the option name";
 
 // statements
-template <> inline constexpr auto error_message<stmt_next> = "expected a new statement (param, let, packet, layer, option, bind, reply, show, hexdump, write, send, lua) or the end of the input";
+template <> inline constexpr auto error_message<stmt_next> = "expected a new statement (param, let, packet, layer, option, bind, reply, show, hexdump, write, send, sr, lua) or the end of the input";
 template <> inline constexpr auto error_message<missing_slash> = "expected '/' between layers";
 template <> inline constexpr auto error_message<missing_comma> = "expected ',' between targets, or '/' between layers";
 template <> inline constexpr auto error_message<send_option_word> = "unknown send option; expected count, interval or on";
@@ -110,6 +110,9 @@ template <> inline constexpr auto error_message<write_to> = "expected ',' or 'to
 template <> inline constexpr auto error_message<write_path> = "expected a \"file\" string after 'to'";
 template <> inline constexpr auto error_message<count_value> = "expected a number after 'count'";
 template <> inline constexpr auto error_message<interval_value> = "expected a time after 'interval' (e.g. 10ms)";
+template <> inline constexpr auto error_message<timeout_value> = "expected a time after 'timeout' (e.g. 2s)";
+template <> inline constexpr auto error_message<retry_value> = "expected a number of rounds after 'retry'";
+template <> inline constexpr auto error_message<sr_option_word> = "unknown sr option; expected timeout, retry, interval or on";
 template <> inline constexpr auto error_message<iface> = "expected an interface after 'on' (e.g. eth0 or \"eth0\")";
 template <> inline constexpr auto error_message<lua_open> = "expected '{' after 'lua'";
 template <> inline constexpr auto error_message<lua_close> = "unterminated lua block: expected '}'";

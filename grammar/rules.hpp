@@ -42,6 +42,9 @@ struct kw_hexdump : TAO_PEGTL_KEYWORD( "hexdump" ) {};
 struct kw_write : TAO_PEGTL_KEYWORD( "write" ) {};
 struct kw_send : TAO_PEGTL_KEYWORD( "send" ) {};
 struct kw_lua : TAO_PEGTL_KEYWORD( "lua" ) {};
+struct kw_sr : TAO_PEGTL_KEYWORD( "sr" ) {};
+struct kw_timeout : TAO_PEGTL_KEYWORD( "timeout" ) {};
+struct kw_retry : TAO_PEGTL_KEYWORD( "retry" ) {};
 struct kw_to : TAO_PEGTL_KEYWORD( "to" ) {};
 struct kw_count : TAO_PEGTL_KEYWORD( "count" ) {};
 struct kw_interval : TAO_PEGTL_KEYWORD( "interval" ) {};
@@ -243,7 +246,7 @@ struct option_stmt : seq< kw_option, sp, must< option_layer >, must< option_dot 
 
 // --------------------------------------------------------------- statements
 // What may follow a statement: the next statement, or the end of the input.
-struct stmt_start : sor< kw_param, kw_let, kw_packet, kw_layer, kw_option, kw_bind, kw_reply, kw_show, kw_hexdump, kw_write, kw_send, kw_lua > {};
+struct stmt_start : sor< kw_param, kw_let, kw_packet, kw_layer, kw_option, kw_bind, kw_reply, kw_show, kw_hexdump, kw_write, kw_send, kw_sr, kw_lua > {};
 struct stmt_next : sor< eof, stmt_start > {};
 struct value_start : sor< ident, digit, one< '"', '[', '(' > > {};
 
@@ -316,6 +319,16 @@ struct send_interval : seq< kw_interval, sp, must< interval_value > > {};
 struct send_on : seq< kw_on, sp, must< iface > > {};
 struct send_stmt : seq< kw_send, sp, targets, star< sp, sor< send_count, send_interval, send_on > >, send_end > {};
 
+// `sr P [timeout T] [retry N] [interval T] [on IFACE]`: send, match the replies, print them.
+struct timeout_value : seq< value > {};
+struct retry_value : seq< value > {};
+struct sr_timeout : seq< kw_timeout, sp, must< timeout_value > > {};
+struct sr_retry : seq< kw_retry, sp, must< retry_value > > {};
+struct sr_option_word : ident {};  // its action names the word
+struct unknown_sr_option : seq< sr_option_word, raise< sr_option_word > > {};
+struct sr_end : stmt_end< opt< unknown_sr_option >, opt< missing_comma > > {};
+struct sr_stmt : seq< kw_sr, sp, targets, star< sp, sor< sr_timeout, sr_retry, send_interval, send_on > >, sr_end > {};
+
 // lua { ... }: the text up to the matching '}', skipping Lua strings,
 // long brackets [[..]] [==[..]==] and comments -- and --[[..]].
 struct lua_long : raw_string< '[', '=', ']' > {};
@@ -335,7 +348,7 @@ struct lua_stmt : seq< kw_lua, sp, must< lua_open >, lua_text, must< lua_close >
 
 struct layer_decl : seq< layer_stmt, plain_end > {};
 struct option_decl : seq< option_stmt, plain_end > {};
-struct dsl_stmt : sor< param_stmt, let_stmt, packet_stmt, layer_decl, option_decl, bind_stmt, reply_stmt, show_stmt, hexdump_stmt, write_stmt, send_stmt, lua_stmt > {};
+struct dsl_stmt : sor< param_stmt, let_stmt, packet_stmt, layer_decl, option_decl, bind_stmt, reply_stmt, show_stmt, hexdump_stmt, write_stmt, send_stmt, sr_stmt, lua_stmt > {};
 struct stmt : seq< dsl_stmt > {};
 // The REPL also takes a bare expression (it prints its show); a script does
 // not, so that `ipv4() tcp()` is a missing '/', not two statements.

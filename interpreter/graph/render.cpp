@@ -272,9 +272,9 @@ std::string render_json_layers(const Packet& p, const Registry* reg) {
   return out;
 }
 
-std::string render_summary(const Packet& p) {
+std::string render_summary(const Packet& p, std::size_t from) {
   std::string out;
-  for (std::size_t l = 0; l < p.layers().size(); ++l) {
+  for (std::size_t l = from; l < p.layers().size(); ++l) {
     const LayerInst& li = p.layers()[l];
     const LayerDef& def = *li.def;
     std::string part = def.name;
@@ -298,7 +298,7 @@ std::string render_summary(const Packet& p) {
         }
       }
     }
-    out += (l ? " / " : "") + part;
+    out += (l > from ? " / " : "") + part;
   }
   if (!p.notes().empty()) out += " [" + p.notes().front() + "]";
   return out;

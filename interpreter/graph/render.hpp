@@ -24,7 +24,7 @@ std::string render_pkt(const Packet& p, const Registry* reg);
 // without the enclosing braces' n/time/len, which the caller adds.
 std::string render_json_layers(const Packet& p, const Registry* reg);
 // tcpdump-like one line: each layer's `summary`, or its name.
-std::string render_summary(const Packet& p);
+std::string render_summary(const Packet& p, std::size_t from = 0);  // from: the first layer to show
 std::string render_hex(const Packet& p);
 // tcpdump -X style: "\t0x0000:  4500 0034 ...  E..4...."
 std::string hexdump(const std::uint8_t* data, std::size_t n);

@@ -36,6 +36,8 @@ struct LuaContext {
   // Sends a set through the run's one Sender; returns how many packets left.
   // Throws SendError.
   std::function<std::uint64_t(const PacketSet&, const SendOptions&)> send;
+  // Sends and matches replies (sr, sr1). Throws SendError, CaptureError.
+  std::function<struct SrResult(const std::vector<std::shared_ptr<PacketSet>>&, const struct SrOptions&)> sr;
   const Scope* scope = nullptr;  // for tcp/udp sockets; null = unrestricted
   bool color = false;            // p:show() colours its output
 };

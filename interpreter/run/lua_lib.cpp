@@ -12,6 +12,7 @@
 #include "lua_packet.hpp"
 #include "pcap_reader.hpp"
 #include "lua_socket.hpp"
+#include "net/prober.hpp"
 #include "net/send.hpp"
 #include "parse.hpp"
 
@@ -95,6 +96,101 @@ int l_send(lua_State* L) {
   std::uint64_t n = ctx.send(*set, o);
   if (interrupted()) throw Interrupted();
   lua_pushinteger(L, static_cast<lua_Integer>(n));
+  return 1;
+}
+
+// Options of sr and sr1: {timeout = T, retry = N, interval = T, iface = "eth0"}.
+SrOptions sr_options(lua_State* L, int idx, const char* fn) {
+  SrOptions o;
+  if (lua_isnoneornil(L, idx)) return o;
+  luaL_checktype(L, idx, LUA_TTABLE);
+  static const std::vector<std::string> keys = {"timeout", "retry", "interval", "iface"};
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    int top = lua_gettop(L);
+    std::string k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";
+    if (k == "timeout") {
+      o.timeout_ns = duration_ns(L, -1, "timeout");
+    } else if (k == "interval") {
+      o.interval_ns = duration_ns(L, -1, "interval");
+    } else if (k == "retry") {
+      int isnum = 0;
+      lua_Integer n = lua_tointegerx(L, -1, &isnum);
+      if (!isnum || n < 0 || n > 1000)
+        throw std::runtime_error(fmt::format("{}: retry must be an integer from 0 to 1000, got {}", fn, luaL_tolstring(L, -1, nullptr)));
+      o.retry = static_cast<unsigned>(n);
+    } else if (k == "iface") {
+      if (lua_type(L, -1) != LUA_TSTRING) throw std::runtime_error(fmt::format("{}: iface must be a string such as \"eth0\"", fn));
+      o.iface = lua_tostring(L, -1);
+    } else {
+      std::string shown = lua_type(L, -2) == LUA_TSTRING ? k : luaL_tolstring(L, -2, nullptr);
+      std::string hint = nearest_name(shown, keys);
+      throw std::runtime_error(fmt::format("{}: unknown option '{}'{}; options are timeout, retry, interval, iface", fn, shown,
+                                           hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint)));
+    }
+    lua_settop(L, top - 1);
+  }
+  return o;
+}
+
+SrResult run_sr(lua_State* L, const SrOptions& o, const char* fn) {
+  std::shared_ptr<PacketSet> set = check_packet(L, 1);
+  LuaContext& ctx = context(L);
+  if (!ctx.sr) throw std::runtime_error(fmt::format("{} is not available here", fn));
+  SrResult r = ctx.sr({set}, o);
+  if (interrupted()) throw Interrupted();
+  return r;
+}
+
+void push_single(lua_State* L, const Packet& p) {
+  auto ps = std::make_shared<PacketSet>();
+  ps->tmpl = p;
+  push_packet(L, std::move(ps));
+}
+
+// sr(p [, options]) -> answered, unanswered: answered is a list of
+// {sent = packet, reply = packet, rtt = seconds}, unanswered a list of packets.
+int l_sr(lua_State* L) {
+  SrOptions o = sr_options(L, 2, "sr");
+  SrResult r = run_sr(L, o, "sr");
+  lua_createtable(L, static_cast<int>(r.answered), 0);
+  lua_createtable(L, static_cast<int>(r.probes.size() - r.answered), 0);
+  lua_Integer na = 0, nu = 0;
+  for (auto& p : r.probes) {
+    if (!p.answered) {
+      push_single(L, p.sent);
+      lua_rawseti(L, -2, ++nu);
+      continue;
+    }
+    lua_createtable(L, 0, 3);
+    push_single(L, p.sent);
+    lua_setfield(L, -2, "sent");
+    push_single(L, p.reply);
+    lua_setfield(L, -2, "reply");
+    lua_pushnumber(L, p.rtt);
+    lua_setfield(L, -2, "rtt");
+    lua_rawseti(L, -3, ++na);
+  }
+  return 2;
+}
+
+// sr1(p [, options]) -> reply, rtt (of the first probe answered), or nil.
+int l_sr1(lua_State* L) {
+  SrOptions o = sr_options(L, 2, "sr1");
+  SrResult r = run_sr(L, o, "sr1");
+  for (auto& p : r.probes)
+    if (p.answered) {
+      push_single(L, p.reply);
+      lua_pushnumber(L, p.rtt);
+      return 2;
+    }
+  lua_pushnil(L);
+  return 1;
+}
+
+// now() -> seconds on a monotonic clock, with nanosecond resolution.
+int l_now(lua_State* L) {
+  lua_pushnumber(L, monotonic_seconds());
   return 1;
 }
 
@@ -245,6 +341,9 @@ void open_pkt_lib(lua_State* L) {
   open_packet_lib(L);
   static const luaL_Reg funcs[] = {{"packet", guarded<l_packet>},
                                    {"send", guarded<l_send>},
+                                   {"sr", guarded<l_sr>},
+                                   {"sr1", guarded<l_sr1>},
+                                   {"now", guarded<l_now>},
                                    {"sleep", guarded<l_sleep>},
                                    {"dissect", guarded<l_dissect>},
                                    {nullptr, nullptr}};

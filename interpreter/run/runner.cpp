@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "net/capture.hpp"
+#include "net/prober.hpp"
 #include "packet_io.hpp"
 #include "render.hpp"
 
@@ -24,6 +26,9 @@ LuaEngine& Runner::lua() {
     LuaContext ctx;
     ctx.session = &session_;
     ctx.send = [this](const PacketSet& set, const SendOptions& o) { return sender().send(set, o); };
+    ctx.sr = [this](const std::vector<std::shared_ptr<PacketSet>>& sets, const SrOptions& o) {
+      return send_receive(sender(), session_.registry(), sets, o);
+    };
     ctx.scope = &opts_.send.scope;
     ctx.color = opts_.color;
     lua_ = std::make_unique<LuaEngine>(std::move(ctx));
@@ -86,19 +91,22 @@ const ast::Expr& Runner::deref(const ast::Expr& e) const {
   return *x;
 }
 
+std::uint64_t Runner::number_option(const ast::ExprPtr& e, const char* what) const {
+  const ast::Expr& c = deref(*e);
+  if (c.kind != ast::Expr::Kind::Int) throw ScriptError(e->pos, fmt::format("expected {}", what));
+  return c.i;
+}
+
+std::uint64_t Runner::time_option(const ast::ExprPtr& e, const char* keyword) const {
+  const ast::Expr& t = deref(*e);
+  if (t.kind == ast::Expr::Kind::Duration || (t.kind == ast::Expr::Kind::Int && t.i == 0)) return t.i;
+  throw ScriptError(e->pos, fmt::format("expected a time after '{}', with its unit (e.g. 10ms)", keyword));
+}
+
 void Runner::send(const ast::Stmt& st) {
-  using K = ast::Expr::Kind;
   SendOptions o;
-  if (st.count) {
-    const ast::Expr& c = deref(*st.count);
-    if (c.kind != K::Int) throw ScriptError(st.count->pos, "expected a number of times after 'count'");
-    o.count = c.i;
-  }
-  if (st.interval) {
-    const ast::Expr& t = deref(*st.interval);
-    if (t.kind == K::Duration || (t.kind == K::Int && t.i == 0)) o.interval_ns = t.i;
-    else throw ScriptError(st.interval->pos, "expected a time after 'interval', with its unit (e.g. 10ms)");
-  }
+  if (st.count) o.count = number_option(st.count, "a number of times after 'count'");
+  if (st.interval) o.interval_ns = time_option(st.interval, "interval");
   o.iface = st.iface;
   for (auto& ps : targets(st)) {
     try {
@@ -108,6 +116,30 @@ void Runner::send(const ast::Stmt& st) {
     }
     if (interrupted()) throw Interrupted();
   }
+}
+
+void Runner::sr(const ast::Stmt& st) {
+  SrOptions o;
+  if (st.timeout) o.timeout_ns = time_option(st.timeout, "timeout");
+  if (st.retry) {
+    std::uint64_t n = number_option(st.retry, "a number of rounds after 'retry'");
+    if (n > 1000) throw ScriptError(st.retry->pos, fmt::format("retry {} is more than 1000 rounds", n));
+    o.retry = static_cast<unsigned>(n);
+  }
+  if (st.interval) o.interval_ns = time_option(st.interval, "interval");
+  o.iface = st.iface;
+  SrResult r;
+  try {
+    r = send_receive(sender(), session_.registry(), targets(st), o);
+  } catch (const SendError& e) {
+    throw ScriptError(st.pos, e.what());
+  } catch (const CaptureError& e) {
+    throw ScriptError(st.pos, e.what());
+  }
+  for (auto& p : r.probes) fmt::print("{}\n", sr_line(p));
+  fmt::print("{} answered, {} unanswered\n", r.answered, r.probes.size() - r.answered);
+  if (r.dropped) fmt::print(stderr, "pkt: the kernel dropped {} captured packet{}\n", r.dropped, r.dropped == 1 ? "" : "s");
+  std::fflush(stdout);
 }
 
 std::vector<std::shared_ptr<PacketSet>> Runner::targets(const ast::Stmt& st) {
@@ -165,6 +197,7 @@ void Runner::exec(const ast::Stmt& st) {
       return;
     }
     case SK::Send: return send(st);
+    case SK::Sr: return sr(st);
     case SK::Lua: return lua().run_block(st);
     default: throw ScriptError(st.pos, "unexpected statement");
   }

@@ -44,6 +44,9 @@ class Runner {
   std::vector<std::shared_ptr<PacketSet>> targets(const ast::Stmt& st);
   const ast::Expr& deref(const ast::Expr& e) const;
   void send(const ast::Stmt& st);
+  void sr(const ast::Stmt& st);
+  std::uint64_t number_option(const ast::ExprPtr& e, const char* what) const;
+  std::uint64_t time_option(const ast::ExprPtr& e, const char* keyword) const;
   Session& session_;
   RunOptions opts_;
   std::unique_ptr<Sender> sender_;
