@@ -76,6 +76,7 @@ SrResult send_receive(Sender& sender, const Registry& reg, const std::vector<std
   res.filter = filter_for(probes);
   res.iface = opts.iface.empty() ? "any" : opts.iface;
   const bool dry = sender.config().dry_run;
+  res.dry_run = dry;
 
   // Probes by their bytes: a probe seen on the wire is no reply, and gives its send time.
   std::unordered_multimap<std::string, std::size_t> by_bytes;

@@ -40,6 +40,7 @@ struct SrResult {
   std::uint64_t dropped = 0;    // by the kernel (capture buffer full)
   std::string filter;           // the capture filter used
   std::string iface;            // where it captured
+  bool dry_run = false;         // nothing was sent, nothing awaited
 };
 
 // Sends every packet of the sets through `sender` (scope, pcap tee, dry run

@@ -137,7 +137,8 @@ void Runner::sr(const ast::Stmt& st) {
     throw ScriptError(st.pos, e.what());
   }
   for (auto& p : r.probes) fmt::print("{}\n", sr_line(p));
-  fmt::print("{} answered, {} unanswered\n", r.answered, r.probes.size() - r.answered);
+  fmt::print("{} answered, {} unanswered{}\n", r.answered, r.probes.size() - r.answered,
+             r.dry_run ? " (dry run: nothing was sent)" : "");
   if (r.dropped) fmt::print(stderr, "pkt: the kernel dropped {} captured packet{}\n", r.dropped, r.dropped == 1 ? "" : "s");
   std::fflush(stdout);
 }
