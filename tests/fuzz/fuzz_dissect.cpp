@@ -5,7 +5,8 @@
 // must give the same bytes: a read -> rebuild mismatch aborts. It is also
 // dissected into a packet that held another reading of the same bytes (the
 // first byte / the number of choices picks that one), as the capture loop
-// reuses storage: the result must not change.
+// reuses storage: the result must not change. It is also matched, as a
+// reply, against a few probes by the stdlib's reply rules.
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -18,6 +19,7 @@
 #include "packet_set.hpp"
 #include "parse.hpp"
 #include "render.hpp"
+#include "reply.hpp"
 #include "session.hpp"
 
 using namespace pkt;
@@ -34,8 +36,16 @@ struct Fixture {
   Registry reg = Registry::with_stdlib();
   Dissector dis{reg};
   std::vector<Choice> choices;
+  std::vector<Packet> probes;  // what the bytes are matched against as replies (sr)
 
   Fixture() {
+    Session s(reg);
+    for (const char* e : {"ipv4(src=10.0.0.1, dst=10.0.0.2) / icmp(id=7, seq=1)",
+                          "ipv4(src=10.0.0.1, dst=10.0.0.2) / tcp(sport=40000, dport=80, seq=1000)",
+                          "ipv4(src=10.0.0.1, dst=10.0.0.2) / udp(sport=40000, dport=53) / \"q\"",
+                          "ipv6(src=fd00::1, dst=fd00::2) / icmpv6(id=7, seq=1)",
+                          "eth() / arp(spa=10.0.0.1, tpa=10.0.0.2)"})
+      probes.push_back(s.packets(*parse_expression(Source::make("<probe>", e)))->tmpl);
     std::vector<std::uint64_t> linktypes;
     for (const ReadBind& b : *reg.reads_from("pcap")) linktypes.push_back(b.value.num);
     std::sort(linktypes.begin(), linktypes.end());
@@ -89,6 +99,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)render_summary(p);
   (void)render_hexdump(p);
   const std::string text = render_pkt(p, &reg);
+  for (const Packet& probe : fx.probes) (void)answers(reg, probe, p);  // bytes from the wire through the reply rules
 
   Packet reused = fx.dis.dissect(data + 1, size - 1, before.first);
   fx.dis.dissect(data + 1, size - 1, choice.first, reused);
