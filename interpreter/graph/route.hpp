@@ -1,0 +1,20 @@
+// route_source(dst) in a rule: the source address the kernel would choose
+// for a destination (as `ip route get` says). A read-only question to the
+// kernel: it needs no privilege and sends nothing.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace pkt {
+
+// The source for `dst` (4 bytes for IPv4, 16 for IPv6), as many bytes.
+// Loopback destinations (127.0.0.0/8, ::1) give 127.0.0.1 and ::1 without
+// asking; otherwise the kernel's answer, cached per destination. With no
+// route, all zeros (0.0.0.0 or ::), as scapy does.
+std::string route_source(const std::string& dst);
+
+// How many times the kernel was asked (tests: reading must never ask).
+std::uint64_t route_queries();
+
+}  // namespace pkt
