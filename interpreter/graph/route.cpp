@@ -40,6 +40,9 @@ std::string ask_kernel(const std::string& dst) {
     std::memcpy(&a->sin6_addr, dst.data(), 16);
     len = sizeof(sockaddr_in6);
   }
+  // As the raw socket that sends: a packet built to a broadcast address means it.
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof one);
   std::string out = none;
   if (connect(fd, reinterpret_cast<sockaddr*>(&to), len) == 0) {
     sockaddr_storage me{};

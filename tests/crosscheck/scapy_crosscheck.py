@@ -33,6 +33,7 @@ import logging
 import os
 import random
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -50,6 +51,32 @@ class Gen:
     def __init__(self, text, values):
         self.text = text
         self.values = values
+
+
+# pkt's default source is the kernel's choice for the destination (the
+# route_source() rule): the cases that leave src unset tell scapy the address
+# the kernel gives, asked here the same way (connect a UDP socket, read its
+# name back; loopback without asking; 0.0.0.0 or :: when there is no route).
+ROUTE = object()
+
+
+def kernel_source(family, dst):
+    if family == socket.AF_INET and dst.startswith("127."):
+        return "127.0.0.1"
+    if family == socket.AF_INET6 and ipaddress.IPv6Address(dst) == ipaddress.IPv6Address("::1"):
+        return "::1"
+    try:
+        with socket.socket(family, socket.SOCK_DGRAM) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+            s.connect((dst, 9))
+            return s.getsockname()[0]
+    except OSError:
+        return "0.0.0.0" if family == socket.AF_INET else "::"
+
+
+def resolve_route_source(layer, family):
+    dst = next(a[3] for a in layer.args if a[0] == "dst")
+    layer.args = [(f, t, sf, kernel_source(family, dst) if v is ROUTE else v) for f, t, sf, v in layer.args]
 
 
 class Layer:
@@ -482,8 +509,9 @@ class Generator:
             vals = ["10.%d.0.%d" % (lo, lo + k) for k in range(n)]
             l.set("src", None, "src", Gen("%s..%s" % (vals[0], vals[-1]), vals))
         else:
-            self.addr(l, "src", "src", self.ipv4, "127.0.0.1")
+            self.addr(l, "src", "src", self.ipv4, ROUTE)
         self.addr(l, "dst", "dst", self.ipv4, "127.0.0.1")
+        resolve_route_source(l, socket.AF_INET)
         if self.chance(0.2):
             data = self.rand_bytes(self.r.randint(1, 40))
             l.set("options", 'hex"%s"' % data.hex(), "options", [Raw(load=data)])
@@ -507,8 +535,9 @@ class Generator:
             else:
                 self.uint(l, "next", "nh", 8, p_default=0, gen_ok=False)
         self.uint(l, "hlim", "hlim", 8, p_default=0.4)
-        self.addr(l, "src", "src", self.ipv6, "::1")
+        self.addr(l, "src", "src", self.ipv6, ROUTE)
         self.addr(l, "dst", "dst", self.ipv6, "::1")
+        resolve_route_source(l, socket.AF_INET6)
         return l
 
     def tcp_options(self):
