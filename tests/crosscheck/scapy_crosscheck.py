@@ -188,6 +188,18 @@ bind udp.dport = 7777 -> odd
 def edge_cases():
     """Corners the random cases reach rarely or never."""
     out = []
+    # No src: the kernel's source for the destination (a route lookup), the
+    # checksums over it; a set over destinations changes it with each one.
+    out.append(Fixed('ipv4(dst=192.0.2.77) / udp(sport=1, dport=2) / "x"',
+                     [IP(src=kernel_source(socket.AF_INET, "192.0.2.77"), dst="192.0.2.77") / UDP(sport=1, dport=2) / b"x"]))
+    out.append(Fixed('ipv4(dst=[127.0.0.9, 192.0.2.78]) / tcp(sport=1, dport=2)',
+                     [IP(src=kernel_source(socket.AF_INET, d), dst=d) / TCP(sport=1, dport=2)
+                      for d in ("127.0.0.9", "192.0.2.78")]))
+    out.append(Fixed('ipv6(dst=2001:db8::77) / tcp(sport=1, dport=2) / "x"',
+                     [IPv6(src=kernel_source(socket.AF_INET6, "2001:db8::77"), dst="2001:db8::77")
+                      / TCP(sport=1, dport=2) / b"x"]))
+    out.append(Fixed('ipv6(dst=::1) / icmpv6(id=1)',
+                     [IPv6(src="::1", dst="::1") / ICMPv6EchoRequest(id=1)]))
     # Generators at odd offsets inside checksummed regions (ipv4 tos, icmp code, odd.b).
     out.append(Fixed('ipv4(src=10.0.0.1, dst=10.0.0.2, tos=[0, 1, 255]) / udp(sport=5) / odd(b=[0, 0xffff, 0x1234, 0xfffe]) / "xyz"',
                      [IP(src="10.0.0.1", dst="10.0.0.2", tos=t) / UDP(sport=5, dport=7777)
