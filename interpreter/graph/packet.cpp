@@ -172,7 +172,8 @@ void Packet::set(std::size_t layer, std::size_t field, FieldValue v, Origin orig
   FieldSlot& s = li.fields[field];
   if (d.kind == FieldKind::UInt && v.num > d.max())
     throw ScriptError(pos, fmt::format("{}={} is out of range: {} is {}", d.name, v.num, d.name, d.describe_type()));
-  if (d.fixed_size() && d.kind != FieldKind::UInt && v.bytes.size() != d.bits / 8)
+  // A value handed to its rule (origin auto) is only a placeholder until the rule runs.
+  if (d.fixed_size() && d.kind != FieldKind::UInt && v.bytes.size() != d.bits / 8 && !(d.auto_rule && is_computed(origin)))
     throw ScriptError(pos, fmt::format("{}.{} needs {} bytes, got {}", li.def->name, d.name, d.bits / 8, v.bytes.size()));
   bool deps_change = ((d.auto_rule != nullptr) && is_given(origin) != is_given(s.origin)) || d.shapes_layout;
   if (!finalized_ || slot_bytes_size(d, v, s.bit_offset / 8 - li.offset) != s.bit_size || deps_change) {
