@@ -1,7 +1,10 @@
 #include "route.hpp"
 
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -15,16 +18,81 @@ namespace {
 
 std::atomic<std::uint64_t> queries{0};
 
-// connect() on a UDP socket makes the kernel pick the source it would use
-// for that destination (the same route lookup as a send, policy routing
-// included); getsockname() reads it back. No packet leaves. Chosen over a
-// netlink RTM_GETROUTE for its size: four system calls, both families alike.
-std::string ask_kernel(const std::string& dst) {
-  ++queries;
+// The sockets that ask, kept for the run.
+struct QuerySockets {
+  int netlink = -2;  // -2: not opened yet; -1: unavailable (then UDP)
+  std::uint32_t seq = 0;
+  int udp[2] = {-1, -1};
+  ~QuerySockets() {
+    if (netlink >= 0) close(netlink);
+    for (int f : udp)
+      if (f >= 0) close(f);
+  }
+};
+
+// RTM_GETROUTE for dst: the route the kernel would send by and the source
+// it chooses (RTA_PREFSRC), as `ip route get` shows them. Two system calls
+// a lookup. False when netlink is not available here.
+bool ask_netlink(QuerySockets& q, const std::string& dst, std::string& out) {
+  if (q.netlink == -2) {
+    q.netlink = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+    if (q.netlink >= 0) {
+      timeval tv{1, 0};  // the kernel answers at once; never wait forever
+      setsockopt(q.netlink, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    }
+  }
+  if (q.netlink < 0) return false;
   const bool v4 = dst.size() == 4;
-  std::string none(dst.size(), '\0');
-  int fd = socket(v4 ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return none;
+  struct {
+    nlmsghdr nh;
+    rtmsg rt;
+    char attrs[64];
+  } req{};
+  req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(rtmsg));
+  req.nh.nlmsg_type = RTM_GETROUTE;
+  req.nh.nlmsg_flags = NLM_F_REQUEST;
+  req.nh.nlmsg_seq = ++q.seq;
+  req.rt.rtm_family = v4 ? AF_INET : AF_INET6;
+  req.rt.rtm_dst_len = v4 ? 32 : 128;
+  auto* rta = reinterpret_cast<rtattr*>(reinterpret_cast<char*>(&req) + NLMSG_ALIGN(req.nh.nlmsg_len));
+  rta->rta_type = RTA_DST;
+  rta->rta_len = static_cast<unsigned short>(RTA_LENGTH(dst.size()));
+  std::memcpy(RTA_DATA(rta), dst.data(), dst.size());
+  req.nh.nlmsg_len = NLMSG_ALIGN(req.nh.nlmsg_len) + RTA_ALIGN(rta->rta_len);
+  sockaddr_nl kernel{};
+  kernel.nl_family = AF_NETLINK;
+  if (sendto(q.netlink, &req, req.nh.nlmsg_len, 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel) < 0) return false;
+  alignas(nlmsghdr) char buf[8192];
+  for (;;) {
+    ssize_t n = recv(q.netlink, buf, sizeof buf, 0);
+    if (n < 0) return false;
+    int len = static_cast<int>(n);
+    for (auto* nh = reinterpret_cast<nlmsghdr*>(buf); NLMSG_OK(nh, len); nh = NLMSG_NEXT(nh, len)) {
+      if (nh->nlmsg_seq != q.seq) continue;  // an answer to an earlier question that timed out
+      if (nh->nlmsg_type == NLMSG_ERROR) return true;  // no route (ENETUNREACH, ...): `out` stays zeros
+      if (nh->nlmsg_type != RTM_NEWROUTE) continue;
+      auto* rt = static_cast<rtmsg*>(NLMSG_DATA(nh));
+      int alen = static_cast<int>(RTM_PAYLOAD(nh));
+      for (auto* a = RTM_RTA(rt); RTA_OK(a, alen); a = RTA_NEXT(a, alen))
+        if (a->rta_type == RTA_PREFSRC && RTA_PAYLOAD(a) == dst.size())
+          out.assign(static_cast<const char*>(RTA_DATA(a)), dst.size());
+      return true;
+    }
+  }
+}
+
+// Where netlink is not available: connect() a UDP socket to dst (the same
+// route lookup; no packet leaves), read its name back, and disconnect it
+// (a connected UDP socket keeps its source otherwise).
+void ask_udp(QuerySockets& q, const std::string& dst, std::string& out) {
+  const bool v4 = dst.size() == 4;
+  int& fd = q.udp[v4 ? 0 : 1];
+  if (fd < 0) {
+    fd = socket(v4 ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return;
+    int one = 1;  // as the raw socket that sends: a packet built to a broadcast address means it
+    setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof one);
+  }
   sockaddr_storage to{};
   socklen_t len;
   if (v4) {
@@ -40,19 +108,23 @@ std::string ask_kernel(const std::string& dst) {
     std::memcpy(&a->sin6_addr, dst.data(), 16);
     len = sizeof(sockaddr_in6);
   }
-  // As the raw socket that sends: a packet built to a broadcast address means it.
-  int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof one);
-  std::string out = none;
-  if (connect(fd, reinterpret_cast<sockaddr*>(&to), len) == 0) {
-    sockaddr_storage me{};
-    socklen_t mlen = sizeof me;
-    if (getsockname(fd, reinterpret_cast<sockaddr*>(&me), &mlen) == 0) {
-      if (v4) out.assign(reinterpret_cast<const char*>(&reinterpret_cast<sockaddr_in*>(&me)->sin_addr), 4);
-      else out.assign(reinterpret_cast<const char*>(&reinterpret_cast<sockaddr_in6*>(&me)->sin6_addr), 16);
-    }
+  if (connect(fd, reinterpret_cast<sockaddr*>(&to), len) != 0) return;
+  sockaddr_storage me{};
+  socklen_t mlen = sizeof me;
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&me), &mlen) == 0) {
+    if (v4) out.assign(reinterpret_cast<const char*>(&reinterpret_cast<sockaddr_in*>(&me)->sin_addr), 4);
+    else out.assign(reinterpret_cast<const char*>(&reinterpret_cast<sockaddr_in6*>(&me)->sin6_addr), 16);
   }
-  close(fd);
+  sockaddr unspec{};
+  unspec.sa_family = AF_UNSPEC;
+  connect(fd, &unspec, sizeof unspec);
+}
+
+// Called with the cache's lock held.
+std::string ask_kernel(QuerySockets& q, const std::string& dst) {
+  ++queries;
+  std::string out(dst.size(), '\0');
+  if (!ask_netlink(q, dst, out)) ask_udp(q, dst, out);
   return out;
 }
 
@@ -67,13 +139,11 @@ std::string route_source(const std::string& dst) {
   // over a /8 does not keep millions of answers.
   static std::mutex mu;
   static std::unordered_map<std::string, std::string> cache;
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    auto it = cache.find(dst);
-    if (it != cache.end()) return it->second;
-  }
-  std::string src = ask_kernel(dst);
+  static QuerySockets socks;
   std::lock_guard<std::mutex> lock(mu);
+  auto it = cache.find(dst);
+  if (it != cache.end()) return it->second;
+  std::string src = ask_kernel(socks, dst);
   if (cache.size() >= (1u << 16)) cache.clear();
   cache.emplace(dst, src);
   return src;

@@ -29,6 +29,7 @@ import argparse
 import base64
 import ipaddress
 import itertools
+import json
 import logging
 import os
 import random
@@ -54,9 +55,9 @@ class Gen:
 
 
 # pkt's default source is the kernel's choice for the destination (the
-# route_source() rule): the cases that leave src unset tell scapy the address
-# the kernel gives, asked here the same way (connect a UDP socket, read its
-# name back; loopback without asking; 0.0.0.0 or :: when there is no route).
+# route_source() rule, a netlink route lookup): the cases that leave src unset
+# tell scapy the address `ip route get` gives (loopback without asking;
+# 0.0.0.0 or :: when there is no route).
 ROUTE = object()
 
 
@@ -65,13 +66,12 @@ def kernel_source(family, dst):
         return "127.0.0.1"
     if family == socket.AF_INET6 and ipaddress.IPv6Address(dst) == ipaddress.IPv6Address("::1"):
         return "::1"
-    try:
-        with socket.socket(family, socket.SOCK_DGRAM) as s:
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
-            s.connect((dst, 9))
-            return s.getsockname()[0]
-    except OSError:
-        return "0.0.0.0" if family == socket.AF_INET else "::"
+    r = subprocess.run(["ip", "-j", "-4" if family == socket.AF_INET else "-6", "route", "get", dst],
+                       capture_output=True, text=True)
+    routes = json.loads(r.stdout) if r.returncode == 0 and r.stdout.strip() else []
+    if routes and routes[0].get("prefsrc"):
+        return routes[0]["prefsrc"]
+    return "0.0.0.0" if family == socket.AF_INET else "::"
 
 
 def resolve_route_source(layer, family):

@@ -14,7 +14,9 @@ shows that pkt chose the veth's address and computed the checksum with it.
   3. ipv4(src=0.0.0.0, dst=10.77.0.2) / udp       received from 10.77.0.1 (the
      kernel fills in the source; pkt computed the checksum over its choice)
      and pkt warns once
-  4. `show` in the namespace says `src = 10.77.0.1 ... route`
+  4. `show` in the namespace says `src = 10.77.0.1 ... route`, and with no
+     route (192.0.2.99, 2001:db8::99 there) `src = 0.0.0.0 ... route: no
+     route to the destination` (and `::`)
   5. control: the same datagram with a wrong UDP checksum is not delivered
      (so the listener really depends on the checksum)
 
@@ -181,6 +183,12 @@ def main():
             show6 = sh(*in_ns(NS_A, pkt, "build", "-e", "ipv6(dst=%s) / udp()" % V6_B, "--format", "show"))
             check("show marks the IPv6 source as route",
                   re.search(r"^\s+src\s+= %s\s+route$" % re.escape(V6_A), show6.stdout, re.M) is not None, show6.stdout)
+            # No route (the namespace has none to 192.0.2.0/24 or 2001:db8::/32): 0.0.0.0 or ::, and show says so.
+            for layer, dst, zero in (("ipv4", "192.0.2.99", "0.0.0.0"), ("ipv6", "2001:db8::99", "::")):
+                out = sh(*in_ns(NS_A, pkt, "build", "-e", "%s(dst=%s) / udp()" % (layer, dst), "--format", "show"))
+                check("no route to %s: %s, and show says so" % (dst, zero),
+                      re.search(r"^\s+src\s+= %s\s+route: no route to the destination$" % re.escape(zero),
+                                out.stdout, re.M) is not None, out.stdout)
             # 5: control: a wrong checksum is dropped by the peer, so 1-3 mean the checksums were right.
             got, run = exchange(pkt, 'send ipv4(dst=%s) / udp(sport=40004, dport=%d, checksum=0x1234) / "bad"\n'
                                 % (V4_B, PORT), 1, tmp, limit=1.5)
