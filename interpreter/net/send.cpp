@@ -209,7 +209,8 @@ std::uint64_t Sender::send_as(const PacketSet& set, const SendOptions& opts, int
         if (d.link_local() && !have_if)
           throw SendError(fmt::format("sending to {} (link-local) needs an interface: send p on IFACE", d.text()));
         bool source_filled = false;
-        if (d.family == AF_INET && !filled.empty()) {
+        // Only for the warnings: the send below does the same for each packet.
+        if (d.family == AF_INET && !filled.empty() && (!impl_->warned_source || (!dry && !impl_->warned_ipv4))) {
           std::string w;
           source_filled = fill_for_kernel(p, filled, fixed, impl_->warned_source ? nullptr : &w);
           if (!w.empty()) {
