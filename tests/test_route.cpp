@@ -147,6 +147,19 @@ TEST_CASE("another destination gives the kernel's source, and the checksums are 
   }
 }
 
+TEST_CASE("netlink and the UDP fallback give the same source") {
+  for (const char* dst : {"192.0.2.77", "198.18.1.1", "127.0.0.9", "2001:db8::77", "::1"}) {
+    INFO(dst);
+    const bool v4 = std::string(dst).find(':') == std::string::npos;
+    std::string bytes(v4 ? 4 : 16, '\0');
+    REQUIRE(inet_pton(v4 ? AF_INET : AF_INET6, dst, bytes.data()) == 1);
+    std::string by_netlink = ask_route_source(bytes, RouteQuery::Netlink);
+    CHECK(by_netlink == ask_route_source(bytes, RouteQuery::Udp));
+    // And route_source (loopback aside) is that answer.
+    if (std::string(dst).rfind("127.", 0) != 0 && std::string(dst) != "::1") CHECK(route_source(bytes) == by_netlink);
+  }
+}
+
 TEST_CASE("the kernel is asked once per destination, never per packet") {
   // 1000 destinations not asked before (198.18.0.0/15 is for benchmarks):
   // at most one question each; the same set again asks nothing.

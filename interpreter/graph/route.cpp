@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cstring>
 #include <mutex>
+#include <stdexcept>
 #include <unordered_map>
 
 namespace pkt {
@@ -150,5 +151,16 @@ std::string route_source(const std::string& dst) {
 }
 
 std::uint64_t route_queries() { return queries.load(); }
+
+std::string ask_route_source(const std::string& dst, RouteQuery how) {
+  QuerySockets q;
+  std::string out(dst.size(), '\0');
+  if (how == RouteQuery::Netlink) {
+    if (!ask_netlink(q, dst, out)) throw std::runtime_error("netlink (NETLINK_ROUTE) is not available here");
+  } else {
+    ask_udp(q, dst, out);
+  }
+  return out;
+}
 
 }  // namespace pkt

@@ -17,4 +17,10 @@ std::string route_source(const std::string& dst);
 // How many times the kernel was asked (tests: reading must never ask).
 std::uint64_t route_queries();
 
+// One uncached question by one method (tests: the two agree): netlink's
+// RTM_GETROUTE, which route_source uses, or a connected UDP socket, its
+// fallback where netlink is unavailable. Zeros with no route.
+enum class RouteQuery { Netlink, Udp };
+std::string ask_route_source(const std::string& dst, RouteQuery how);
+
 }  // namespace pkt
