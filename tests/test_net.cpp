@@ -26,7 +26,10 @@
 #include <thread>
 #include <vector>
 
+#include "graph/checksum.hpp"
 #include "graph/packet_set.hpp"
+#include "graph/session.hpp"
+#include "parse.hpp"
 #include "net/destination.hpp"
 #include "net/scope.hpp"
 #include "net/send.hpp"
@@ -439,6 +442,41 @@ TEST_CASE("dry run writes the exact bytes to the pcap and sends nothing", "[send
   CHECK(link == 101);
   REQUIRE(recs.size() == 3);
   for (std::size_t i = 0; i < 3; ++i) CHECK(recs[i].bytes == pkts[i]);
+}
+
+// Linux replaces a zero source of a raw IPv4 packet with its route's choice:
+// the UDP checksum must be over that address, the header keeps 0.0.0.0.
+TEST_CASE("src=0.0.0.0 on raw IPv4: upper checksums over the kernel's choice, one warning", "[send]") {
+  TempPath pcap;
+  std::vector<std::string> warnings;
+  SendConfig c = dry_config(pcap.path);
+  c.warn = [&](const std::string& w) { warnings.push_back(w); };
+  pkt::Session session(pkt::Registry::with_stdlib());
+  auto set_of = [&](const std::string& e) {
+    return session.packets(*pkt::parse_expression(pkt::Source::make("<test>", e)));
+  };
+  auto zero = set_of("ipv4(src=0.0.0.0, dst=127.0.0.1) / udp(sport=1, dport=2) / \"x\"");
+  auto routed = set_of("ipv4(src=127.0.0.1, dst=127.0.0.1) / udp(sport=1, dport=2) / \"x\"");
+  {
+    Sender s(c, session.registry());
+    SendOptions o;
+    o.count = 2;
+    CHECK(s.send(*zero, o) == 2);
+  }
+  REQUIRE(warnings.size() == 1);
+  CHECK(warnings[0] == "src=0.0.0.0: the kernel fills in the source of a raw IPv4 packet; checksums use 127.0.0.1, "
+                       "its choice for 127.0.0.1 (to keep 0.0.0.0 on the wire, send from eth on an interface)");
+  auto recs = read_pcap(pcap.path);
+  REQUIRE(recs.size() == 2);
+  const Bytes& b = recs[0].bytes;
+  const std::vector<std::uint8_t>& r = routed->tmpl.bytes();
+  REQUIRE(b.size() == r.size());
+  CHECK(Bytes(b.begin() + 12, b.begin() + 16) == Bytes(4, 0));              // the kernel fills it in
+  CHECK(pkt::ones_fold(pkt::ones_sum(b.data(), 20)) == 0xffff);              // a header checksum over 0.0.0.0
+  CHECK(Bytes(b.begin() + 20, b.end()) == Bytes(r.begin() + 20, r.end()));  // UDP as over 127.0.0.1
+  CHECK(Bytes(zero->tmpl.bytes().begin() + 26, zero->tmpl.bytes().begin() + 28) !=
+        Bytes(r.begin() + 26, r.begin() + 28));  // which differs from the checksum as built
+  CHECK(recs[1].bytes == b);
 }
 
 TEST_CASE("dry run: Ethernet frames, count and interval timestamps", "[send]") {

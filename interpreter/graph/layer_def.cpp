@@ -64,7 +64,7 @@ std::vector<std::string> LayerDef::field_names() const {
 namespace {
 
 const std::set<std::string> kPrimitives = {"len", "inet_checksum", "nonzero", "bytes", "u8", "u16", "u24", "u32", "u64",
-                                           "present", "not", "bound", "choose", "slice"};
+                                           "present", "not", "bound", "choose", "slice", "route_source"};
 
 // Where a rule is written decides what it may name: auto rules see the
 // layer's regions (this, payload, pseudo); a pseudo-header also sees the
@@ -203,6 +203,15 @@ AutoExpr compile_auto(const ast::Expr& e, const LayerDef& layer, RuleKind kind, 
       if (e.s == "inet_checksum") { a.op = Op::Checksum; arity(1, 99); return a; }
       if (e.s == "nonzero") { a.op = Op::Nonzero; arity(2, 2); return a; }
       if (e.s == "bytes") { a.op = Op::Concat; arity(1, 99); return a; }
+      if (e.s == "route_source") {
+        // Asks the kernel: only where a packet is built, never while reading.
+        if (kind != RuleKind::Auto)
+          throw ScriptError(e.pos, "route_source() asks the kernel for a route: it is for auto rules only, "
+                                   "not for size, if, when or pseudo-header rules");
+        a.op = Op::RouteSource;
+        arity(1, 1);
+        return a;
+      }
       if (e.s == "u8" || e.s == "u16" || e.s == "u24" || e.s == "u32" || e.s == "u64") {
         a.op = Op::ToBytes;
         a.index = static_cast<std::size_t>(std::atoi(e.s.c_str() + 1));
@@ -211,7 +220,7 @@ AutoExpr compile_auto(const ast::Expr& e, const LayerDef& layer, RuleKind kind, 
       }
       std::string hint = nearest_name(e.s, {kPrimitives.begin(), kPrimitives.end()});
       throw ScriptError(e.pos, fmt::format("unknown function '{}' in a rule; expected one of len, inet_checksum, "
-                                           "nonzero, bytes, present, not, choose, slice, u8, u16, u24, u32, u64{}", e.s,
+                                           "nonzero, bytes, present, not, choose, slice, route_source, u8, u16, u24, u32, u64{}", e.s,
                                            hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint)));
     }
     default:
@@ -370,10 +379,17 @@ void Registry::define(const ast::LayerDecl& decl) {
   for (std::size_t i = 0; i < decl.fields.size(); ++i) {
     auto& fd = decl.fields[i];
     if (!fd.auto_rule) continue;
-    if (!def->fields[i].fixed_size() || def->fields[i].kind != FieldKind::UInt)
-      throw ScriptError(fd.pos, "auto rules are supported on unsigned integer fields only");
+    if (!def->fields[i].fixed_size())
+      throw ScriptError(fd.pos, "auto rules are supported on fixed-size fields only (numbers and addresses)");
     def->fields[i].auto_rule = std::make_shared<AutoExpr>(compile_auto(*fd.auto_rule, *def, RuleKind::Auto, this));
     def->fields[i].auto_text = source_text(*fd.auto_rule);
+    std::function<bool(const AutoExpr&)> asks = [&](const AutoExpr& x) {
+      if (x.op == AutoExpr::Op::RouteSource) return true;
+      for (auto& y : x.args)
+        if (asks(y)) return true;
+      return false;
+    };
+    def->fields[i].asks_route = asks(*def->fields[i].auto_rule);
   }
   // Size and condition rules read earlier fields only: they are evaluated while reading.
   for (std::size_t i = 0; i < decl.fields.size(); ++i) {

@@ -47,6 +47,7 @@ struct AutoExpr {
     LowerField,            // LAYER.FIELD: field `s2` of the nearest layer named `s` below
     Choose,                // choose(c, a, b): a when c is not 0, else b (only the one chosen is evaluated)
     Slice,                 // slice(x, from, n): n bytes of x from byte `from`
+    RouteSource,           // route_source(dst): the source address the kernel chooses for dst (route.hpp)
   };
   Op op = Op::Int;
   std::uint64_t i = 0;
@@ -73,7 +74,8 @@ struct FieldDef {
   FieldValue default_value;
   bool has_default = false;    // written `= value` (else zero / empty)
   std::string default_text;    // the default as written, for `help`
-  std::shared_ptr<AutoExpr> auto_rule;  // `= auto ...`
+  std::shared_ptr<AutoExpr> auto_rule;  // `= auto ...`: a number field's, or an address field's
+  bool asks_route = false;     // the rule asks the kernel (route_source): its value's origin is Route
   std::string auto_text;       // the rule as written, for `help`
   std::shared_ptr<AutoExpr> size_rule;  // `size expr`: length in bytes (variable fields)
   std::string size_text;

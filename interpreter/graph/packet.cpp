@@ -7,6 +7,7 @@
 #include <functional>
 
 #include "checksum.hpp"
+#include "route.hpp"
 
 namespace pkt {
 
@@ -17,6 +18,7 @@ const char* origin_name(Origin o) {
     case Origin::User: return "user";
     case Origin::Auto: return "auto";
     case Origin::Wire: return "wire";
+    case Origin::Route: return "route";
   }
   return "?";
 }
@@ -170,7 +172,8 @@ void Packet::set(std::size_t layer, std::size_t field, FieldValue v, Origin orig
   FieldSlot& s = li.fields[field];
   if (d.kind == FieldKind::UInt && v.num > d.max())
     throw ScriptError(pos, fmt::format("{}={} is out of range: {} is {}", d.name, v.num, d.name, d.describe_type()));
-  if (d.fixed_size() && d.kind != FieldKind::UInt && v.bytes.size() != d.bits / 8)
+  // A value handed to its rule (origin auto) is only a placeholder until the rule runs.
+  if (d.fixed_size() && d.kind != FieldKind::UInt && v.bytes.size() != d.bits / 8 && !(d.auto_rule && is_computed(origin)))
     throw ScriptError(pos, fmt::format("{}.{} needs {} bytes, got {}", li.def->name, d.name, d.bits / 8, v.bytes.size()));
   bool deps_change = ((d.auto_rule != nullptr) && is_given(origin) != is_given(s.origin)) || d.shapes_layout;
   if (!finalized_ || slot_bytes_size(d, v, s.bit_offset / 8 - li.offset) != s.bit_size || deps_change) {
@@ -442,7 +445,8 @@ void Packet::resolve_wire_origins() {
     for (std::size_t f = 0; f < li.fields.size(); ++f) {
       FieldSlot& s = li.fields[f];
       const FieldDef& d = li.def->fields[f];
-      if (s.origin != Origin::Wire || !d.auto_rule || !s.present) continue;
+      // A rule that asks the kernel is not run per packet read: the value stays wire.
+      if (s.origin != Origin::Wire || !d.auto_rule || !s.present || d.asks_route) continue;
       const FieldValue saved = s.value;
       std::size_t flat = field_base_[l] + f;
       bool computed = true;
@@ -497,7 +501,7 @@ void Packet::finalize() {
       FieldSlot& s = li.fields[f];
       const FieldDef& d = li.def->fields[f];
       if (d.auto_rule && !is_given(s.origin) && s.origin != Origin::Bound) {
-        s.origin = Origin::Auto;
+        s.origin = d.asks_route ? Origin::Route : Origin::Auto;
         s.value = FieldValue{};
         state_[field_base_[l] + f] = 0;
       } else {
@@ -631,6 +635,16 @@ struct Evaluator {
         else v.b = x.b.substr(from, n);
         return v;
       }
+      case Op::RouteSource: {
+        Val x = eval(e.args[0], l, false);
+        if (x.t == Val::T::Int || (x.size() != 4 && x.size() != 16))
+          fail(e.args[0], "route_source() takes an IPv4 or IPv6 address (4 or 16 bytes)");
+        std::string dst;
+        append(dst, x, e.args[0]);
+        v.t = Val::T::Bytes;
+        v.b = route_source(dst);
+        return v;
+      }
       case Op::And: case Op::Or: {
         bool a = as_int(e.args[0], eval(e.args[0], l, size_only)) != 0;
         if (e.op == Op::And && !a) { v.i = 0; return v; }
@@ -739,6 +753,7 @@ void Packet::evaluate_auto(std::size_t l, std::size_t f) {
   const FieldDef& d = li.def->fields[f];
   state_[flat] = 1;
   s.value.num = 0;
+  s.value.bytes.clear();
   write_field(s, d);  // a rule reads its own field as zero (a checksum covering itself)
   // The callbacks capture one pointer each, so std::function stores them
   // without allocating (this runs per packet when a generator moves a field
@@ -767,6 +782,20 @@ void Packet::evaluate_auto(std::size_t l, std::size_t f) {
                },
                nullptr};
   Val r = ev.eval(*d.auto_rule, l, false);
+  if (d.kind != FieldKind::UInt) {
+    // An address field's rule gives its bytes.
+    std::string b;
+    if (r.t != Val::T::Int) ev.append(b, r, *d.auto_rule);
+    if (r.t == Val::T::Int || b.size() != d.bits / 8)
+      throw ScriptError(d.auto_rule->pos, fmt::format("the auto rule of {}.{} gives {}; expected {} bytes ({})", li.def->name,
+                                                      d.name, r.t == Val::T::Int ? std::string("a number")
+                                                                                  : fmt::format("{} bytes", b.size()),
+                                                      d.bits / 8, d.type_name));
+    s.value.bytes = std::move(b);
+    write_field(s, d);
+    state_[flat] = 2;
+    return;
+  }
   if (r.t != Val::T::Int) throw ScriptError(d.auto_rule->pos, fmt::format("the auto rule of {}.{} gives bytes; expected a number", li.def->name, d.name));
   if (r.i > d.max())
     throw ScriptError(li.pos.src ? li.pos : pos_,
@@ -807,7 +836,7 @@ void Packet::build_deps() {
     const LayerInst& li = layers_[l];
     for (std::size_t f = 0; f < li.fields.size(); ++f) {
       const FieldDef& d = li.def->fields[f];
-      if (!d.auto_rule || li.fields[f].origin != Origin::Auto) continue;
+      if (!d.auto_rule || !is_computed(li.fields[f].origin)) continue;
       AutoDep dep;
       dep.layer = l;
       dep.field = f;
@@ -915,6 +944,9 @@ void Packet::on_changed(std::size_t flat, std::uint32_t b, std::uint32_t e, cons
     std::size_t fn = std::min<std::size_t>(fe - fb, sizeof before);
     for (std::size_t k = 0; k < fn; ++k) before[k] = buf_[fb + k];
     const std::uint64_t prev = s.value.num;
+    const bool by_bytes = d.kind != FieldKind::UInt;  // an address computed by its rule
+    std::string prev_bytes;
+    if (by_bytes) prev_bytes = s.value.bytes;
     if (!by_value && dep.incremental) {
       std::uint32_t sum = sums_[dep.flat];
       for (auto& sg : dep.content) {
@@ -942,7 +974,7 @@ void Packet::on_changed(std::size_t flat, std::uint32_t b, std::uint32_t e, cons
     } else {
       evaluate_auto(dep.layer, dep.field);
     }
-    if (s.value.num != prev) on_changed(dep.flat, fb, fe, before);
+    if (by_bytes ? s.value.bytes != prev_bytes : s.value.num != prev) on_changed(dep.flat, fb, fe, before);
   }
 }
 

@@ -14,11 +14,15 @@
 namespace pkt {
 
 // Wire: read from bytes and different from what the rule would compute (a
-// read value equal to it is Auto). Wire wins like User.
-enum class Origin : std::uint8_t { Default, Bound, User, Auto, Wire };
+// read value equal to it is Auto). Wire wins like User. Route: computed by
+// a rule that asked the kernel (route_source); like Auto otherwise. A read
+// value of such a field stays Wire: reading never asks the kernel.
+enum class Origin : std::uint8_t { Default, Bound, User, Auto, Wire, Route };
 const char* origin_name(Origin o);
 // Set by the user or read from the wire: wins over an auto rule.
 inline bool is_given(Origin o) { return o == Origin::User || o == Origin::Wire; }
+// Computed by the field's rule.
+inline bool is_computed(Origin o) { return o == Origin::Auto || o == Origin::Route; }
 
 struct FieldSlot {
   FieldValue value;

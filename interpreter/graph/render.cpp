@@ -116,7 +116,7 @@ std::string json_fields(const Packet& p, std::size_t l, const Registry* reg, std
   for (std::size_t f = from; f < li.fields.size(); ++f) {
     const FieldDef& d = li.def->fields[f];
     const FieldSlot& s = li.fields[f];
-    if (!s.present || (from > 0 && s.origin == Origin::Auto)) continue;
+    if (!s.present || (from > 0 && is_computed(s.origin))) continue;
     std::string v;
     if (has_option_list(reg, *li.def, d)) {
       std::vector<std::string> opts;
@@ -172,8 +172,14 @@ std::string render_show(const Packet& p, bool color, const Registry* reg) {
       }
       std::string note;
       if (s.origin == Origin::Auto) note = fmt::format("{}auto{}", green, reset);
+      else if (s.origin == Origin::Route)
+        note = s.value.bytes.find_first_not_of('\0') == std::string::npos
+                   ? fmt::format("{}route: no route to the destination{}", yellow, reset)
+                   : fmt::format("{}route{}", green, reset);
       else if (s.origin == Origin::Bound) note = fmt::format("{}bound{}", green, reset);
-      else if (f.auto_rule && is_given(s.origin) && p.finalized()) {
+      // A value given for a field whose rule asks the kernel is not compared
+      // with the kernel's answer (no route lookup for each packet read).
+      else if (f.auto_rule && !f.asks_route && is_given(s.origin) && p.finalized()) {
         FieldValue c;
         bool ok = true;
         try {

@@ -15,6 +15,7 @@
 #include "destination.hpp"
 #include "packet_io.hpp"
 #include "pcap_writer.hpp"
+#include "render.hpp"
 #include "socket_raw.hpp"
 
 namespace pkt {
@@ -44,15 +45,70 @@ std::uint16_t header_sum(const std::uint8_t* p, std::size_t n) {
   return static_cast<std::uint16_t>(s);
 }
 
+// Fields of a packet's first layer that the kernel fills in when they are
+// zero: those whose rule asks the route (route_source), as raw IPv4's source.
+std::vector<std::size_t> kernel_filled_fields(const Packet& p) {
+  std::vector<std::size_t> out;
+  if (p.layers().empty()) return out;
+  const LayerDef& def = *p.layers()[0].def;
+  for (std::size_t f = 0; f < def.fields.size(); ++f)
+    if (def.fields[f].asks_route && def.fields[f].fixed_size() && def.fields[f].kind != FieldKind::UInt)
+      out.push_back(f);
+  return out;
+}
+
+// Linux fills in a zero source of a raw IPv4 packet with its route's choice
+// (raw_send_hdrinc), after the layers above were built over zeros. When the
+// user set such a field to zeros, its layer is left as built (the kernel
+// rewrites it), but the computed values of the layers above (the TCP or UDP
+// checksum over the pseudo-header) are those over the kernel's choice: the
+// route_source answer. Returns false when nothing needs it (or no route).
+bool fill_for_kernel(const Packet& p, const std::vector<std::size_t>& fields, std::vector<std::uint8_t>& out,
+                     std::string* warning) {
+  if (p.layers().empty()) return false;
+  for (std::size_t f : fields) {
+    if (f >= p.layers()[0].fields.size() || !p.layers()[0].def->fields[f].asks_route) continue;  // a capture's other layers
+    const FieldSlot& s = p.layers()[0].fields[f];
+    if (s.origin != Origin::User || !s.present || s.value.bytes.find_first_not_of('\0') != std::string::npos) continue;
+    Packet routed = p;
+    routed.set(0, f, s.value, Origin::Auto);  // handed back to its rule: the route's source
+    const FieldValue chosen = routed.layers()[0].fields[f].value;
+    if (chosen.bytes.find_first_not_of('\0') == std::string::npos) return false;  // no route: the send says so
+    Packet sent = routed;
+    for (std::size_t l = 1; l < p.layers().size(); ++l)
+      for (std::size_t k = 0; k < p.layers()[l].fields.size(); ++k)
+        if (is_computed(routed.layers()[l].fields[k].origin) &&
+            !(routed.layers()[l].fields[k].value == p.layers()[l].fields[k].value))
+          sent.set(l, k, routed.layers()[l].fields[k].value, Origin::User);
+    sent.set(0, f, s.value, Origin::User);
+    out.assign(sent.bytes().begin(), sent.bytes().end());
+    if (warning) {
+      const LayerDef& def = *p.layers()[0].def;
+      const FieldDef& d = def.fields[f];
+      std::string dst;
+      if (const AutoExpr& arg = d.auto_rule->args.empty() ? *d.auto_rule : d.auto_rule->args[0];
+          arg.op == AutoExpr::Op::Field)
+        dst = format_value(def.fields[arg.index], p.layers()[0].fields[arg.index].value);
+      *warning = fmt::format("{}={}: the kernel fills in the source of a raw IPv4 packet; checksums use {}, its choice"
+                             "{} (to keep {} on the wire, send from eth on an interface)",
+                             d.name, format_value(d, s.value), format_value(d, chosen),
+                             dst.empty() ? std::string() : " for " + dst, format_value(d, s.value));
+    }
+    return true;
+  }
+  return false;
+}
+
 // What Linux changes in a raw IPv4 header it sends with IP_HDRINCL (see
 // raw_send_hdrinc): the total length, the header checksum, a zero source.
-std::string ipv4_kernel_rewrites(const std::uint8_t* p, std::size_t n) {
+std::string ipv4_kernel_rewrites(const std::uint8_t* p, std::size_t n, bool source_filled) {
   std::vector<std::string> what;
   std::size_t ihl = (p[0] & 0x0f) * 4u;
   std::size_t tot = static_cast<std::size_t>(p[2] << 8 | p[3]);
   if (tot != n) what.push_back(fmt::format("sets the total length to {} (the packet says {})", n, tot));
   if (tot != n || header_sum(p, ihl) != 0xffff) what.push_back("recomputes the header checksum");
-  if (!p[12] && !p[13] && !p[14] && !p[15]) what.push_back("replaces the source 0.0.0.0 with the route's address");
+  if (!p[12] && !p[13] && !p[14] && !p[15] && !source_filled)
+    what.push_back("replaces the source 0.0.0.0 with the route's address");
   if (what.empty()) return "";
   std::string list = what[0];
   for (std::size_t i = 1; i < what.size(); ++i) list += (i + 1 == what.size() ? " and " : ", ") + what[i];
@@ -75,6 +131,7 @@ struct Sender::Impl {
   std::unique_ptr<PcapWriter> pcap;
   std::int64_t virtual_us = 0;  // --dry-run: the timestamp of the last packet written
   bool warned_ipv4 = false;
+  bool warned_source = false;
 };
 
 Sender::Sender(SendConfig cfg, const Registry& reg) : impl_(std::make_unique<Impl>()), cfg_(std::move(cfg)), reg_(reg) {}
@@ -134,6 +191,8 @@ std::uint64_t Sender::send_as(const PacketSet& set, const SendOptions& opts, int
   //    destinations and the scope.
   bool need4 = false, need6 = false, stopped = false;
   std::uint64_t k = 0;
+  const std::vector<std::size_t> filled = ether ? std::vector<std::size_t>{} : kernel_filled_fields(set.tmpl);
+  std::vector<std::uint8_t> fixed;
   set.for_each([&](const Packet& p) {
     ++k;
     if ((k & 0xfff) == 0 && interrupted()) {
@@ -149,8 +208,20 @@ std::uint64_t Sender::send_as(const PacketSet& set, const SendOptions& opts, int
         if (!cfg_.scope.allows(d.family, d.addr)) throw SendError(cfg_.scope.refusal("send", d.text()));
         if (d.link_local() && !have_if)
           throw SendError(fmt::format("sending to {} (link-local) needs an interface: send p on IFACE", d.text()));
+        bool source_filled = false;
+        // Only for the warnings: the send below does the same for each packet.
+        if (d.family == AF_INET && !filled.empty() && (!impl_->warned_source || (!dry && !impl_->warned_ipv4))) {
+          std::string w;
+          source_filled = fill_for_kernel(p, filled, fixed, impl_->warned_source ? nullptr : &w);
+          if (!w.empty()) {
+            impl_->warned_source = true;
+            if (cfg_.warn) cfg_.warn(w);
+            else fmt::print(stderr, "pkt: warning: {}\n", w);
+          }
+        }
         if (d.family == AF_INET && !dry && !impl_->warned_ipv4) {
-          std::string w = ipv4_kernel_rewrites(b, n);
+          std::string w = ipv4_kernel_rewrites(source_filled ? fixed.data() : b, source_filled ? fixed.size() : n,
+                                               source_filled);
           if (!w.empty()) {
             impl_->warned_ipv4 = true;
             if (cfg_.warn) cfg_.warn(w);
@@ -217,7 +288,11 @@ std::uint64_t Sender::send_as(const PacketSet& set, const SendOptions& opts, int
         return false;
       }
       const std::uint8_t* b = p.bytes().data();
-      const std::size_t n = p.size();
+      std::size_t n = p.size();
+      if (!filled.empty() && n >= 20 && (b[0] >> 4) == 4 && fill_for_kernel(p, filled, fixed, nullptr)) {
+        b = fixed.data();
+        n = fixed.size();
+      }
       if (!dry) {
         // Pace against a schedule so the rate holds; after a stall longer
         // than one interval, restart the schedule instead of bursting.

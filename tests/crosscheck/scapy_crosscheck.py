@@ -29,10 +29,12 @@ import argparse
 import base64
 import ipaddress
 import itertools
+import json
 import logging
 import os
 import random
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -50,6 +52,31 @@ class Gen:
     def __init__(self, text, values):
         self.text = text
         self.values = values
+
+
+# pkt's default source is the kernel's choice for the destination (the
+# route_source() rule, a netlink route lookup): the cases that leave src unset
+# tell scapy the address `ip route get` gives (loopback without asking;
+# 0.0.0.0 or :: when there is no route).
+ROUTE = object()
+
+
+def kernel_source(family, dst):
+    if family == socket.AF_INET and dst.startswith("127."):
+        return "127.0.0.1"
+    if family == socket.AF_INET6 and ipaddress.IPv6Address(dst) == ipaddress.IPv6Address("::1"):
+        return "::1"
+    r = subprocess.run(["ip", "-j", "-4" if family == socket.AF_INET else "-6", "route", "get", dst],
+                       capture_output=True, text=True)
+    routes = json.loads(r.stdout) if r.returncode == 0 and r.stdout.strip() else []
+    if routes and routes[0].get("prefsrc"):
+        return routes[0]["prefsrc"]
+    return "0.0.0.0" if family == socket.AF_INET else "::"
+
+
+def resolve_route_source(layer, family):
+    dst = next(a[3] for a in layer.args if a[0] == "dst")
+    layer.args = [(f, t, sf, kernel_source(family, dst) if v is ROUTE else v) for f, t, sf, v in layer.args]
 
 
 class Layer:
@@ -161,6 +188,18 @@ bind udp.dport = 7777 -> odd
 def edge_cases():
     """Corners the random cases reach rarely or never."""
     out = []
+    # No src: the kernel's source for the destination (a route lookup), the
+    # checksums over it; a set over destinations changes it with each one.
+    out.append(Fixed('ipv4(dst=192.0.2.77) / udp(sport=1, dport=2) / "x"',
+                     [IP(src=kernel_source(socket.AF_INET, "192.0.2.77"), dst="192.0.2.77") / UDP(sport=1, dport=2) / b"x"]))
+    out.append(Fixed('ipv4(dst=[127.0.0.9, 192.0.2.78]) / tcp(sport=1, dport=2)',
+                     [IP(src=kernel_source(socket.AF_INET, d), dst=d) / TCP(sport=1, dport=2)
+                      for d in ("127.0.0.9", "192.0.2.78")]))
+    out.append(Fixed('ipv6(dst=2001:db8::77) / tcp(sport=1, dport=2) / "x"',
+                     [IPv6(src=kernel_source(socket.AF_INET6, "2001:db8::77"), dst="2001:db8::77")
+                      / TCP(sport=1, dport=2) / b"x"]))
+    out.append(Fixed('ipv6(dst=::1) / icmpv6(id=1)',
+                     [IPv6(src="::1", dst="::1") / ICMPv6EchoRequest(id=1)]))
     # Generators at odd offsets inside checksummed regions (ipv4 tos, icmp code, odd.b).
     out.append(Fixed('ipv4(src=10.0.0.1, dst=10.0.0.2, tos=[0, 1, 255]) / udp(sport=5) / odd(b=[0, 0xffff, 0x1234, 0xfffe]) / "xyz"',
                      [IP(src="10.0.0.1", dst="10.0.0.2", tos=t) / UDP(sport=5, dport=7777)
@@ -482,8 +521,9 @@ class Generator:
             vals = ["10.%d.0.%d" % (lo, lo + k) for k in range(n)]
             l.set("src", None, "src", Gen("%s..%s" % (vals[0], vals[-1]), vals))
         else:
-            self.addr(l, "src", "src", self.ipv4, "127.0.0.1")
+            self.addr(l, "src", "src", self.ipv4, ROUTE)
         self.addr(l, "dst", "dst", self.ipv4, "127.0.0.1")
+        resolve_route_source(l, socket.AF_INET)
         if self.chance(0.2):
             data = self.rand_bytes(self.r.randint(1, 40))
             l.set("options", 'hex"%s"' % data.hex(), "options", [Raw(load=data)])
@@ -507,8 +547,9 @@ class Generator:
             else:
                 self.uint(l, "next", "nh", 8, p_default=0, gen_ok=False)
         self.uint(l, "hlim", "hlim", 8, p_default=0.4)
-        self.addr(l, "src", "src", self.ipv6, "::1")
+        self.addr(l, "src", "src", self.ipv6, ROUTE)
         self.addr(l, "dst", "dst", self.ipv6, "::1")
+        resolve_route_source(l, socket.AF_INET6)
         return l
 
     def tcp_options(self):

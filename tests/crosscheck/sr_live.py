@@ -20,8 +20,8 @@ probes (the kernel's route gives it), and checks:
               router's time exceeded, hop 2 the peer;
   arp         scripts/examples/arp_scan.pkt on a0: the is-at carries R's MAC;
   lua         sr1 and sr from Lua, as docs/receiving.md shows them.
-Needs root, ip (iproute2) and nft; otherwise prints SKIP and exits 0 only
-when nothing could run.
+Needs root, ip (iproute2), nft and ping; otherwise prints SKIP and exits 77
+(skipped, for ctest).
 Usage: sr_live.py [PKT]
 """
 import os
@@ -226,7 +226,7 @@ def main():
     missing = [t for t in ("ip", "nft", "ping") if not shutil.which(t)]
     if os.geteuid() != 0 or missing:
         print("SKIP: needs root and %s" % (", ".join(missing) or "ip, nft, ping"))
-        return 0
+        return 77
     delete_namespaces(stale=True)
     peer = None
     try:
