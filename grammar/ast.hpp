@@ -20,6 +20,7 @@ struct Arg {
   std::string name;
   Pos pos;  // of the name, or of the value when positional
   ExprPtr value;
+  bool word = false;  // `count 3`: an option word before the value (sniff(...)), not `name=value`
 };
 
 struct Expr {
@@ -110,6 +111,7 @@ struct Stmt {
     Hexdump,  // hexdump a, b
     Write,    // write a, b to "file"
     Send,     // send a [count N] [interval T] [on IFACE]
+    Sniff,    // sniff [on IFACE] [filter "BPF"] [count N] [timeout T]
     Lua,      // lua { ... }
     Expr,     // a bare expression (REPL: a packet expression prints its show)
   };
@@ -122,8 +124,9 @@ struct Stmt {
   std::vector<ExprPtr> targets;     // Show/Hexdump/Write/Send
   std::string path;                 // Write: "to" file
   Pos path_pos;
-  ExprPtr count, interval;          // Send options (may be null)
-  std::string iface;                // Send: on IFACE
+  ExprPtr count, interval;          // Send options (may be null); Sniff: count
+  ExprPtr filter, timeout;          // Sniff options (may be null)
+  std::string iface;                // Send, Sniff: on IFACE
   Pos iface_pos;
   std::string code;                 // Lua: the block's text, between the braces
   Pos code_pos;                     // position of the first character of code

@@ -17,8 +17,8 @@ inline constexpr const char* error_message = nullptr;
 
 // clang-format off
 // top level
-template <> inline constexpr auto error_message<script_end> = "expected a statement (param, let, packet, layer, option, bind, show, hexdump, write, send, lua)";
-template <> inline constexpr auto error_message<repl_end> = "expected a statement (param, let, packet, layer, option, bind, show, hexdump, write, send, lua) or an expression";
+template <> inline constexpr auto error_message<script_end> = "expected a statement (param, let, packet, layer, option, bind, show, hexdump, write, send, sniff, lua)";
+template <> inline constexpr auto error_message<repl_end> = "expected a statement (param, let, packet, layer, option, bind, show, hexdump, write, send, sniff, lua) or an expression";
 template <> inline constexpr auto error_message<expression_end> = "expected '/', '|', '*', '..' or the end of the expression";
 
 // strings and numbers
@@ -84,10 +84,15 @@ template <> inline constexpr auto error_message<option_params_close> = "expected
 template <> inline constexpr auto error_message<option_open> = "expected '{', '(' parameters or a \"doc string\" after the option name";
 
 // statements
-template <> inline constexpr auto error_message<stmt_next> = "expected a new statement (param, let, packet, layer, option, bind, show, hexdump, write, send, lua) or the end of the input";
+template <> inline constexpr auto error_message<stmt_next> = "expected a new statement (param, let, packet, layer, option, bind, show, hexdump, write, send, sniff, lua) or the end of the input";
 template <> inline constexpr auto error_message<missing_slash> = "expected '/' between layers";
 template <> inline constexpr auto error_message<missing_comma> = "expected ',' between targets, or '/' between layers";
 template <> inline constexpr auto error_message<send_option_word> = "unknown send option; expected count, interval or on";
+template <> inline constexpr auto error_message<sniff_option_word> = "unknown sniff option; expected on, filter, count or timeout";
+template <> inline constexpr auto error_message<filter_value> = "expected a \"BPF filter\" string after 'filter' (e.g. filter \"udp port 53\")";
+template <> inline constexpr auto error_message<timeout_value> = "expected a time after 'timeout' (e.g. 2s)";
+template <> inline constexpr auto error_message<word_iface_value> = "expected an interface after 'on' (e.g. lo or \"eth0\")";
+template <> inline constexpr auto error_message<word_value> = "expected a value after the option word";
 template <> inline constexpr auto error_message<decl_eq> = "expected '=' after the name";
 template <> inline constexpr auto error_message<param_name> = "expected a name after 'param'";
 template <> inline constexpr auto error_message<let_name> = "expected a name after 'let'";

@@ -22,7 +22,7 @@ namespace pkt {
 namespace {
 
 const std::vector<std::string> kKeywords = {"param", "let", "packet", "layer", "option", "bind",
-                                            "show", "hexdump", "write", "send", "lua"};
+                                            "show", "hexdump", "write", "send", "sniff", "lua"};
 const std::vector<std::string> kCommands = {":help", ":layers", ":vars", ":load", ":read", ":save", ":quit"};
 
 // :quit ends the session (a type of its own, so no other error can).

@@ -12,6 +12,7 @@
 
 #include "lua_engine.hpp"
 #include "net/send.hpp"
+#include "sniffer.hpp"
 #include "session.hpp"
 
 namespace pkt {
@@ -44,6 +45,11 @@ class Runner {
   std::vector<std::shared_ptr<PacketSet>> targets(const ast::Stmt& st);
   const ast::Expr& deref(const ast::Expr& e) const;
   void send(const ast::Stmt& st);
+  // sniff statement and sniff(...) expression (a packet set of what arrived).
+  SniffOptions sniff_options(const std::string& iface, const ast::ExprPtr& filter, const ast::ExprPtr& count,
+                             const ast::ExprPtr& timeout) const;
+  void sniff(const ast::Stmt& st);
+  PacketSet sniff_call(const ast::Expr& call);
   Session& session_;
   RunOptions opts_;
   std::unique_ptr<Sender> sender_;
