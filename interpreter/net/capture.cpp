@@ -90,7 +90,8 @@ Capture::Capture(const CaptureConfig& cfg) : impl_(std::make_unique<Impl>()) {
   const bool any = cfg.iface == "any";
   pcap_set_snaplen(im.pcap, cfg.snaplen);
   if (!any) pcap_set_promisc(im.pcap, cfg.promisc ? 1 : 0);  // "any" has no promiscuous mode
-  pcap_set_immediate_mode(im.pcap, 1);
+  pcap_set_immediate_mode(im.pcap, cfg.immediate ? 1 : 0);
+  pcap_set_timeout(im.pcap, kBlockTimeoutMs);
   pcap_set_buffer_size(im.pcap, kBufferBytes);
   pcap_set_tstamp_precision(im.pcap, PCAP_TSTAMP_PRECISION_NANO);
   const int rc = pcap_activate(im.pcap);

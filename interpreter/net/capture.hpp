@@ -24,7 +24,14 @@ struct CaptureConfig {
   std::string filter;  // BPF (libpcap syntax); "" = everything
   bool promisc = true;
   int snaplen = 262144;
+  // true: each packet is handed over as it arrives (libpcap then uses
+  // TPACKET_V2, one ring slot per packet, sized for the MTU: 64 KiB each on
+  // lo). false: the kernel packs packets into blocks (TPACKET_V3), handed
+  // over when one fills or after kBlockTimeoutMs: what keeps up with a flood.
+  bool immediate = true;
 };
+
+constexpr int kBlockTimeoutMs = 50;  // the longest a packet waits in a block when !immediate
 
 // One packet; `data` is valid only during the callback that receives it.
 struct CapturedPacket {

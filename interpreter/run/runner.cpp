@@ -3,6 +3,7 @@
 #include "lua_packet.hpp"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include "packet_io.hpp"
 #include "printer.hpp"
@@ -140,6 +141,7 @@ SniffOptions Runner::sniff_options(const std::string& iface, const ast::ExprPtr&
 // the script goes on; a second Ctrl-C stops the script.
 void Runner::sniff(const ast::Stmt& st) {
   SniffOptions o = sniff_options(st.iface, st.filter, st.count, st.timeout);
+  o.capture.immediate = isatty(1);  // as pkt sniff: each packet at once only on a terminal
   std::fflush(stdout);
   SniffResult r;
   try {
@@ -187,6 +189,7 @@ PacketSet Runner::sniff_call(const ast::Expr& call) {
     }
   }
   SniffOptions o = sniff_options(iface, filter, count, timeout);
+  o.capture.immediate = false;  // kept, not acted upon one by one: blocks keep up with a flood
   std::vector<Packet> packets;
   SniffResult r;
   try {

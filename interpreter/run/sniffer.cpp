@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <pcap/pcap.h>
+#include <unistd.h>
 
 #include <chrono>
 
@@ -101,6 +102,8 @@ int run_sniff(const SniffArgs& a) {
     }
   }
   const std::string format = !a.format.empty() ? a.format : a.write.empty() ? "summary" : "none";
+  // Each packet at once only where someone watches them arrive; else blocks (see CaptureConfig::immediate).
+  o.capture.immediate = format != "none" && isatty(1);
 
   Sniffer sn(reg, o);
   Capture& cap = sn.capture();
