@@ -165,29 +165,9 @@ void Runner::sniff(const ast::Stmt& st) {
 }
 
 PacketSet Runner::sniff_call(const ast::Expr& call) {
-  using K = ast::Expr::Kind;
   std::string iface;
   ast::ExprPtr filter, count, timeout;
-  for (auto& a : call.args) {
-    if (!a.word || a.name == "interval") {
-      const std::string hint = a.name.empty() ? "" : nearest_name(a.name, {"on", "filter", "count", "timeout"});
-      throw ScriptError(a.pos, fmt::format("sniff(): {}; options are words before their values: "
-                                           "sniff(on lo, filter \"udp\", count 3, timeout 2s)",
-                                           a.name.empty() ? "expected an option word (on, filter, count, timeout) before the value"
-                                                          : fmt::format("'{}' is not an option{}", a.name,
-                                                                        hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint))));
-    }
-    ast::ExprPtr* slot = a.name == "filter" ? &filter : a.name == "count" ? &count : a.name == "timeout" ? &timeout : nullptr;
-    if (slot) {
-      if (*slot) throw ScriptError(a.pos, fmt::format("'{}' is given twice", a.name));
-      *slot = a.value;
-    } else {  // on
-      if (!iface.empty()) throw ScriptError(a.pos, "'on' is given twice");
-      if (a.value->kind != K::Name && a.value->kind != K::String)
-        throw ScriptError(a.value->pos, "expected an interface after 'on' (e.g. lo or \"eth0\")");
-      iface = a.value->s;
-    }
-  }
+  sniff_call_args(call, iface, filter, count, timeout);
   SniffOptions o = sniff_options(iface, filter, count, timeout);
   o.capture.immediate = false;  // kept, not acted upon one by one: blocks keep up with a flood
   std::vector<Packet> packets;

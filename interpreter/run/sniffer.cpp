@@ -83,6 +83,31 @@ std::string default_sniff_interface() {
   return pick;
 }
 
+void sniff_call_args(const ast::Expr& call, std::string& iface, ast::ExprPtr& filter, ast::ExprPtr& count,
+                     ast::ExprPtr& timeout) {
+  using K = ast::Expr::Kind;
+  for (auto& a : call.args) {
+    if (!a.word || a.name == "interval") {
+      const std::string hint = a.name.empty() ? "" : nearest_name(a.name, {"on", "filter", "count", "timeout"});
+      throw ScriptError(a.pos, fmt::format("sniff(): {}; options are words before their values: "
+                                           "sniff(on lo, filter \"udp\", count 3, timeout 2s)",
+                                           a.name.empty() ? "expected an option word (on, filter, count, timeout) before the value"
+                                                          : fmt::format("'{}' is not an option{}", a.name,
+                                                                        hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint))));
+    }
+    ast::ExprPtr* slot = a.name == "filter" ? &filter : a.name == "count" ? &count : a.name == "timeout" ? &timeout : nullptr;
+    if (slot) {
+      if (*slot) throw ScriptError(a.pos, fmt::format("'{}' is given twice", a.name));
+      *slot = a.value;
+    } else {  // on
+      if (!iface.empty()) throw ScriptError(a.pos, "'on' is given twice");
+      if (a.value->kind != K::Name && a.value->kind != K::String)
+        throw ScriptError(a.value->pos, "expected an interface after 'on' (e.g. lo or \"eth0\")");
+      iface = a.value->s;
+    }
+  }
+}
+
 int run_sniff(const SniffArgs& a) {
   install_interrupt_handler();
   Session session(Registry::with_stdlib());

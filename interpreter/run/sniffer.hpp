@@ -55,6 +55,11 @@ std::string sniff_report(const SniffResult& r);
 // libpcap lists that is up, running and not loopback; "lo" when none is.
 std::string default_sniff_interface();
 
+// The option words of sniff(on IFACE, filter "BPF", count N, timeout T):
+// each at most once, nothing else. Throws ScriptError at the offending argument.
+void sniff_call_args(const ast::Expr& call, std::string& iface, ast::ExprPtr& filter, ast::ExprPtr& count,
+                     ast::ExprPtr& timeout);
+
 struct SniffArgs {
   std::string iface;                 // -i ("" = default_sniff_interface())
   std::uint64_t count = 0;           // -c
