@@ -321,6 +321,16 @@ def test_dsl_and_lua(tmp):
     check(rc == 1 and "badfilter.pkt:1:1: error: bad filter 'udp port'" in p.stderr(),
           "DSL: a bad filter is an error at the statement", p.describe())
 
+    path = os.path.join(tmp, "ctrlc.pkt")
+    with open(path, "w") as f:
+        f.write('sniff on lo filter "udp port 1"\nlua { print("after the sniff") }\n')
+    p = Proc([PKT, "run", path], tmp, "ctrlc", wait_listening=False)
+    time.sleep(1)
+    p.proc.send_signal(signal.SIGINT)
+    rc = p.wait(10)
+    check(rc == 0 and p.stdout() == "after the sniff\n" and "0 packets captured" in p.stderr(),
+          "DSL: Ctrl-C ends a sniff with no count or timeout; the script goes on", p.describe())
+
     rc, p = run_script(tmp, "iter.lua", (
         'local n = 0\n'
         'for p, t in sniff{iface = "lo", filter = "udp port %d", count = 3, timeout = 10} do\n'
