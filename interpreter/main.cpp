@@ -341,7 +341,8 @@ int main(int argc, char** argv) {
   snc->add_option("--format", sn.format, "Output: summary (default), show, hexdump, hex, pkt, json, none (nothing per packet)")
       ->check(CLI::IsMember({"summary", "show", "hexdump", "hex", "pkt", "json", "none"}));
   snc->add_option("-w,--write", sn.write, "Write the captured packets to FILE.pcap (then nothing is printed unless --format)");
-  snc->add_option("--script", sn.scripts, "Load a script's layer, option and bind declarations first (repeatable)");
+  snc->add_option("--script", sn.scripts, "Load a script's layer, option and bind declarations first (repeatable)")
+      ->allow_extra_args(false);  // `--script x.pkt udp port 9`: the filter is not more scripts
   snc->add_option("filter", sn.filter, "BPF filter (libpcap syntax), words joined as tcpdump does");
 
   std::string repl_scope;
