@@ -6,13 +6,14 @@
 # capture them. Each reports, at Ctrl-C, what it captured and what the kernel
 # dropped; the figures are theirs, divided by the time the send took.
 # Needs root (capturing), build/pkt and tcpdump.
-# Environment: PKT (default build/pkt), N (1000000), PORT (47999), OUT (bench/out).
+# Environment: PKT (default build/pkt), N (1000000), PORT (47999), OUT (bench/out), FORMAT (none).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PKT=${PKT:-build/pkt}
 N=${N:-1000000}
 PORT=${PORT:-47999}
 OUT=${OUT:-bench/out}
+FORMAT=${FORMAT:-none}  # pkt sniff --format: none dissects and prints nothing; summary etc. print to /dev/null
 die() { printf 'sniff.sh: %s\n' "$*" >&2; exit 1; }
 [[ -x $PKT ]] || die "no $PKT: build first (scripts/dev build)"
 command -v tcpdump >/dev/null 2>&1 || die "tcpdump not found: apt-get install tcpdump"
@@ -29,7 +30,7 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill -INT "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
 
-"$PKT" sniff -i lo --format none $filter >/dev/null 2>"$OUT/sniff_pkt.txt" &
+"$PKT" sniff -i lo --format "$FORMAT" $filter >/dev/null 2>"$OUT/sniff_pkt.txt" &
 pids+=($!)
 tcpdump -i lo -n -B 4096 -w /dev/null $filter 2>"$OUT/sniff_tcpdump.txt" &
 pids+=($!)
