@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Benchmark (not a test): capturing while pkt floods the loopback. In one run,
 # `pkt run` sends N IPv4/UDP packets to 127.0.0.1 as fast as it can while
-#   1. `pkt sniff -i lo --format none FILTER` (dissects every packet, prints nothing)
-#   2. `tcpdump -i lo -w /dev/null FILTER` (given pkt's 4 MiB ring: -B 4096)
-# capture them. Each reports, at Ctrl-C, what it captured and what the kernel
-# dropped; the figures are theirs, divided by the time the send took.
+#   1. `pkt sniff -i lo -c N --format none FILTER` (dissects every packet, prints nothing)
+#   2. `tcpdump -i lo -c N -w /dev/null FILTER` (given pkt's 4 MiB ring: -B 4096)
+# capture them. Each ends at N packets, or at Ctrl-C one second after the
+# send when it dropped some, and reports what it captured and what the
+# kernel dropped; the figures are theirs, divided by the time the send took.
 # Needs root (capturing), build/pkt and tcpdump.
 # Environment: PKT (default build/pkt), N (1000000), PORT (47999), OUT (bench/out), FORMAT (none).
 set -euo pipefail
@@ -30,9 +31,9 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill -INT "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
 
-"$PKT" sniff -i lo --format "$FORMAT" $filter >/dev/null 2>"$OUT/sniff_pkt.txt" &
+"$PKT" sniff -i lo -c "$N" --format "$FORMAT" $filter >/dev/null 2>"$OUT/sniff_pkt.txt" &
 pids+=($!)
-tcpdump -i lo -n -B 4096 -w /dev/null $filter 2>"$OUT/sniff_tcpdump.txt" &
+tcpdump -i lo -n -B 4096 -c "$N" -w /dev/null $filter 2>"$OUT/sniff_tcpdump.txt" &
 pids+=($!)
 for f in sniff_pkt sniff_tcpdump; do
   for _ in $(seq 100); do grep -q "listening on" "$OUT/$f.txt" && break; sleep 0.05; done
@@ -43,7 +44,7 @@ start=$(date +%s.%N)
 "$PKT" run "$OUT/flood.pkt" 2>"$OUT/sniff_send.txt"
 end=$(date +%s.%N)
 sleep 1
-for p in "${pids[@]}"; do kill -INT "$p"; done
+for p in "${pids[@]}"; do kill -INT "$p" 2>/dev/null || true; done  # those still waiting for packets that were dropped
 wait "${pids[@]}" || true
 pids=()
 
