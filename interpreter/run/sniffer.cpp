@@ -127,6 +127,10 @@ int run_sniff(const SniffArgs& a) {
     }
   }
   const std::string format = !a.format.empty() ? a.format : a.write.empty() ? "summary" : "none";
+  if (a.write == "-") {  // the capture on standard output, as `tcpdump -w -`
+    if (isatty(1)) throw std::runtime_error("-w - writes binary data; give -w FILE.pcap or redirect stdout");
+    if (format != "none") throw std::runtime_error(fmt::format("-w - and --format {} would both write to standard output", format));
+  }
   // Each packet at once only where someone watches them arrive; else blocks (see CaptureConfig::immediate).
   o.capture.immediate = format != "none" && isatty(1);
 
