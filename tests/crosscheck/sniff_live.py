@@ -172,8 +172,16 @@ def test_counts_summaries_and_write(tmp):
               tmp, "write")
     td = Proc(["tcpdump", "-i", DEV_A, "-n", "-U", "--immediate-mode", "--time-stamp-precision=nano", "-c", str(n),
                "-w", os.path.join(tmp, "tcpdump.pcap"), "udp", "port", str(PORT)], tmp, "tcpdump")
+    formats = {f: Proc([PKT, "sniff", "-i", DEV_A, "-c", str(n), "--format", f, "udp", "port", str(PORT)], tmp, "fmt_" + f)
+               for f in ("show", "json", "pkt", "hexdump")}
     send_frames(ports, payloads)
     rcs = [p.wait() for p in (summ, wr, td)]
+    for f, p in formats.items():
+        p.wait()
+        r = sh(PKT, "read", os.path.join(tmp, "tcpdump.pcap"), "--format", f, check_rc=False)
+        check(p.proc.returncode == 0 and p.stdout() == r.stdout and r.stdout,
+              "--format %s prints exactly what pkt read prints for tcpdump's capture of it" % f,
+              p.describe() + "\n  pkt read: " + r.stdout[:2000])
     check(rcs[0] == 0 and rcs[1] == 0 and rcs[2] == 0, "pkt sniff -c %d (twice) and tcpdump -c %d end by themselves" % (n, n),
           summ.describe() + "\n" + wr.describe() + "\n" + td.describe())
     want = [(k + 1, 'eth %s > %s / ipv4 %s > %s / udp %d > %d / raw "sniff%d"' % (MAC_B, MAC_A, IP_B, IP_A, 1000 + i, PORT, i))
@@ -246,6 +254,9 @@ def test_errors(tmp):
     r = sh(PKT, "sniff", "-i", "lo", "-c", "1", "tcp", "and", check_rc=False)
     check(r.returncode == 1 and "bad filter 'tcp and': " in r.stderr and "syntax error" in r.stderr, "filter words joined: 'tcp and'",
           r.stderr)
+    r = sh(PKT, "sniff", "-i", "lo", "-c", "1", "-w", "-", "--format", "summary", check_rc=False)
+    check(r.returncode == 1 and "-w - and --format summary would both write to standard output" in r.stderr,
+          "-w - beside --format summary is refused", r.stderr)
     r = sh(*in_ns(NS_A, PKT, "sniff", "-i", "nosuch0", "-c", "1"), check_rc=False)
     check(r.returncode == 1 and "cannot capture on nosuch0: no such interface" in r.stderr
           and re.search(r"interfaces: .*\b%s\b" % DEV_A, r.stderr) and re.search(r"\blo\b", r.stderr),
