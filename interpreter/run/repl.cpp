@@ -45,7 +45,7 @@ const char* kHelp =
     "  :quit           leave (Ctrl-D too)\n"
     "Tab completes keywords, layers, fields (after `layer(`), flag and enum names (after `field=`),\n"
     "`packet.layer.field`, defined names, and Lua globals after `lua ` and `= `.\n"
-    "Ctrl-C cancels the line, or stops a running send or Lua loop.\n";
+    "Ctrl-C cancels the line, or stops a running send, sniff or Lua loop.\n";
 
 std::string trim(const std::string& s) {
   std::size_t b = s.find_first_not_of(" \t\r\n"), e = s.find_last_not_of(" \t\r\n");
