@@ -407,6 +407,29 @@ struct action<named_arg> : expr_frame {
 };
 
 template <>
+struct action<word_on> : action<callee> {};
+template <>
+struct action<word_name> : action<callee> {};
+
+template <>
+struct action<word_iface> {
+  template <typename In>
+  static void apply(const In& in, ExprFrame& f) {
+    auto e = make_node(Kind::Name, pos_of(in));
+    e->s = in.string();
+    f.push(std::move(e));
+  }
+};
+
+template <>
+struct action<word_arg> : expr_frame {
+  template <typename In>
+  static void success(const In& /*unused*/, ExprFrame& c, ExprFrame& p) {
+    p.args.push_back(ast::Arg{std::move(c.name), c.pos, std::move(c.items.at(0)), true});
+  }
+};
+
+template <>
 struct action<pos_arg> : expr_frame {
   template <typename In>
   static void success(const In& /*unused*/, ExprFrame& c, ExprFrame& p) {
@@ -842,6 +865,7 @@ template <> struct action<kw_write> : stmt_keyword<SKind::Write> {};
 template <> struct action<kw_send> : stmt_keyword<SKind::Send> {};
 template <> struct action<kw_lua> : stmt_keyword<SKind::Lua> {};
 template <> struct action<kw_sr> : stmt_keyword<SKind::Sr> {};
+template <> struct action<kw_sniff> : stmt_keyword<SKind::Sniff> {};
 
 template <>
 struct action<kw_option> {
@@ -1003,7 +1027,7 @@ struct action<keyword_typo> {
   template <typename In, typename F>
   static void apply(const In& in, F& /*unused*/) {
     static const std::vector<std::string> keywords = {"param", "let",     "packet", "layer", "option", "bind", "reply",
-                                                      "show",  "hexdump", "write",  "send",  "sr", "lua"};
+                                                      "show",  "hexdump", "write",  "send",  "sr", "sniff", "lua"};
     const std::string word = in.string();
     const std::string hint = nearest_name(word, keywords);
     if (!hint.empty()) fail_at(in, 0, "'" + word + "' is not a statement; did you mean '" + hint + "'?");
@@ -1034,6 +1058,26 @@ struct action<sr_option_word> {
   }
 };
 
+// `sniff on lo filtr "udp"`: name the word, as for send.
+template <>
+struct action<sniff_option_word> {
+  template <typename In, typename F>
+  static void apply(const In& in, F& /*unused*/) {
+    const std::string word = in.string();
+    const std::string hint = nearest_name(word, {"on", "filter", "count", "timeout"});
+    fail_at(in, 0, "unknown sniff option '" + word + "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
+                       "; expected on, filter, count or timeout");
+  }
+};
+
+template <>
+struct action<kw_filter> {
+  template <typename In>
+  static void apply(const In& in, StmtFrame& f) {
+    if (f.stmt.filter) fail_at(in, 0, "'filter' is given twice");
+  }
+};
+
 template <>
 struct action<kw_timeout> {
   template <typename In>
@@ -1048,6 +1092,12 @@ struct action<kw_retry> {
   static void apply(const In& in, StmtFrame& f) {
     if (f.stmt.retry) fail_at(in, 0, "'retry' is given twice");
   }
+};
+
+template <>
+struct action<filter_value> {
+  template <typename In>
+  static void apply(const In& /*unused*/, StmtFrame& f) { f.stmt.filter = pop(f); }
 };
 
 template <>

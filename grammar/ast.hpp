@@ -20,6 +20,7 @@ struct Arg {
   std::string name;
   Pos pos;  // of the name, or of the value when positional
   ExprPtr value;
+  bool word = false;  // `count 3`: an option word before the value (sniff(...)), not `name=value`
 };
 
 struct Expr {
@@ -123,6 +124,7 @@ struct Stmt {
     Write,    // write a, b to "file"
     Send,     // send a [count N] [interval T] [on IFACE]
     Sr,       // sr a [timeout T] [retry N] [interval T] [on IFACE]
+    Sniff,    // sniff [on IFACE] [filter "BPF"] [count N] [timeout T]
     Lua,      // lua { ... }
     Expr,     // a bare expression (REPL: a packet expression prints its show)
   };
@@ -135,9 +137,10 @@ struct Stmt {
   std::vector<ExprPtr> targets;     // Show/Hexdump/Write/Send/Sr
   std::string path;                 // Write: "to" file
   Pos path_pos;
-  ExprPtr count, interval;          // Send options (may be null)
-  ExprPtr timeout, retry;           // Sr options (may be null)
-  std::string iface;                // Send: on IFACE
+  ExprPtr count, interval;          // Send options (may be null); Sniff: count
+  ExprPtr filter, timeout;          // Sniff options (may be null); Sr: timeout
+  ExprPtr retry;                    // Sr: retry
+  std::string iface;                // Send, Sniff, Sr: on IFACE
   Pos iface_pos;
   std::string code;                 // Lua: the block's text, between the braces
   Pos code_pos;                     // position of the first character of code

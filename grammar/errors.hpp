@@ -17,8 +17,8 @@ inline constexpr const char* error_message = nullptr;
 
 // clang-format off
 // top level
-template <> inline constexpr auto error_message<script_end> = "expected a statement (param, let, packet, layer, option, bind, reply, show, hexdump, write, send, sr, lua)";
-template <> inline constexpr auto error_message<repl_end> = "expected a statement (param, let, packet, layer, option, bind, reply, show, hexdump, write, send, sr, lua) or an expression";
+template <> inline constexpr auto error_message<script_end> = "expected a statement (param, let, packet, layer, option, bind, reply, show, hexdump, write, send, sr, sniff, lua)";
+template <> inline constexpr auto error_message<repl_end> = "expected a statement (param, let, packet, layer, option, bind, reply, show, hexdump, write, send, sr, sniff, lua) or an expression";
 template <> inline constexpr auto error_message<expression_end> = "expected '/', '|', '*', '..' or the end of the expression";
 
 // strings and numbers
@@ -91,10 +91,15 @@ template <> inline constexpr auto error_message<option_params_close> = "expected
 template <> inline constexpr auto error_message<option_open> = "expected '{', '(' parameters or a \"doc string\" after the option name";
 
 // statements
-template <> inline constexpr auto error_message<stmt_next> = "expected a new statement (param, let, packet, layer, option, bind, reply, show, hexdump, write, send, sr, lua) or the end of the input";
+template <> inline constexpr auto error_message<stmt_next> = "expected a new statement (param, let, packet, layer, option, bind, reply, show, hexdump, write, send, sr, sniff, lua) or the end of the input";
 template <> inline constexpr auto error_message<missing_slash> = "expected '/' between layers";
 template <> inline constexpr auto error_message<missing_comma> = "expected ',' between targets, or '/' between layers";
 template <> inline constexpr auto error_message<send_option_word> = "unknown send option; expected count, interval or on";
+template <> inline constexpr auto error_message<sniff_option_word> = "unknown sniff option; expected on, filter, count or timeout";
+template <> inline constexpr auto error_message<filter_value> = "expected a \"BPF filter\" string after 'filter' (e.g. filter \"udp port 53\")";
+template <> inline constexpr auto error_message<timeout_value> = "expected a time after 'timeout' (e.g. 2s)";
+template <> inline constexpr auto error_message<word_iface_value> = "expected an interface after 'on' (e.g. lo or \"eth0\")";
+template <> inline constexpr auto error_message<word_value> = "expected a value after the option word";
 template <> inline constexpr auto error_message<decl_eq> = "expected '=' after the name";
 template <> inline constexpr auto error_message<param_name> = "expected a name after 'param'";
 template <> inline constexpr auto error_message<let_name> = "expected a name after 'let'";
@@ -110,7 +115,6 @@ template <> inline constexpr auto error_message<write_to> = "expected ',' or 'to
 template <> inline constexpr auto error_message<write_path> = "expected a \"file\" string after 'to'";
 template <> inline constexpr auto error_message<count_value> = "expected a number after 'count'";
 template <> inline constexpr auto error_message<interval_value> = "expected a time after 'interval' (e.g. 10ms)";
-template <> inline constexpr auto error_message<timeout_value> = "expected a time after 'timeout' (e.g. 2s)";
 template <> inline constexpr auto error_message<retry_value> = "expected a number of rounds after 'retry'";
 template <> inline constexpr auto error_message<sr_option_word> = "unknown sr option; expected timeout, retry, interval or on";
 template <> inline constexpr auto error_message<iface> = "expected an interface after 'on' (e.g. eth0 or \"eth0\")";

@@ -43,12 +43,14 @@ struct kw_write : TAO_PEGTL_KEYWORD( "write" ) {};
 struct kw_send : TAO_PEGTL_KEYWORD( "send" ) {};
 struct kw_lua : TAO_PEGTL_KEYWORD( "lua" ) {};
 struct kw_sr : TAO_PEGTL_KEYWORD( "sr" ) {};
-struct kw_timeout : TAO_PEGTL_KEYWORD( "timeout" ) {};
 struct kw_retry : TAO_PEGTL_KEYWORD( "retry" ) {};
+struct kw_sniff : TAO_PEGTL_KEYWORD( "sniff" ) {};
 struct kw_to : TAO_PEGTL_KEYWORD( "to" ) {};
 struct kw_count : TAO_PEGTL_KEYWORD( "count" ) {};
 struct kw_interval : TAO_PEGTL_KEYWORD( "interval" ) {};
 struct kw_on : TAO_PEGTL_KEYWORD( "on" ) {};
+struct kw_filter : TAO_PEGTL_KEYWORD( "filter" ) {};
+struct kw_timeout : TAO_PEGTL_KEYWORD( "timeout" ) {};
 struct kw_auto : TAO_PEGTL_KEYWORD( "auto" ) {};
 struct kw_enum : TAO_PEGTL_KEYWORD( "enum" ) {};
 struct kw_flags : TAO_PEGTL_KEYWORD( "flags" ) {};
@@ -126,7 +128,19 @@ struct callee : ident {};
 struct arg_name : seq< ident, at< sp, one< '=' > > > {};
 struct named_arg : seq< arg_name, sp, one< '=' >, sp, must< eq_value > > {};
 struct pos_arg : seq< value > {};
-struct call_arg : sor< named_arg, pos_arg > {};
+// `sniff(on lo, filter "icmp", count 1)`: an option word before its value.
+// Only these words, and only where a value follows (so `f(count)` is still
+// a name); which calls accept them is the interpreter's business.
+struct word_on : TAO_PEGTL_KEYWORD( "on" ) {};
+struct word_name : sor< TAO_PEGTL_KEYWORD( "filter" ), TAO_PEGTL_KEYWORD( "count" ), TAO_PEGTL_KEYWORD( "timeout" ), TAO_PEGTL_KEYWORD( "interval" ) > {};
+struct word_follows : seq< sp, not_at< sor< eof, one< ',', ')', '=', '/', '|', '*', '.' > > > > {};
+struct word_iface : seq< ascii::alpha, star< sor< ascii::alnum, one< '_', '.', ':', '-' > > > > {};
+struct word_iface_value : sor< string_lit, word_iface > {};
+struct word_value : seq< value > {};
+struct on_arg : seq< word_on, word_follows, must< word_iface_value > > {};
+struct option_arg : seq< word_name, word_follows, must< word_value > > {};
+struct word_arg : sor< on_arg, option_arg > {};
+struct call_arg : sor< named_arg, word_arg, pos_arg > {};
 struct call_open : one< '(' > {};
 struct call_close : one< ')' > {};
 struct call_args : seq< call_open, sp, opt< call_arg, sp, star< one< ',' >, sp, call_arg, sp >, opt< one< ',' >, sp > >, must< call_close > > {};
@@ -246,7 +260,7 @@ struct option_stmt : seq< kw_option, sp, must< option_layer >, must< option_dot 
 
 // --------------------------------------------------------------- statements
 // What may follow a statement: the next statement, or the end of the input.
-struct stmt_start : sor< kw_param, kw_let, kw_packet, kw_layer, kw_option, kw_bind, kw_reply, kw_show, kw_hexdump, kw_write, kw_send, kw_sr, kw_lua > {};
+struct stmt_start : sor< kw_param, kw_let, kw_packet, kw_layer, kw_option, kw_bind, kw_reply, kw_show, kw_hexdump, kw_write, kw_send, kw_sr, kw_sniff, kw_lua > {};
 struct stmt_next : sor< eof, stmt_start > {};
 struct value_start : sor< ident, digit, one< '"', '[', '(' > > {};
 
@@ -319,8 +333,16 @@ struct send_interval : seq< kw_interval, sp, must< interval_value > > {};
 struct send_on : seq< kw_on, sp, must< iface > > {};
 struct send_stmt : seq< kw_send, sp, targets, star< sp, sor< send_count, send_interval, send_on > >, send_end > {};
 
-// `sr P [timeout T] [retry N] [interval T] [on IFACE]`: send, match the replies, print them.
+struct filter_value : seq< value > {};
 struct timeout_value : seq< value > {};
+struct sniff_filter : seq< kw_filter, sp, must< filter_value > > {};
+struct sniff_timeout : seq< kw_timeout, sp, must< timeout_value > > {};
+struct sniff_option_word : ident {};  // its action names the word
+struct unknown_sniff_option : seq< sniff_option_word, raise< sniff_option_word > > {};
+struct sniff_end : stmt_end< opt< unknown_sniff_option > > {};
+struct sniff_stmt : seq< kw_sniff, star< sp, sor< send_on, sniff_filter, send_count, sniff_timeout > >, sniff_end > {};
+
+// `sr P [timeout T] [retry N] [interval T] [on IFACE]`: send, match the replies, print them.
 struct retry_value : seq< value > {};
 struct sr_timeout : seq< kw_timeout, sp, must< timeout_value > > {};
 struct sr_retry : seq< kw_retry, sp, must< retry_value > > {};
@@ -348,7 +370,7 @@ struct lua_stmt : seq< kw_lua, sp, must< lua_open >, lua_text, must< lua_close >
 
 struct layer_decl : seq< layer_stmt, plain_end > {};
 struct option_decl : seq< option_stmt, plain_end > {};
-struct dsl_stmt : sor< param_stmt, let_stmt, packet_stmt, layer_decl, option_decl, bind_stmt, reply_stmt, show_stmt, hexdump_stmt, write_stmt, send_stmt, sr_stmt, lua_stmt > {};
+struct dsl_stmt : sor< param_stmt, let_stmt, packet_stmt, layer_decl, option_decl, bind_stmt, reply_stmt, show_stmt, hexdump_stmt, write_stmt, send_stmt, sr_stmt, sniff_stmt, lua_stmt > {};
 struct stmt : seq< dsl_stmt > {};
 // The REPL also takes a bare expression (it prints its show); a script does
 // not, so that `ipv4() tcp()` is a missing '/', not two statements.

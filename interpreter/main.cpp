@@ -17,6 +17,7 @@
 #include "run/reader.hpp"
 #include "run/repl.hpp"
 #include "run/runner.hpp"
+#include "run/sniffer.hpp"
 #include "session.hpp"
 
 #ifndef PKT_VERSION
@@ -230,6 +231,13 @@ int cmd_check(const std::string& file, const std::vector<std::string>& defines) 
   apply_defines(session, defines);
   const Source* src = read_source(file);
   session.set_base_dir(dir_of(file));
+  // Checking captures nothing: sniff(...)'s options are checked, and it stands for one packet.
+  session.external.sniff = [&session](const ast::Expr& call) {
+    std::string iface;
+    ast::ExprPtr filter, count, timeout;
+    sniff_call_args(call, iface, filter, count, timeout);
+    return *session.packets(*parse_expression(Source::make("<sniff>", "raw()")));
+  };
   ast::Script script = parse_script(src);
   std::size_t packets = 0;
   for (auto& st : script.stmts)
@@ -323,6 +331,20 @@ int main(int argc, char** argv) {
   rdc->add_option("-o,--output", rd.output, "Write the output to FILE");
   rdc->add_option("--script", rd.scripts, "Load a script's layer, option and bind declarations first (repeatable)");
 
+  SniffArgs sn;
+  auto* snc = app.add_subcommand("sniff", "Capture live packets and dissect them by the declarations (like tcpdump)");
+  snc->add_option("-i,--interface", sn.iface,
+                  "Interface; any = all (Linux cooked); default: the first up, non-loopback interface");
+  snc->add_option("-c,--count", sn.count, "Stop after N packets");
+  snc->add_option("--timeout", sn.timeout, "Stop after this long (2s, 500ms, 1.5)");
+  snc->add_flag("--no-promisc", sn.no_promisc, "Do not put the interface into promiscuous mode");
+  snc->add_option("--format", sn.format, "Output: summary (default), show, hexdump, hex, pkt, json, none (nothing per packet)")
+      ->check(CLI::IsMember({"summary", "show", "hexdump", "hex", "pkt", "json", "none"}));
+  snc->add_option("-w,--write", sn.write, "Write the captured packets to FILE.pcap (then nothing is printed unless --format)");
+  snc->add_option("--script", sn.scripts, "Load a script's layer, option and bind declarations first (repeatable)")
+      ->allow_extra_args(false);  // `--script x.pkt udp port 9`: the filter is not more scripts
+  snc->add_option("filter", sn.filter, "BPF filter (libpcap syntax), words joined as tcpdump does");
+
   std::string repl_scope;
   bool repl_dry_run = false;
   std::string repl_pcap;
@@ -346,6 +368,7 @@ int main(int argc, char** argv) {
       if (rd.file.empty() == rd.hex.empty()) throw UsageError("read needs a FILE or --hex HEX (one of them)");
       return run_read(rd);
     }
+    if (*snc) return run_sniff(sn);
     if (*h) return cmd_help(help_layer);
     if (*rp || (argc == 1 && isatty(0) && isatty(1))) return cmd_repl(repl_pcap, repl_dry_run, repl_scope);
     std::cout << app.help();
@@ -356,6 +379,10 @@ int main(int argc, char** argv) {
   } catch (const ScriptError& e) {
     std::fflush(stdout);
     fmt::print(stderr, "{}\n", format_error(e, stderr_color()));
+    return 1;
+  } catch (const CaptureError& e) {
+    std::fflush(stdout);
+    fmt::print(stderr, "pkt: {}\n", e.what());
     return 1;
   } catch (const PcapError& e) {
     std::fflush(stdout);

@@ -94,7 +94,8 @@ std::string show(const ExprPtr& e) {
       std::string out = e->s + "(";
       for (std::size_t i = 0; i < e->args.size(); ++i) {
         if (i) out += ", ";
-        if (!e->args[i].name.empty()) out += e->args[i].name + "=";
+        if (e->args[i].word) out += e->args[i].name + " ";
+        else if (!e->args[i].name.empty()) out += e->args[i].name + "=";
         out += show(e->args[i].value);
       }
       return out + ")";
@@ -768,7 +769,7 @@ TEST_CASE("errors: messages and positions", "[grammar][error]") {
 
   e = script_error("show p )");
   CHECK(e.message ==
-        "expected a new statement (param, let, packet, layer, option, bind, reply, show, hexdump, write, send, sr, lua) or the "
+        "expected a new statement (param, let, packet, layer, option, bind, reply, show, hexdump, write, send, sr, sniff, lua) or the "
         "end of the input");
   CHECK(e.col == 8);
 
@@ -837,7 +838,7 @@ TEST_CASE("errors: a statement ends only before the next statement", "[grammar][
   CHECK(e.col == 16);
 
   const std::string next =
-      "expected a new statement (param, let, packet, layer, option, bind, reply, show, hexdump, write, send, sr, lua) or the end "
+      "expected a new statement (param, let, packet, layer, option, bind, reply, show, hexdump, write, send, sr, sniff, lua) or the end "
       "of the input";
   e = script_error("write p to \"x.pcap\" q");
   CHECK(e.message == next);
@@ -868,14 +869,14 @@ TEST_CASE("errors: a statement ends only before the next statement", "[grammar][
 
   // A script holds statements only; a bare expression is for the REPL.
   e = script_error("tcp(dport=80)");
-  CHECK(e.message == "expected a statement (param, let, packet, layer, option, bind, reply, show, hexdump, write, send, sr, lua)");
+  CHECK(e.message == "expected a statement (param, let, packet, layer, option, bind, reply, show, hexdump, write, send, sr, sniff, lua)");
   CHECK(e.col == 1);
   try {
     pkt::parse_repl_input(pkt::Source::make("<repl>", ")"));
     FAIL("no error");
   } catch (const pkt::ScriptError& x) {
     CHECK(std::string(x.what()) ==
-          "expected a statement (param, let, packet, layer, option, bind, reply, show, hexdump, write, send, sr, lua) or an "
+          "expected a statement (param, let, packet, layer, option, bind, reply, show, hexdump, write, send, sr, sniff, lua) or an "
           "expression");
   }
   try {
@@ -957,4 +958,34 @@ TEST_CASE("absurd nesting is an error, not a stack overflow", "[grammar][errors]
   // 150 levels are fine.
   auto ok = pkt::parse_script(pkt::Source::make("ok.pkt", "packet p = " + std::string(150, '(') + "ipv4()" + std::string(150, ')')));
   CHECK(ok.stmts.size() == 1);
+}
+
+TEST_CASE("option words in call parentheses: `on lo`, `count 3`, only before a value") {
+  CHECK(show_expr("sniff(on lo, filter \"icmp\", count 1, timeout 2s)") ==
+        "sniff(on lo, filter \"icmp\", count 1, timeout 2000000000ns)");
+  CHECK(show_expr("sniff(on veth-a.1, count n)") == "sniff(on veth-a.1, count n)");
+  CHECK(show_expr("sniff(on \"eth0\")") == "sniff(on \"eth0\")");
+  // A word with no value after it is a plain name, and `word=` a named argument.
+  CHECK(show_expr("f(count, on)") == "f(count, on)");
+  CHECK(show_expr("f(count=3, on = 1)") == "f(count=3, on=1)");
+  CHECK(show_expr("f(count / x)") == "f((count / x))");
+  // Any other word before a value is not an argument.
+  CHECK_THROWS_WITH(expr("sniff(on lo, cuont 3)"), Catch::Contains("expected ')', ',' or an argument"));
+  CHECK_THROWS_WITH(expr("sniff(count ])"), Catch::Contains("expected a value after the option word"));
+  CHECK_THROWS_WITH(expr("sniff(on 3)"), Catch::Contains("expected an interface after 'on'"));
+}
+
+TEST_CASE("the sniff statement: on, filter, count, timeout in any order, each once") {
+  auto s = script("sniff\nsniff timeout 2s count 3 filter \"udp port 9\" on lo\nshow p");
+  REQUIRE(s.stmts.size() == 3);
+  CHECK(s.stmts[0].kind == pkt::ast::Stmt::Kind::Sniff);
+  CHECK(!s.stmts[0].count);
+  CHECK(s.stmts[1].kind == pkt::ast::Stmt::Kind::Sniff);
+  CHECK(s.stmts[1].iface == "lo");
+  CHECK(show(s.stmts[1].filter) == "\"udp port 9\"");
+  CHECK(show(s.stmts[1].count) == "3");
+  CHECK(show(s.stmts[1].timeout) == "2000000000ns");
+  CHECK_THROWS_WITH(script("sniff count 1 count 2"), Catch::Contains("'count' is given twice"));
+  CHECK_THROWS_WITH(script("sniff on lo filtr \"udp\""), Catch::Contains("unknown sniff option 'filtr' (did you mean 'filter'?)"));
+  CHECK_THROWS_WITH(script("sniff filter"), Catch::Contains("expected a \"BPF filter\" string after 'filter'"));
 }

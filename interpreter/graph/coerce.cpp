@@ -233,7 +233,15 @@ std::string build_option(const Registry& reg, const LayerDef& layer, const Field
   }
 }
 
+void reject_word_args(const ast::Expr& call) {
+  for (auto& a : call.args)
+    if (a.word)
+      throw ScriptError(a.pos, fmt::format("'{} VALUE' is an option of sniff(...); {}() takes name=value or plain values",
+                                           a.name, call.s));
+}
+
 std::string option_bytes(const Registry& reg, const LayerDef& opt, const ast::Expr& e, const CoerceEnv& env) {
+  reject_word_args(e);
   auto def = &opt;
   Packet p;
   p.push_layer(reg.option(opt.option_layer, opt.option_field, opt.name), e.pos);

@@ -41,6 +41,10 @@ std::string address_from_text(const FieldDef& f, const std::string& text, Pos po
 // "ipv4.src is ipv4addr; expected an IPv4 address such as 127.0.0.1"
 [[noreturn]] void wrong_value_kind(const LayerDef& layer, const FieldDef& f, Pos pos);
 
+// `f(count 3)`: option words before values are for sniff(...) alone; any
+// other call that gets one is an error naming the word and the call.
+void reject_word_args(const ast::Expr& call);
+
 // Builds option bytes, e.g. mss(1460), for an options field.
 std::string build_option(const Registry& reg, const LayerDef& layer, const FieldDef& f, const ast::Expr& e,
                          const CoerceEnv& env);

@@ -231,6 +231,11 @@ struct Session::Impl {
         return out;
       }
       case K::Call:
+        if (!s.reg_.layer(e.s) && e.s == "sniff") {
+          if (!s.external.sniff) throw ScriptError(e.pos, "sniff() captures live packets: only `pkt run` and the REPL run it");
+          return s.external.sniff(e);
+        }
+        reject_word_args(e);
         if (!s.reg_.layer(e.s) && e.s == "read") return read_capture(e);
         if (!s.reg_.layer(e.s) && e.s == "dissect") return dissect_bytes(e);
         return layer_call(e);

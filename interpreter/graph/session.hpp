@@ -27,6 +27,8 @@ struct NameEntry {
 struct ExternalNames {
   std::function<ast::ExprPtr(const std::string&)> value;                 // a number or text
   std::function<std::shared_ptr<PacketSet>(const std::string&)> packet;  // a packet object
+  // sniff(...): packets captured live, which the graph cannot do itself.
+  std::function<PacketSet(const ast::Expr& call)> sniff;
 };
 
 class Session {

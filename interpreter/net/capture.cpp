@@ -1,76 +1,196 @@
-// TEMPORARY stand-in (replaced by the sniff branch's capture).
+// Live capture: libpcap opens, filters and reads (TPACKET_V3 rings on
+// Linux); this file turns its error codes into messages that say what to do
+// and waits in slices so that Ctrl-C is seen within 50 ms.
 #include "capture.hpp"
 
+#include <fmt/format.h>
 #include <pcap/pcap.h>
 #include <poll.h>
 
-#include <fmt/format.h>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstring>
 
+#include "pcap_writer.hpp"
 #include "send.hpp"
 
 namespace pkt {
 
-Capture::Capture(const CaptureConfig& c) : iface_(c.iface.empty() ? "any" : c.iface) {
-  char err[PCAP_ERRBUF_SIZE] = {};
-  p_ = pcap_create(iface_.c_str(), err);
-  if (!p_) throw CaptureError(err);
-  pcap_set_immediate_mode(p_, 1);
-  pcap_set_promisc(p_, c.promisc);
-  pcap_set_snaplen(p_, c.snaplen);
-  pcap_set_tstamp_precision(p_, PCAP_TSTAMP_PRECISION_NANO);
-  if (pcap_activate(p_) < 0) {
-    std::string m = pcap_geterr(p_);
-    pcap_close(p_);
-    throw CaptureError(m);
+namespace {
+
+constexpr int kBufferBytes = 4 << 20;               // the kernel ring: 4 MiB (tcpdump's default is 2 MiB)
+constexpr std::uint64_t kSliceNs = 50'000'000;      // the longest Ctrl-C goes unnoticed while waiting
+
+std::string privilege_help() {
+  return "capturing needs CAP_NET_RAW (and CAP_NET_ADMIN for promiscuous mode): run as root, or grant them once with "
+         "`sudo setcap cap_net_raw,cap_net_admin+ep $(command -v pkt)`";
+}
+
+std::string interfaces_text() {
+  auto names = capture_interfaces();
+  if (names.empty()) return "libpcap lists no interfaces";
+  return fmt::format("interfaces: {}", fmt::join(names, ", "));
+}
+
+std::uint64_t now_ns() {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
+}
+
+}  // namespace
+
+std::vector<std::string> capture_interfaces() {
+  std::vector<std::string> out;
+  pcap_if_t* all = nullptr;
+  char err[PCAP_ERRBUF_SIZE] = "";
+  if (pcap_findalldevs(&all, err) != 0) return out;
+  for (pcap_if_t* d = all; d; d = d->next) out.emplace_back(d->name);
+  pcap_freealldevs(all);
+  return out;
+}
+
+std::uint64_t parse_duration(const std::string& text) {
+  std::size_t used = 0;
+  double v = 0;
+  try {
+    v = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
   }
-  if (!c.filter.empty()) {
-    bpf_program prog{};
-    if (pcap_compile(p_, &prog, c.filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) < 0 || pcap_setfilter(p_, &prog) < 0) {
-      std::string m = pcap_geterr(p_);
-      pcap_close(p_);
-      throw CaptureError(fmt::format("filter '{}': {}", c.filter, m));
+  const std::string unit = text.substr(used);
+  double scale = 0;
+  if (unit.empty() || unit == "s") scale = 1e9;
+  else if (unit == "ms") scale = 1e6;
+  else if (unit == "us") scale = 1e3;
+  else if (unit == "ns") scale = 1;
+  if (used == 0 || scale == 0 || !(v >= 0) || !std::isfinite(v) || v * scale > 1.8e19)
+    throw std::invalid_argument(fmt::format("'{}' is not a duration (e.g. 2s, 500ms, 1.5)", text));
+  return static_cast<std::uint64_t>(std::llround(v * scale));
+}
+
+struct Capture::Impl {
+  pcap_t* pcap = nullptr;
+  std::string iface;
+  int linktype = 0;
+  int fd = -1;
+  ~Impl() {
+    if (pcap) pcap_close(pcap);
+  }
+};
+
+Capture::Capture(const CaptureConfig& cfg) : impl_(std::make_unique<Impl>()) {
+  Impl& im = *impl_;
+  im.iface = cfg.iface;
+  if (cfg.iface.empty()) throw CaptureError(fmt::format("no interface given; {}", interfaces_text()));
+  if (cfg.snaplen <= 0) throw CaptureError(fmt::format("snaplen {} must be positive", cfg.snaplen));
+  char err[PCAP_ERRBUF_SIZE] = "";
+  im.pcap = pcap_create(cfg.iface.c_str(), err);
+  if (!im.pcap) throw CaptureError(fmt::format("cannot capture on {}: {}", cfg.iface, err));
+  const bool any = cfg.iface == "any";
+  pcap_set_snaplen(im.pcap, cfg.snaplen);
+  if (!any) pcap_set_promisc(im.pcap, cfg.promisc ? 1 : 0);  // "any" has no promiscuous mode
+  pcap_set_immediate_mode(im.pcap, cfg.immediate ? 1 : 0);
+  pcap_set_timeout(im.pcap, kBlockTimeoutMs);
+  pcap_set_buffer_size(im.pcap, kBufferBytes);
+  pcap_set_tstamp_precision(im.pcap, PCAP_TSTAMP_PRECISION_NANO);
+  const int rc = pcap_activate(im.pcap);
+  if (rc < 0) {
+    const std::string why = pcap_geterr(im.pcap);
+    switch (rc) {
+      case PCAP_ERROR_NO_SUCH_DEVICE:
+        throw CaptureError(fmt::format("cannot capture on {}: no such interface; {}", cfg.iface, interfaces_text()));
+      case PCAP_ERROR_PERM_DENIED:
+        throw CaptureError(fmt::format("cannot capture on {}: permission denied ({}); {}", cfg.iface, why,
+                                       privilege_help()));
+      case PCAP_ERROR_PROMISC_PERM_DENIED:
+        throw CaptureError(fmt::format("cannot capture on {} in promiscuous mode: permission denied; promiscuous mode "
+                                       "needs CAP_NET_ADMIN (or use --no-promisc); {}",
+                                       cfg.iface, privilege_help()));
+      case PCAP_ERROR_IFACE_NOT_UP:
+        throw CaptureError(fmt::format("cannot capture on {}: the interface is down (ip link set {} up)", cfg.iface,
+                                       cfg.iface));
+      default:
+        throw CaptureError(fmt::format("cannot capture on {}: {}", cfg.iface, why.empty() ? pcap_statustostr(rc) : why));
     }
-    pcap_freecode(&prog);
   }
-  pcap_setnonblock(p_, 1, err);
-  fd_ = pcap_get_selectable_fd(p_);
+  // Like tcpdump: on "any", the cooked header v2, which names the interface.
+  if (any) {
+    int* dlts = nullptr;
+    const int n = pcap_list_datalinks(im.pcap, &dlts);
+    for (int k = 0; k < n; ++k)
+      if (dlts[k] == DLT_LINUX_SLL2) pcap_set_datalink(im.pcap, DLT_LINUX_SLL2);
+    if (n >= 0) pcap_free_datalinks(dlts);
+  }
+  im.linktype = dlt_to_linktype(pcap_datalink(im.pcap));
+  if (!cfg.filter.empty()) {
+    bpf_program prog{};
+    if (pcap_compile(im.pcap, &prog, cfg.filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0)
+      throw CaptureError(fmt::format("bad filter '{}': {}", cfg.filter, pcap_geterr(im.pcap)));
+    const int frc = pcap_setfilter(im.pcap, &prog);
+    pcap_freecode(&prog);
+    if (frc != 0) throw CaptureError(fmt::format("cannot set filter '{}': {}", cfg.filter, pcap_geterr(im.pcap)));
+  }
+  if (pcap_setnonblock(im.pcap, 1, err) != 0) throw CaptureError(fmt::format("cannot capture on {}: {}", cfg.iface, err));
+  im.fd = pcap_get_selectable_fd(im.pcap);
+  if (im.fd < 0) throw CaptureError(fmt::format("cannot capture on {}: no selectable descriptor", cfg.iface));
 }
 
-Capture::~Capture() {
-  if (p_) pcap_close(p_);
-}
+Capture::~Capture() = default;
 
-int Capture::linktype() const { return pcap_datalink(p_); }
+int Capture::linktype() const { return impl_->linktype; }
+const std::string& Capture::iface() const { return impl_->iface; }
+
+namespace {
+struct DispatchState {
+  pcap_t* pcap;
+  const std::function<bool(const CapturedPacket&)>* fn;
+  std::size_t delivered = 0;
+  bool stop = false;
+};
+
+extern "C" void on_packet(u_char* user, const pcap_pkthdr* h, const u_char* bytes) {
+  auto* st = reinterpret_cast<DispatchState*>(user);
+  if (st->stop) return;
+  // In nanosecond mode tv_usec holds nanoseconds.
+  CapturedPacket p{bytes, h->caplen, h->len, static_cast<std::int64_t>(h->ts.tv_sec),
+                   static_cast<std::uint32_t>(h->ts.tv_usec)};
+  ++st->delivered;
+  if (!(*st->fn)(p)) {
+    st->stop = true;
+    pcap_breakloop(st->pcap);
+  }
+}
+}  // namespace
 
 std::size_t Capture::dispatch(std::uint64_t wait_ns, const std::function<bool(const CapturedPacket&)>& fn) {
-  struct Ctx {
-    const std::function<bool(const CapturedPacket&)>* fn;
-    std::size_t n = 0;
-    pcap_t* p;
-  } ctx{&fn, 0, p_};
-  auto cb = [](u_char* user, const pcap_pkthdr* h, const u_char* bytes) {
-    auto* c = reinterpret_cast<Ctx*>(user);
-    ++c->n;
-    CapturedPacket cp{bytes, h->caplen, h->len, h->ts.tv_sec, static_cast<std::uint32_t>(h->ts.tv_usec)};
-    if (!(*c->fn)(cp)) pcap_breakloop(c->p);
-  };
-  int got = pcap_dispatch(p_, -1, cb, reinterpret_cast<u_char*>(&ctx));
-  if (got == 0 && wait_ns > 0 && !interrupted()) {
-    pollfd pfd{fd_, POLLIN, 0};
-    poll(&pfd, 1, static_cast<int>(std::min<std::uint64_t>(wait_ns / 1000000 + 1, 50)));
-    pcap_dispatch(p_, -1, cb, reinterpret_cast<u_char*>(&ctx));
+  Impl& im = *impl_;
+  DispatchState st{im.pcap, &fn};
+  const std::uint64_t deadline = wait_ns ? now_ns() + wait_ns : 0;
+  for (;;) {
+    // Non-blocking: everything in the ring's ready block(s), or nothing.
+    const int rc = pcap_dispatch(im.pcap, -1, on_packet, reinterpret_cast<u_char*>(&st));
+    if (rc == PCAP_ERROR)
+      throw CaptureError(fmt::format("capture on {} failed: {}", im.iface, pcap_geterr(im.pcap)));
+    if (st.delivered || st.stop || interrupted()) return st.delivered;
+    const std::uint64_t t = now_ns();
+    if (!wait_ns || t >= deadline) return 0;
+    const std::uint64_t slice = std::min(deadline - t, kSliceNs);
+    pollfd pfd{im.fd, POLLIN, 0};
+    const int ms = static_cast<int>((slice + 999'999) / 1'000'000);
+    if (poll(&pfd, 1, ms) < 0 && errno != EINTR)
+      throw CaptureError(fmt::format("capture on {} failed: poll: {}", im.iface, std::strerror(errno)));
+    if (interrupted()) return 0;
   }
-  return ctx.n;
 }
 
 Capture::Stats Capture::stats() {
   pcap_stat s{};
   Stats out;
-  if (pcap_stats(p_, &s) == 0) {
-    out.received = s.ps_recv;
-    out.dropped = s.ps_drop;
-    out.if_dropped = s.ps_ifdrop;
-  }
+  if (pcap_stats(impl_->pcap, &s) != 0) return out;
+  out.received = s.ps_recv;
+  out.dropped = s.ps_drop;
+  out.if_dropped = s.ps_ifdrop;
   return out;
 }
 

@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 
 #include <cctype>
+#include <chrono>
 #include <cmath>
+#include <deque>
 #include <stdexcept>
 #include <vector>
 
@@ -14,6 +16,7 @@
 #include "lua_socket.hpp"
 #include "net/prober.hpp"
 #include "net/send.hpp"
+#include "sniffer.hpp"
 #include "parse.hpp"
 
 namespace pkt::lua {
@@ -321,6 +324,117 @@ int l_pcap_read(lua_State* L) {
   return 1;
 }
 
+// for p, time in sniff{iface = "lo", filter = "udp", count = 3, timeout = 2} do ... end
+// Packets are copied out of libpcap's ring as a batch arrives and handed
+// out one per call, each dissected when it is handed out.
+struct SniffIter {
+  struct Held {
+    std::string bytes;
+    std::int64_t sec;
+    std::uint32_t nsec;
+  };
+  std::unique_ptr<Capture> cap;
+  std::vector<ReadBind> first;
+  std::deque<Held> queue;
+  std::uint64_t count = 0, taken = 0;  // count 0: no limit
+  std::uint64_t deadline = 0;          // steady-clock ns; 0: none
+};
+constexpr const char* kSniffMT = "pkt.sniff";
+
+std::uint64_t steady_ns() {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
+}
+
+int sniff_gc(lua_State* L) {
+  auto* it = static_cast<SniffIter*>(luaL_checkudata(L, 1, kSniffMT));
+  it->~SniffIter();
+  return 0;
+}
+
+int sniff_next(lua_State* L) {
+  auto* it = static_cast<SniffIter*>(luaL_checkudata(L, lua_upvalueindex(1), kSniffMT));
+  auto done = [&] {
+    it->cap.reset();  // stops capturing at the end, not at collection
+    it->queue.clear();
+    return 0;
+  };
+  if (!it->cap) return 0;
+  if (it->count && it->taken >= it->count) return done();
+  while (it->queue.empty()) {
+    if (interrupted()) return done();
+    std::uint64_t wait = 1'000'000'000;
+    if (it->deadline) {
+      const std::uint64_t t = steady_ns();
+      if (t >= it->deadline) return done();
+      wait = std::min(wait, it->deadline - t);
+    }
+    it->cap->dispatch(wait, [&](const CapturedPacket& p) {
+      it->queue.push_back({std::string(reinterpret_cast<const char*>(p.data), p.caplen), p.sec, p.nsec});
+      return !it->count || it->taken + it->queue.size() < it->count;
+    });
+  }
+  SniffIter::Held h = std::move(it->queue.front());
+  it->queue.pop_front();
+  ++it->taken;
+  Dissector dis(context(L).session->registry());
+  auto ps = std::make_shared<PacketSet>();
+  ps->tmpl = dis.dissect(reinterpret_cast<const std::uint8_t*>(h.bytes.data()), h.bytes.size(), it->first);
+  ps->tmpl.resolve_wire_origins();
+  push_packet(L, std::move(ps));
+  lua_pushnumber(L, static_cast<lua_Number>(h.sec) + h.nsec / 1e9);
+  return 2;
+}
+
+int l_sniff(lua_State* L) {
+  SniffOptions o;
+  std::string iface;
+  if (!lua_isnoneornil(L, 1)) {
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_pushnil(L);
+    while (lua_next(L, 1)) {
+      const std::string key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
+      if (key == "iface") {
+        iface = arg_string(L, -1);
+      } else if (key == "filter") {
+        o.capture.filter = arg_string(L, -1);
+      } else if (key == "count") {
+        if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 0)
+          throw std::runtime_error("sniff{count = N}: N must be a whole number, 0 or more");
+        o.count = static_cast<std::uint64_t>(lua_tointeger(L, -1));
+      } else if (key == "timeout") {
+        o.timeout_ns = duration_ns(L, lua_gettop(L), "sniff{timeout}");
+      } else if (key == "promisc") {
+        o.capture.promisc = lua_toboolean(L, -1);
+      } else {
+        const std::string hint = nearest_name(key, {"iface", "filter", "count", "timeout", "promisc"});
+        throw std::runtime_error(fmt::format("sniff{{}}: unknown option '{}'{}; expected iface, filter, count, timeout, promisc",
+                                             key, hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint)));
+      }
+      lua_pop(L, 1);
+    }
+  }
+  o.capture.iface = iface.empty() ? default_sniff_interface() : iface;
+  auto cap = std::make_unique<Capture>(o.capture);
+  Dissector dis(context(L).session->registry());
+  auto first = dis.first_for_linktype(static_cast<std::uint32_t>(cap->linktype()));
+  if (first.empty())
+    throw std::runtime_error(fmt::format("{}: no layer is bound to its link type {}", cap->iface(), cap->linktype()));
+  void* mem = lua_newuserdatauv(L, sizeof(SniffIter), 0);
+  auto* it = new (mem) SniffIter{};
+  it->cap = std::move(cap);
+  it->first = std::move(first);
+  it->count = o.count;
+  it->deadline = o.timeout_ns ? steady_ns() + o.timeout_ns : 0;
+  if (luaL_newmetatable(L, kSniffMT)) {
+    lua_pushcfunction(L, sniff_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_setmetatable(L, -2);
+  lua_pushcclosure(L, guarded<sniff_next>, 1);
+  return 1;
+}
+
 int l_preload(lua_State* L) {
   lua_getfield(L, LUA_REGISTRYINDEX, kModule);
   return 1;
@@ -346,6 +460,7 @@ void open_pkt_lib(lua_State* L) {
                                    {"now", guarded<l_now>},
                                    {"sleep", guarded<l_sleep>},
                                    {"dissect", guarded<l_dissect>},
+                                   {"sniff", guarded<l_sniff>},
                                    {nullptr, nullptr}};
   luaL_newlib(L, funcs);
   static const luaL_Reg pcap[] = {{"read", guarded<l_pcap_read>}, {nullptr, nullptr}};

@@ -16,6 +16,7 @@
 #include "parse.hpp"
 #include "pcap_reader.hpp"
 #include "pcap_writer.hpp"
+#include "printer.hpp"
 #include "render.hpp"
 
 namespace pkt {
@@ -30,73 +31,6 @@ void load_declarations(Session& session, const std::string& path) {
     if (st.kind == ast::Stmt::Kind::Layer || st.kind == ast::Stmt::Kind::Bind || st.kind == ast::Stmt::Kind::Reply)
       session.declare(st);
 }
-
-namespace {
-
-// Where the formatted packets go: stdout or -o FILE; write errors are errors.
-struct Output {
-  std::FILE* f = stdout;
-  std::string name;
-  explicit Output(const std::string& path) {
-    if (!path.empty() && path != "-") {
-      f = std::fopen(path.c_str(), "wb");
-      if (!f) throw std::runtime_error(fmt::format("cannot write '{}': {}", path, std::strerror(errno)));
-      name = path;
-    }
-  }
-  void put(const std::string& s) { std::fwrite(s.data(), 1, s.size(), f); }
-  void close() {
-    bool failed = std::fflush(f) != 0 || std::ferror(f);
-    if (f != stdout && std::fclose(f) != 0) failed = true;
-    f = nullptr;
-    if (failed) throw std::runtime_error(fmt::format("cannot write {}: {}", name.empty() ? "the output" : name, std::strerror(errno)));
-  }
-  ~Output() {
-    if (f && f != stdout) std::fclose(f);
-  }
-};
-
-std::string time_text(std::int64_t sec, std::uint32_t nsec) { return fmt::format("{}.{:09d}", sec, nsec); }
-
-class Printer {
- public:
-  Printer(const ReadArgs& a, const Registry& reg, Output& out) : a_(a), reg_(reg), out_(out), none_(a.format == "none") {}
-
-  void packet(std::uint64_t n, std::int64_t sec, std::uint32_t nsec, std::uint32_t len, Packet& p) {
-    if (none_) return;  // dissected, not printed
-    const std::string& f = a_.format;
-    if (f == "hex") {
-      out_.put(render_hex(p) + "\n");
-      return;
-    }
-    if (f == "hexdump") {
-      out_.put(fmt::format("# packet {} ({} bytes)\n{}", n, p.size(), render_hexdump(p)));
-      return;
-    }
-    if (f == "summary") {
-      out_.put(fmt::format("{} {} {}\n", n, time_text(sec, nsec).substr(0, std::to_string(sec).size() + 7), render_summary(p)));
-      return;
-    }
-    p.resolve_wire_origins();
-    if (f == "show") {
-      out_.put(fmt::format("# packet {} at {}, {} bytes{}\n{}", n, time_text(sec, nsec), p.size(),
-                           len > p.size() ? fmt::format(" ({} on the wire)", len) : "", render_show(p, false, &reg_)));
-    } else if (f == "pkt") {
-      out_.put(fmt::format("packet p{} = {}\n", n, render_pkt(p, &reg_)));
-    } else if (f == "json") {
-      out_.put(fmt::format("{{\"n\": {}, \"time\": {}, \"len\": {}, {}}}\n", n, time_text(sec, nsec), len,
-                           render_json_layers(p, &reg_)));
-    }
-  }
-
- private:
-  const ReadArgs& a_;
-  const Registry& reg_;
-  Output& out_;
-  bool none_;
-};
-
-}  // namespace
 
 int run_read(const ReadArgs& a) {
   Session session(Registry::with_stdlib());
@@ -130,7 +64,7 @@ int run_read(const ReadArgs& a) {
     if (a.format == "pcap") throw std::runtime_error("--format pcap needs a capture to read (not --hex)");
     Output out(a.output);
     dis.dissect(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size(), first, p);
-    Printer pr(a, reg, out);
+    Printer pr(a.format, reg, out);
     pr.packet(1, 0, 0, static_cast<std::uint32_t>(bytes.size()), p);
     if (a.format == "none") out.put("1 packet\n");
     out.close();
@@ -155,7 +89,7 @@ int run_read(const ReadArgs& a) {
     return 0;
   }
   Output out(a.output);
-  Printer pr(a, reg, out);
+  Printer pr(a.format, reg, out);
   const bool print = a.format != "none";
   const std::uint64_t limit = a.count ? a.count : ~std::uint64_t(0);
   while (n < limit && in.next(r)) {

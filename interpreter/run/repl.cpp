@@ -22,7 +22,7 @@ namespace pkt {
 namespace {
 
 const std::vector<std::string> kKeywords = {"param", "let", "packet", "layer", "option", "bind",
-                                            "show", "hexdump", "write", "send", "sr", "reply", "lua"};
+                                            "show", "hexdump", "write", "send", "sr", "sniff", "reply", "lua"};
 const std::vector<std::string> kCommands = {":help", ":layers", ":vars", ":load", ":read", ":save", ":quit"};
 
 // :quit ends the session (a type of its own, so no other error can).
@@ -45,7 +45,7 @@ const char* kHelp =
     "  :quit           leave (Ctrl-D too)\n"
     "Tab completes keywords, layers, fields (after `layer(`), flag and enum names (after `field=`),\n"
     "`packet.layer.field`, defined names, and Lua globals after `lua ` and `= `.\n"
-    "Ctrl-C cancels the line, or stops a running send or Lua loop.\n";
+    "Ctrl-C cancels the line, or stops a running send, sniff or Lua loop.\n";
 
 std::string trim(const std::string& s) {
   std::size_t b = s.find_first_not_of(" \t\r\n"), e = s.find_last_not_of(" \t\r\n");

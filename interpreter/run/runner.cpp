@@ -3,15 +3,19 @@
 #include "lua_packet.hpp"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include "net/capture.hpp"
 #include "net/prober.hpp"
 #include "packet_io.hpp"
+#include "printer.hpp"
 #include "render.hpp"
 
 namespace pkt {
 
-Runner::Runner(Session& session, RunOptions opts) : session_(session), opts_(std::move(opts)) {}
+Runner::Runner(Session& session, RunOptions opts) : session_(session), opts_(std::move(opts)) {
+  session_.external.sniff = [this](const ast::Expr& call) { return sniff_call(call); };
+}
 Runner::~Runner() { session_.external = {}; }
 
 Sender& Runner::sender() {
@@ -143,6 +147,88 @@ void Runner::sr(const ast::Stmt& st) {
   std::fflush(stdout);
 }
 
+SniffOptions Runner::sniff_options(const std::string& iface, const ast::ExprPtr& filter, const ast::ExprPtr& count,
+                                   const ast::ExprPtr& timeout) const {
+  using K = ast::Expr::Kind;
+  SniffOptions o;
+  o.capture.iface = iface.empty() ? default_sniff_interface() : iface;
+  if (filter) {
+    const ast::Expr& f = deref(*filter);
+    if (f.kind != K::String) throw ScriptError(filter->pos, "expected a \"BPF filter\" string after 'filter' (e.g. filter \"udp port 53\")");
+    o.capture.filter = f.s;
+  }
+  if (count) {
+    const ast::Expr& c = deref(*count);
+    if (c.kind != K::Int) throw ScriptError(count->pos, "expected a number of packets after 'count'");
+    o.count = c.i;
+  }
+  if (timeout) {
+    const ast::Expr& t = deref(*timeout);
+    if (t.kind == K::Duration || (t.kind == K::Int && t.i == 0)) o.timeout_ns = t.i;
+    else throw ScriptError(timeout->pos, "expected a time after 'timeout', with its unit (e.g. 2s)");
+  }
+  return o;
+}
+
+// Ctrl-C ends a sniff (with no count and no timeout it is the only end) and
+// the script goes on; a second Ctrl-C stops the script.
+void Runner::sniff(const ast::Stmt& st) {
+  SniffOptions o = sniff_options(st.iface, st.filter, st.count, st.timeout);
+  o.capture.immediate = isatty(1);  // as pkt sniff: each packet at once only on a terminal
+  std::fflush(stdout);
+  SniffResult r;
+  try {
+    Sniffer sn(session_.registry(), o);
+    Output out("");
+    Printer pr("summary", session_.registry(), out);
+    r = sn.run(
+        [&](std::uint64_t n, const CapturedPacket& rec, Packet& p) {
+          pr.packet(n, rec.sec, rec.nsec, rec.len, p);
+          return true;
+        },
+        true, [&] { out.flush(); });
+    out.flush();
+  } catch (const ScriptError&) {
+    throw;
+  } catch (const std::runtime_error& e) {  // CaptureError, or no layer bound to the link type
+    throw ScriptError(st.pos, e.what());
+  }
+  fmt::print(stderr, "{}", sniff_report(r));
+  if (r.interrupted) clear_interrupt();
+}
+
+PacketSet Runner::sniff_call(const ast::Expr& call) {
+  std::string iface;
+  ast::ExprPtr filter, count, timeout;
+  sniff_call_args(call, iface, filter, count, timeout);
+  SniffOptions o = sniff_options(iface, filter, count, timeout);
+  o.capture.immediate = false;  // kept, not acted upon one by one: blocks keep up with a flood
+  std::vector<Packet> packets;
+  SniffResult r;
+  try {
+    Sniffer sn(session_.registry(), o);
+    r = sn.run([&](std::uint64_t, const CapturedPacket&, Packet& p) {
+      packets.push_back(p);
+      packets.back().resolve_wire_origins();
+      packets.back().set_pos(call.pos);
+      return true;
+    });
+  } catch (const ScriptError&) {
+    throw;
+  } catch (const std::runtime_error& e) {  // CaptureError, or no layer bound to the link type
+    throw ScriptError(call.pos, e.what());
+  }
+  if (r.interrupted) clear_interrupt();
+  if (r.stats.dropped) fmt::print(stderr, "sniff(): {}", sniff_report(r));
+  if (packets.empty())
+    throw ScriptError(call.pos, fmt::format("sniff() captured no packets on {}{}", o.capture.iface,
+                                            o.capture.filter.empty() ? "" : fmt::format(" (filter \"{}\")", o.capture.filter)));
+  PacketSet ps;
+  ps.tmpl = packets.front();
+  if (packets.size() > 1) ps.list = std::make_shared<const std::vector<Packet>>(std::move(packets));
+  return ps;
+}
+
 std::vector<std::shared_ptr<PacketSet>> Runner::targets(const ast::Stmt& st) {
   std::vector<std::shared_ptr<PacketSet>> out;
   std::vector<ast::ExprPtr> exprs = st.targets;
@@ -199,6 +285,7 @@ void Runner::exec(const ast::Stmt& st) {
     }
     case SK::Send: return send(st);
     case SK::Sr: return sr(st);
+    case SK::Sniff: return sniff(st);
     case SK::Lua: return lua().run_block(st);
     default: throw ScriptError(st.pos, "unexpected statement");
   }

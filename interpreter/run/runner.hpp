@@ -12,6 +12,7 @@
 
 #include "lua_engine.hpp"
 #include "net/send.hpp"
+#include "sniffer.hpp"
 #include "session.hpp"
 
 namespace pkt {
@@ -47,6 +48,11 @@ class Runner {
   void sr(const ast::Stmt& st);
   std::uint64_t number_option(const ast::ExprPtr& e, const char* what) const;
   std::uint64_t time_option(const ast::ExprPtr& e, const char* keyword) const;
+  // sniff statement and sniff(...) expression (a packet set of what arrived).
+  SniffOptions sniff_options(const std::string& iface, const ast::ExprPtr& filter, const ast::ExprPtr& count,
+                             const ast::ExprPtr& timeout) const;
+  void sniff(const ast::Stmt& st);
+  PacketSet sniff_call(const ast::Expr& call);
   Session& session_;
   RunOptions opts_;
   std::unique_ptr<Sender> sender_;

@@ -22,6 +22,11 @@ Every scratch directory holds:
 - lo.pcap: two UDP datagrams on loopback (127.0.0.1 to port 9), for the
   examples that replay a capture (they send only to loopback);
 - payload.bin;
+- examples that capture (a block or line that says `sniff`) need root:
+  without it they are reported skipped, not passed;
+- while the examples run, a thread sends a UDP datagram ("docs") to
+  127.0.0.1 port 9 every 20 ms, so that sniffing examples on lo (which
+  stop at a count or a timeout) have traffic to capture;
 - each ```pkt block of the page so far whose first line names it
   (`# syn.pkt` or `# syn.pkt: what it does`), saved under that name, so
   `pkt run syn.pkt` works below it. A page block named capture.pkt must be
@@ -33,9 +38,11 @@ import os
 import pathlib
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 
 pkt, root = os.path.abspath(sys.argv[1]), pathlib.Path(sys.argv[2])
 here = pathlib.Path(__file__).resolve().parent
@@ -64,6 +71,14 @@ r = subprocess.run([pkt, "build", "-e", 'eth() / ipv4(src=127.0.0.1, dst=127.0.0
                     "--format", "pcap", "-o", "lo.pcap"], cwd=fixtures, capture_output=True, text=True, timeout=60)
 if r.returncode != 0:
     sys.exit(f"cannot build lo.pcap:\n{r.stderr}")
+def udp_to_port_9(stop):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    while not stop.wait(0.02):
+        s.sendto(b"docs", ("127.0.0.1", 9))
+
+
+stop_traffic = threading.Event()
+threading.Thread(target=udp_to_port_9, args=(stop_traffic,), daemon=True).start()
 env = dict(os.environ, PATH=f"{bindir}:{os.environ.get('PATH', '')}")
 
 
@@ -83,6 +98,20 @@ def run(cmd, cwd, **kw):
                               capture_output=True, text=True, timeout=60, **kw)
     except subprocess.TimeoutExpired:
         return subprocess.CompletedProcess(cmd, 124, "", "timed out after 60 s")
+
+
+captures = re.compile(r"\bsniff\b")
+skipped = 0
+
+
+def can_run(code, where):
+    """False (and counted as skipped) for a capturing example when not root."""
+    global skipped
+    if os.geteuid() == 0 or not captures.search(code):
+        return True
+    skipped += 1
+    print(f"SKIP {where}: captures, which needs root")
+    return False
 
 
 def report(ok, where, what, r):
@@ -113,6 +142,8 @@ try:
                         failed += 1
                         print(f"FAIL {where}: this capture.pkt differs from tests/docs/capture.pkt")
                     (shell / name.group(1)).write_text(code)
+                if not can_run(code, where):
+                    continue
                 tmp = scratch()
                 (tmp / "example.pkt").write_text(code)
                 for cmd in (["pkt", "check", "example.pkt"], ["pkt", "run", "--dry-run", "example.pkt"]):
@@ -121,16 +152,19 @@ try:
                         break
                 report(r.returncode == 0, where, " ".join(cmd[:2]), r)
             elif lang == "lua" and not first.rstrip().endswith("not run"):
+                if not can_run(code, where):
+                    continue
                 tmp = scratch()
                 (tmp / "example.lua").write_text(code)
                 r = run(["pkt", "run", "--dry-run", "example.lua"], tmp)
                 report(r.returncode == 0, where, "pkt run example.lua", r)
             elif lang == "sh" and md in docs:
                 for k, cmd in enumerate(code.splitlines()):
-                    if runs_pkt.match(cmd) and not skip.search(cmd):
+                    if runs_pkt.match(cmd) and not skip.search(cmd) and can_run(cmd, f"{rel}:{line + k}"):
                         r = run(["bash", "-c", cmd], shell)
                         report(r.returncode == 0, f"{rel}:{line + k}", cmd, r)
 finally:
+    stop_traffic.set()
     shutil.rmtree(work, ignore_errors=True)
-print(f"docs: {passed} passed, {failed} failed")
+print(f"docs: {passed} passed, {failed} failed" + (f", {skipped} skipped (not root)" if skipped else ""))
 sys.exit(1 if failed or passed == 0 else 0)
