@@ -698,6 +698,30 @@ def test_example_ping_traceroute():
     assert " 3  *" in r.out, r.out
 
 
+def test_sniffer():
+    """The course's sniffer prints each packet sent while it runs, layer by layer."""
+    port = free_port(socket.SOCK_DGRAM)
+    cmd = [PKT, "run", course("sniffer.pkt"), "-D", "count=3", "-D", "filter=udp port %d" % port, "-D", "promisc=1"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV)
+    try:
+        first = proc.stdout.readline().decode()
+        assert first == "sniffing on lo (udp port %d), 3 packets\n" % port, first + proc.stderr.read().decode()
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            for i in range(3):
+                s.sendto(b"sniffed %d" % i, ("127.0.0.1", port))
+        out, err = proc.communicate(timeout=20)
+    finally:
+        proc.kill()
+    out = out.decode()
+    assert proc.returncode == 0, out + err.decode()
+    assert len(re.findall(r"^# packet \d at \d+\.\d{6}, 51 bytes$", out, re.M)) == 3, out
+    for layer in ("eth (14 bytes)", "ipv4 (20 bytes)", "udp (8 bytes)", "raw (9 bytes)"):
+        assert out.count(layer + "\n") == 3, layer + "\n" + out
+    assert out.count("  dport    = %d\n" % port) == 3, out
+    assert ['load = "sniffed %d"' % i for i in range(3)] == re.findall(r'load = "sniffed \d"', out), out
+    assert out.endswith("3 packets\n"), out
+
+
 def test_example_udp_flood():
     from scapy.all import IP, UDP, Raw  # noqa: PLC0415
     _, pkts = dry_run_pcap(example("udp_flood.pkt"))
@@ -713,6 +737,8 @@ def test_headers():
     sections = {"stream_client.pkt": "12.5.1", "stream_server.pkt": "12.5.2", "dgram_client.pkt": "12.5.3",
                 "dgram_server.pkt": "12.5.4", "encodings.pkt": "12.6.1", "ip_raw.pkt": "12.7.1",
                 "tcp_raw.pkt": "12.7.2"}
+    with open(course("sniffer.pkt"), encoding="utf-8") as f:
+        assert f.readline().startswith("# Replays the course's packet sniffer, ../shared/course/004_8eccea06778a2364.txt")
     for name, section in sections.items():
         with open(course(name), encoding="utf-8") as f:
             first = f.readline()
@@ -730,6 +756,7 @@ TESTS = [
     test_encodings,
     test_ip_raw, test_tcp_raw, test_tcp_raw_params,
     test_scope_refusal, test_missing_privilege, test_ctrl_c,
+    test_sniffer,
     test_example_syn_scan, test_example_icmp_echo, test_example_ping_traceroute, test_example_udp_flood,
 ]
 
