@@ -89,6 +89,12 @@ SrResult send_receive(Sender& sender, const Registry& reg, const std::vector<std
   }
   std::vector<bool> stamped(probes.size(), false);  // sent time from the wire this round
 
+  // Every probe is checked (scope, sizes, interface) before the first leaves.
+  SendOptions check;
+  check.iface = opts.iface;
+  check.check_only = true;
+  for (auto& ps : sets) sender.send(*ps, check);
+
   std::unique_ptr<Capture> cap;
   std::vector<ReadBind> first;
   Dissector dis(reg);

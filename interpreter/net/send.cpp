@@ -248,7 +248,7 @@ std::uint64_t Sender::send_as(const PacketSet& set, const SendOptions& opts, int
     }
     return true;
   });
-  if (stopped) return 0;
+  if (stopped || opts.check_only) return 0;
 
   // 5. Open what the sends need, before the first packet: the sockets (this
   //    is where a missing CAP_NET_RAW shows), then the pcap file.

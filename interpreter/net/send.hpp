@@ -39,6 +39,7 @@ struct SendOptions {
   std::uint64_t count = 1;        // times to send the whole set
   std::uint64_t interval_ns = 0;  // pause between packets
   std::string iface;              // `on IFACE`: required for link-layer frames
+  bool check_only = false;        // check every packet (scope, sizes, interface) and send nothing
 };
 
 class Sender {
