@@ -17,6 +17,7 @@
 #include "run/reader.hpp"
 #include "run/repl.hpp"
 #include "run/runner.hpp"
+#include "net/route_query.hpp"
 #include "run/sniffer.hpp"
 #include "session.hpp"
 
@@ -285,6 +286,7 @@ int cmd_repl(const std::string& pcap, bool dry_run, const std::string& scope) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  pkt::net::install_route_asker();  // route_source() in rules asks the kernel (no privilege needed)
   CLI::App app{"pkt - describe packets declaratively, build them byte-exact, send them, and read them back"};
   app.set_version_flag("--version", std::string("pkt ") + PKT_VERSION);
   app.require_subcommand(0, 1);

@@ -18,6 +18,7 @@
 #include "parse.hpp"
 #include "render.hpp"
 #include "route.hpp"
+#include "route_query.hpp"
 #include "session.hpp"
 
 using namespace pkt;
@@ -25,7 +26,10 @@ using namespace pkt;
 namespace {
 
 Session& session() {
-  static Session s(Registry::with_stdlib());
+  static Session s = [] {
+    net::install_route_asker();  // as main does: the graph asks the kernel through it
+    return Session(Registry::with_stdlib());
+  }();
   return s;
 }
 
@@ -148,13 +152,14 @@ TEST_CASE("another destination gives the kernel's source, and the checksums are 
 }
 
 TEST_CASE("netlink and the UDP fallback give the same source") {
+  net::install_route_asker();
   for (const char* dst : {"192.0.2.77", "198.18.1.1", "127.0.0.9", "2001:db8::77", "::1"}) {
     INFO(dst);
     const bool v4 = std::string(dst).find(':') == std::string::npos;
     std::string bytes(v4 ? 4 : 16, '\0');
     REQUIRE(inet_pton(v4 ? AF_INET : AF_INET6, dst, bytes.data()) == 1);
-    std::string by_netlink = ask_route_source(bytes, RouteQuery::Netlink);
-    CHECK(by_netlink == ask_route_source(bytes, RouteQuery::Udp));
+    std::string by_netlink = net::ask_route_source(bytes, net::RouteQuery::Netlink);
+    CHECK(by_netlink == net::ask_route_source(bytes, net::RouteQuery::Udp));
     // And route_source (loopback aside) is that answer.
     if (std::string(dst).rfind("127.", 0) != 0 && std::string(dst) != "::1") CHECK(route_source(bytes) == by_netlink);
   }
