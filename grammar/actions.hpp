@@ -513,7 +513,8 @@ struct action<rx_call_or_name> : expr_frame {
 };
 
 // Operators of rule expressions, each as one character in the tree:
-// == '=', != '!', <= 'l', >= 'g', < '<', > '>', & '&', and 'A', or 'O', in 'i' (items[1] a List).
+// == '=', != '!', <= 'l', >= 'g', < '<', > '>', & '&', and 'A', or 'O' (`in` is
+// written out with == and or).
 struct rx_op {
   template <typename In>
   static void apply(const In& in, ExprFrame& f) {
@@ -550,12 +551,35 @@ struct action<rx_list> : expr_frame {
   }
 };
 
+// `x in [a, b, c]` is written out as x == a or x == b or x == c.
+inline ExprPtr in_list(const ExprPtr& x, const ast::Expr& list, Pos pos) {
+  ExprPtr out;
+  for (auto& item : list.items) {
+    auto eq = make_node(Kind::Binary, item->pos);
+    eq->op = '=';
+    eq->items = {x, item};
+    if (!out) {
+      out = std::move(eq);
+      continue;
+    }
+    auto either = make_node(Kind::Binary, pos);
+    either->op = 'O';
+    either->items = {std::move(out), std::move(eq)};
+    out = std::move(either);
+  }
+  return out;
+}
+
 // Left-associative: a - b - c is (a - b) - c. A Binary's pos is its operator's.
 struct rx_fold : expr_frame {
   template <typename In, typename P>
   static void success(const In& /*unused*/, ExprFrame& c, P& p) {
     ExprPtr acc = std::move(c.items.at(0));
     for (std::size_t i = 0; i < c.ops.size(); ++i) {
+      if (c.ops[i] == 'i') {  // x in [a, b]: x == a or x == b
+        acc = in_list(acc, *c.items.at(i + 1), c.op_pos[i]);
+        continue;
+      }
       auto e = make_node(Kind::Binary, c.op_pos[i]);
       e->op = c.ops[i];
       e->items = {std::move(acc), std::move(c.items.at(i + 1))};

@@ -42,7 +42,7 @@ struct Expr {
     Or,        // items: `A | B | C` (flag sets)
     Stack,     // items: `a / b / c` (layers, bottom first)
     Binary,    // items[0] op items[1] in rules: + - * / & and == '=', != '!', <= 'l',
-               // >= 'g', < '<', > '>', and 'A', or 'O', in 'i' (items[1] a List; `not x` is the call not(x))
+               // >= 'g', < '<', > '>', and 'A', or 'O' (`x in [a, b]` is x == a or x == b; `not x` is the call not(x))
   };
 
   Kind kind = Kind::Int;

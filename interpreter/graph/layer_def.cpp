@@ -149,28 +149,6 @@ AutoExpr compile_auto(const ast::Expr& e, const LayerDef& layer, RuleKind kind, 
         case '&': a.op = Op::BitAnd; break;
         case 'A': a.op = Op::And; break;
         case 'O': a.op = Op::Or; break;
-        case 'i': {  // x in [a, b]: x == a or x == b
-          const ast::Expr& list = *e.items.at(1);
-          AutoExpr x = compile_auto(*e.items.at(0), layer, kind, reg, depth + 1);
-          for (std::size_t k = 0; k < list.items.size(); ++k) {
-            AutoExpr eq;
-            eq.op = Op::Eq;
-            eq.pos = list.items[k]->pos;
-            eq.args.push_back(x);
-            eq.args.push_back(compile_auto(*list.items[k], layer, kind, reg, depth + 1));
-            if (k == 0) {
-              a = std::move(eq);
-              continue;
-            }
-            AutoExpr either;
-            either.op = Op::Or;
-            either.pos = e.pos;
-            either.args.push_back(std::move(a));
-            either.args.push_back(std::move(eq));
-            a = std::move(either);
-          }
-          return a;
-        }
         default: throw ScriptError(e.pos, "this operator is not allowed in a rule");
       }
       a.args.push_back(compile_auto(*e.items.at(0), layer, kind, reg, depth + 1));
