@@ -36,6 +36,7 @@ struct AutoExpr {
     This, Payload, Pseudo, // byte regions
     Len,                   // len(args...): total size in bytes
     Checksum,              // inet_checksum(args...)
+    Crc32c,                // crc32c(args...): CRC32c of the concatenation (always recomputed in full)
     Nonzero,               // nonzero(a, b): a if a != 0 else b
     ToBytes,               // uN(x): x as width/8 big-endian bytes (index = width in bits)
     Concat,                // bytes(a, b, ...)
