@@ -769,7 +769,7 @@ TEST_CASE("errors: messages and positions", "[grammar][error]") {
 
   e = script_error("show p )");
   CHECK(e.message ==
-        "expected a new statement (param, let, packet, layer, option, bind, reply, show, hexdump, write, send, sr, sniff, lua) or the "
+        "expected a new statement (param, let, packet, layer, option, bind, reply, fragment, show, hexdump, write, send, sr, sniff, lua) or the "
         "end of the input");
   CHECK(e.col == 8);
 
@@ -838,7 +838,7 @@ TEST_CASE("errors: a statement ends only before the next statement", "[grammar][
   CHECK(e.col == 16);
 
   const std::string next =
-      "expected a new statement (param, let, packet, layer, option, bind, reply, show, hexdump, write, send, sr, sniff, lua) or the end "
+      "expected a new statement (param, let, packet, layer, option, bind, reply, fragment, show, hexdump, write, send, sr, sniff, lua) or the end "
       "of the input";
   e = script_error("write p to \"x.pcap\" q");
   CHECK(e.message == next);
@@ -869,14 +869,14 @@ TEST_CASE("errors: a statement ends only before the next statement", "[grammar][
 
   // A script holds statements only; a bare expression is for the REPL.
   e = script_error("tcp(dport=80)");
-  CHECK(e.message == "expected a statement (param, let, packet, layer, option, bind, reply, show, hexdump, write, send, sr, sniff, lua)");
+  CHECK(e.message == "expected a statement (param, let, packet, layer, option, bind, reply, fragment, show, hexdump, write, send, sr, sniff, lua)");
   CHECK(e.col == 1);
   try {
     pkt::parse_repl_input(pkt::Source::make("<repl>", ")"));
     FAIL("no error");
   } catch (const pkt::ScriptError& x) {
     CHECK(std::string(x.what()) ==
-          "expected a statement (param, let, packet, layer, option, bind, reply, show, hexdump, write, send, sr, sniff, lua) or an "
+          "expected a statement (param, let, packet, layer, option, bind, reply, fragment, show, hexdump, write, send, sr, sniff, lua) or an "
           "expression");
   }
   try {

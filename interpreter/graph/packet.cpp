@@ -426,17 +426,7 @@ void Packet::check_sizes() const {
       collect_fields(*d.size_rule, reads, dummy);
       bool given = false;
       for (auto r : reads) given = given || is_given(li.fields[r].origin);
-      if (given) {
-        // A value the user gave may disagree with the field, but the rule must
-        // still give a size: a chunk length of 0 under `size length - 16` is an error.
-        try {
-          eval_read_rule(*d.size_rule, l);
-        } catch (const ScriptError& e) {
-          throw ScriptError(li.pos.src ? li.pos : pos_, fmt::format("{}.{} has no size: `size {}` gives {}", li.def->name,
-                                                                   d.name, d.size_text, e.what()));
-        }
-        continue;
-      }
+      if (given) continue;
       std::uint64_t want = eval_read_rule(*d.size_rule, l);
       if (want != s.bit_size / 8)
         throw ScriptError(li.pos.src ? li.pos : pos_,
