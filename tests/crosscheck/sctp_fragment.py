@@ -30,7 +30,7 @@ sys.path.insert(0, HERE)
 import readutil as ru  # noqa: E402
 
 logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
-from scapy.all import IP, IPv6, IPv6ExtHdrFragment, Ether, UDP, TCP, Raw, fragment, fragment6, wrpcap  # noqa: E402
+from scapy.all import IP, IPv6, IPv6ExtHdrFragment, IPv6ExtHdrHopByHop, RouterAlert, Ether, UDP, TCP, Raw, fragment, fragment6, wrpcap  # noqa: E402
 from scapy.layers.inet import IPOption_RR  # noqa: E402
 from scapy.layers.sctp import (SCTP, SCTPChunkData, SCTPChunkInit, SCTPChunkInitAck, SCTPChunkSACK,  # noqa: E402
                                SCTPChunkHeartbeatReq, SCTPChunkParamHeartbeatInfo, SCTPChunkAbort,
@@ -224,6 +224,25 @@ def main():
             sp6 = IPv6(src="::1", dst="::2") / IPv6ExtHdrFragment(id=ident) / UDP(sport=5, dport=6) / payload
             want = [bytes(q).hex() for q in fragment6(sp6, 40 + 8 + size)]
             check("fragment(ipv6, %d) inserts scapy's fragment header" % size, got == want, got, want)
+        # Extension headers: the packet's own fragment header after a hop-by-hop header stays there (the
+        # RFC 8200 order); an inserted one goes right after IPv6, before it, as scapy's fragment6() does.
+        for own in (True, False):
+            frag_expr = "ipv6_frag(id=9) / " if own else ""
+            r, got = build_hex("fragment(ipv6(src=::1, dst=::2) / ipv6_hop(options=[router_alert(0)]) / %sudp(sport=5, "
+                               "dport=6) / \"%s\", 16)" % (frag_expr, "z" * 50))
+            ident = 9 if own else (int(got[0][88:96], 16) if got else 0)
+            sp6 = (IPv6(src="::1", dst="::2") / IPv6ExtHdrHopByHop(options=[RouterAlert(value=0)])
+                   / IPv6ExtHdrFragment(id=ident) / UDP(sport=5, dport=6) / (b"z" * 50))
+            if not own:
+                sp6 = (IPv6(src="::1", dst="::2") / IPv6ExtHdrHopByHop(options=[RouterAlert(value=0)])
+                       / UDP(sport=5, dport=6) / (b"z" * 50))
+            frags = fragment6(sp6, 40 + (16 if own else 8) + 16)
+            if not own:  # scapy drew its own random id: give it pkt's
+                for q in frags:
+                    q[IPv6ExtHdrFragment].id = ident
+            want = [bytes(q).hex() for q in frags]
+            check("fragment(ipv6 / ipv6_hop%s) equals scapy's fragment6()" % (" / ipv6_frag" if own else ""),
+                  got == want, got, want)
         ids = {build_hex("fragment(ipv6() / udp() / \"%s\", 8)" % ("x" * 20))[1][0][88:96] for _ in range(3)}
         check("fragment(ipv6) draws a new random id", len(ids) > 1, ids)
         r = ru.run([pkt, "build", "-e", "fragment(ipv4() / udp() / \"x\" * 40, 12)", "--format", "hex"])
