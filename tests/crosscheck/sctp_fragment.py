@@ -10,10 +10,10 @@
   3. scapy writes a pcap of SCTP packets; `pkt read` gives the same field
      values and its --format pkt text rebuilds the same bytes; a chunk of
      length 0 reads as bytes (no hang), and building one is an error;
-  4. fragment(): IPv4 (with options, Ethernet below, already fragmented)
-     and IPv6 (header inserted, or the packet's own) for several sizes equal
-     scapy's fragment() and fragment6(); a size that is not a multiple of 8
-     is an error.
+  4. fragment(): IPv4 (with options, Ethernet below) and IPv6 (header
+     inserted, or the packet's own, with a hop-by-hop header) for several
+     sizes equal scapy's fragment() and fragment6(); tshark reassembles them
+     into the whole datagram; a size that is not a multiple of 8 is an error.
 
 Usage: sctp_fragment.py [PKT]
 """
@@ -243,6 +243,17 @@ def main():
             want = [bytes(q).hex() for q in frags]
             check("fragment(ipv6 / ipv6_hop%s) equals scapy's fragment6()" % (" / ipv6_frag" if own else ""),
                   got == want, got, want)
+        # tshark reassembles the fragments: one UDP datagram of the whole length, checksum Good, nothing malformed.
+        for ip, field, pref in (("ipv4(src=127.0.0.1, dst=127.0.0.1, id=5)", "ip.fragment.count", "ip.defragment:TRUE"),
+                                ("ipv6(src=::1, dst=::1)", "ipv6.fragment.count", "ipv6.defragment:TRUE")):
+            fpcap = os.path.join(tmp, "frag.pcap")
+            r = ru.run([pkt, "build", "-e", "fragment(%s / udp(sport=1, dport=2) / \"%s\", 64)" % (ip, "A" * 300),
+                        "--format", "pcap", "-o", fpcap])
+            r, rows = ts_fields(fpcap, [field, "udp.length", "udp.checksum.status", "_ws.malformed", "_ws.expert"],
+                                ["-o", pref, "-o", "udp.check_checksum:TRUE"])
+            clean = all(not any(row[3:]) for row in rows)
+            check("tshark reassembles %s fragments" % ip.split("(")[0],
+                  r.rc == 0 and len(rows) == 5 and rows[-1][:3] == ["5", "308", "1"] and clean, r.describe(), rows)
         ids = {build_hex("fragment(ipv6() / udp() / \"%s\", 8)" % ("x" * 20))[1][0][88:96] for _ in range(3)}
         check("fragment(ipv6) draws a new random id", len(ids) > 1, ids)
         r = ru.run([pkt, "build", "-e", "fragment(ipv4() / udp() / \"x\" * 40, 12)", "--format", "hex"])
