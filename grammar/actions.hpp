@@ -875,6 +875,7 @@ struct stmt_keyword {
     f.stmt.pos = pos_of(in);
     if constexpr (K == SKind::Layer) f.stmt.layer = std::make_shared<ast::LayerDecl>();
     if constexpr (K == SKind::Reply) f.stmt.reply = std::make_shared<ast::ReplyDecl>();
+    if constexpr (K == SKind::Fragment) f.stmt.fragment = std::make_shared<ast::FragmentDecl>();
   }
 };
 template <> struct action<kw_param> : stmt_keyword<SKind::Param> {};
@@ -884,6 +885,7 @@ template <> struct action<kw_layer> : stmt_keyword<SKind::Layer> {};
 template <> struct action<kw_bind> : stmt_keyword<SKind::Bind> {};
 template <> struct action<kw_show> : stmt_keyword<SKind::Show> {};
 template <> struct action<kw_reply> : stmt_keyword<SKind::Reply> {};
+template <> struct action<kw_fragment> : stmt_keyword<SKind::Fragment> {};
 template <> struct action<kw_hexdump> : stmt_keyword<SKind::Hexdump> {};
 template <> struct action<kw_write> : stmt_keyword<SKind::Write> {};
 template <> struct action<kw_send> : stmt_keyword<SKind::Send> {};
@@ -961,6 +963,54 @@ template <>
 struct action<reply_stmt> {
   template <typename In>
   static void apply(const In& in, StmtFrame& f) { f.stmt.reply->text = in.string(); }
+};
+
+template <>
+struct action<frag_layer> {
+  template <typename In>
+  static void apply(const In& in, StmtFrame& f) {
+    f.stmt.fragment->layer = in.string();
+    f.stmt.fragment->layer_pos = pos_of(in);
+  }
+};
+template <>
+struct action<frag_header> {
+  template <typename In>
+  static void apply(const In& in, StmtFrame& f) {
+    f.stmt.fragment->header = in.string();
+    f.stmt.fragment->header_pos = pos_of(in);
+  }
+};
+template <>
+struct action<frag_key> {
+  template <typename In>
+  static void apply(const In& in, StmtFrame& f) {
+    ast::FragmentDecl::Item it;
+    it.key = in.string();
+    it.pos = pos_of(in);
+    f.stmt.fragment->items.push_back(std::move(it));
+  }
+};
+template <>
+struct action<frag_field> {
+  template <typename In>
+  static void apply(const In& in, StmtFrame& f) {
+    f.stmt.fragment->items.back().field = in.string();
+    f.stmt.fragment->items.back().field_pos = pos_of(in);
+  }
+};
+template <>
+struct action<frag_flag> {
+  template <typename In>
+  static void apply(const In& in, StmtFrame& f) {
+    f.stmt.fragment->items.back().flag = in.string();
+    f.stmt.fragment->items.back().flag_pos = pos_of(in);
+  }
+};
+template <>
+struct action<fragment_stmt> {
+  template <typename In>
+  static void apply(const In& in, StmtFrame& f) { f.stmt.fragment->text = in.string(); }
 };
 
 template <>
@@ -1050,7 +1100,7 @@ template <>
 struct action<keyword_typo> {
   template <typename In, typename F>
   static void apply(const In& in, F& /*unused*/) {
-    static const std::vector<std::string> keywords = {"param", "let",     "packet", "layer", "option", "bind", "reply",
+    static const std::vector<std::string> keywords = {"param", "let",     "packet", "layer", "option", "bind", "reply", "fragment",
                                                       "show",  "hexdump", "write",  "send",  "sr", "sniff", "lua"};
     const std::string word = in.string();
     const std::string hint = nearest_name(word, keywords);

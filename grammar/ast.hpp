@@ -111,6 +111,18 @@ struct ReplyDecl {
   std::string text;             // the declaration as written, for `help`
 };
 
+// `fragment LAYER [with HEADER] { offset = FIELD; more = FIELD[.FLAG]; id = FIELD }`
+struct FragmentDecl {
+  std::string layer, header;    // header: the layer inserted to carry the fragment fields (or empty)
+  Pos layer_pos, header_pos;
+  struct Item {
+    std::string key, field, flag;
+    Pos pos, field_pos, flag_pos;
+  };
+  std::vector<Item> items;
+  std::string text;             // the declaration as written, for `help`
+};
+
 struct Stmt {
   enum class Kind {
     Param,    // param NAME = value
@@ -119,6 +131,7 @@ struct Stmt {
     Layer,    // layer ... / option ...
     Bind,     // bind LOWER.FIELD = value -> UPPER
     Reply,    // reply LAYER [quoted] [when RULE] { ... }
+    Fragment, // fragment LAYER [with HEADER] { ... }
     Show,     // show a, b
     Hexdump,  // hexdump a, b
     Write,    // write a, b to "file"
@@ -149,6 +162,7 @@ struct Stmt {
   Pos bind_lower_pos, bind_field_pos, bind_upper_pos;
   ExprPtr bind_when;                // Bind: `when expr` over the upper layer's fields
   std::shared_ptr<ReplyDecl> reply; // Reply
+  std::shared_ptr<FragmentDecl> fragment;  // Fragment
 };
 
 struct Script {

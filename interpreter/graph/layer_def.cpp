@@ -63,7 +63,7 @@ std::vector<std::string> LayerDef::field_names() const {
 
 namespace {
 
-const std::set<std::string> kPrimitives = {"len", "inet_checksum", "nonzero", "bytes", "u8", "u16", "u24", "u32", "u64",
+const std::set<std::string> kPrimitives = {"len", "inet_checksum", "crc32c", "nonzero", "bytes", "u8", "u16", "u24", "u32", "u64",
                                            "present", "not", "bound", "choose", "slice", "route_source"};
 
 // Where a rule is written decides what it may name: auto rules see the
@@ -179,6 +179,7 @@ AutoExpr compile_auto(const ast::Expr& e, const LayerDef& layer, RuleKind kind, 
       if (e.s == "choose") { a.op = Op::Choose; arity(3, 3); return a; }
       if (e.s == "slice") { a.op = Op::Slice; arity(3, 3); return a; }
       if (e.s == "inet_checksum") { a.op = Op::Checksum; arity(1, 99); return a; }
+      if (e.s == "crc32c") { a.op = Op::Crc32c; arity(1, 99); return a; }
       if (e.s == "nonzero") { a.op = Op::Nonzero; arity(2, 2); return a; }
       if (e.s == "bytes") { a.op = Op::Concat; arity(1, 99); return a; }
       if (e.s == "route_source") {
@@ -197,7 +198,7 @@ AutoExpr compile_auto(const ast::Expr& e, const LayerDef& layer, RuleKind kind, 
         return a;
       }
       std::string hint = nearest_name(e.s, {kPrimitives.begin(), kPrimitives.end()});
-      throw ScriptError(e.pos, fmt::format("unknown function '{}' in a rule; expected one of len, inet_checksum, "
+      throw ScriptError(e.pos, fmt::format("unknown function '{}' in a rule; expected one of len, inet_checksum, crc32c, "
                                            "nonzero, bytes, present, not, choose, slice, route_source, u8, u16, u24, u32, u64{}", e.s,
                                            hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint)));
     }
