@@ -304,6 +304,56 @@ bool Dissector::read_layer(const LayerDef& def, const std::uint8_t* data, std::u
       continue;
     }
     std::uint64_t left = (limit - bit) / 8, n = left;
+    if (d.count || d.until) {
+      // A list that ends after a count of options, or at a marker option.
+      const FieldDef& fd = def.fields[f];
+      std::uint64_t want = ~0ULL;
+      if (d.count) {
+        try {
+          want = read_rule(*d.count, out, idx);
+        } catch (const ScriptError& e) {
+          why = fmt::format("{}.{}: count {}: {}", def.name, fd.name, fd.count_text, e.what());
+          return false;
+        }
+      }
+      auto opts = reg_.options_of(def.name, fd.name);
+      Dissector dis(reg_);
+      Packet one;
+      const std::uint32_t start = static_cast<std::uint32_t>(bit / 8), stop = static_cast<std::uint32_t>(limit / 8);
+      std::uint32_t p = start;
+      std::uint64_t got = 0;
+      bool ended = false;
+      while (d.count ? got < want : !ended) {
+        if (p >= stop) {
+          why = d.count ? fmt::format("{}.{} has count {} = {}, but the bytes end after {}", def.name, fd.name, fd.count_text, want, got)
+                        : fmt::format("{}.{} runs past the end without its '{}'", def.name, fd.name, fd.until);
+          return false;
+        }
+        OptionElem el = match_option(opts, data, p, stop, dis, one);
+        if (!el.size) {
+          why = fmt::format("{}.{}: element {} (at byte {}) is none of its options, or runs past the end", def.name, fd.name,
+                            got + 1, p - start);
+          return false;
+        }
+        if (d.until && el.def && el.def->name == fd.until) ended = true;
+        p += el.size;
+        ++got;
+      }
+      s.bit_size = (p - start) * 8;
+      set_bytes(s.value.bytes, data + start, p - start);
+      s.value.num = got;
+      bit = std::uint64_t(p) * 8;
+      continue;
+    }
+    if (d.self_sized && !d.size) {
+      const FieldDef& fd = def.fields[f];
+      std::string w;
+      n = fd.type().read_size(data + bit / 8, left, w);
+      if (!n) {
+        why = fmt::format("{}.{}: {}", def.name, fd.name, w);
+        return false;
+      }
+    }
     if (d.size && !(d.size_linear.ok && linear_value(d.size_linear, li, n))) {
       const FieldDef& fd = def.fields[f];
       try {
@@ -476,6 +526,42 @@ Packet Dissector::dissect(const std::uint8_t* data, std::size_t n, const std::ve
   return p;
 }
 
+OptionElem match_option(const std::vector<std::shared_ptr<const LayerDef>>& opts, const std::uint8_t* data,
+                        std::uint32_t pos, std::uint32_t n, Dissector& dis, Packet& p) {
+  OptionElem el;
+  bool any_tagged = false;
+  for (auto& od : opts) {
+    const FieldDef& tag = od->fields[0];
+    if (tag.has_default && !tag.auto_rule && tag.fixed_size()) any_tagged = true;
+  }
+  for (auto& od : opts) {
+    const FieldDef& tag = od->fields[0];
+    bool tagged = tag.has_default && !tag.auto_rule && tag.fixed_size();
+    if (tagged) {
+      if (std::uint64_t(pos) * 8 + tag.bits > std::uint64_t(n) * 8) continue;
+      if (tag.kind == FieldKind::UInt && get_bits(data, pos * 8, tag.bits) != tag.default_value.num) continue;
+      if (tag.kind != FieldKind::UInt &&
+          std::memcmp(data + pos, tag.default_value.bytes.data(), tag.bits / 8) != 0) continue;
+    }
+    std::string why;
+    if (!dis.read_one(od, data, pos, n, p, why)) continue;
+    // An option whose length rule disagrees with its bytes does not fit.
+    p.resolve_wire_origins();
+    bool agrees = true;
+    const LayerInst& li = p.layers()[0];
+    for (std::size_t f = 0; f < li.fields.size(); ++f)
+      if (li.fields[f].origin == Origin::Wire && od->fields[f].auto_rule && rule_has_len(*od->fields[f].auto_rule)) agrees = false;
+    if (!agrees || li.size == 0) continue;
+    // A generic option (no tag) stands for bytes of any other kind, unless
+    // the list has only generic ones (records such as DNS questions).
+    el.def = tagged || !any_tagged ? od : nullptr;
+    el.offset = pos;
+    el.size = li.size;
+    break;
+  }
+  return el;
+}
+
 std::vector<OptionElem> read_options(const Registry& reg, const LayerDef& layer, const FieldDef& field,
                                      const std::string& bytes, std::uint32_t at) {
   std::vector<OptionElem> out;
@@ -486,29 +572,7 @@ std::vector<OptionElem> read_options(const Registry& reg, const LayerDef& layer,
   Packet p;
   std::uint32_t pos = 0;
   while (pos < n) {
-    OptionElem el;
-    for (auto& od : opts) {
-      const FieldDef& tag = od->fields[0];
-      bool tagged = tag.has_default && !tag.auto_rule && tag.fixed_size();
-      if (tagged) {
-        if (std::uint64_t(pos) * 8 + tag.bits > std::uint64_t(n) * 8) continue;
-        if (tag.kind == FieldKind::UInt && get_bits(data, pos * 8, tag.bits) != tag.default_value.num) continue;
-        if (tag.kind != FieldKind::UInt && bytes.compare(pos, tag.bits / 8, tag.default_value.bytes) != 0) continue;
-      }
-      std::string why;
-      if (!dis.read_one(od, data, pos, n, p, why)) continue;
-      // An option whose length rule disagrees with its bytes does not fit.
-      p.resolve_wire_origins();
-      bool agrees = true;
-      const LayerInst& li = p.layers()[0];
-      for (std::size_t f = 0; f < li.fields.size(); ++f)
-        if (li.fields[f].origin == Origin::Wire && od->fields[f].auto_rule && rule_has_len(*od->fields[f].auto_rule)) agrees = false;
-      if (!agrees || li.size == 0) continue;
-      el.def = tagged ? od : nullptr;
-      el.offset = pos;
-      el.size = li.size;
-      break;
-    }
+    OptionElem el = match_option(opts, data, pos, n, dis, p);
     if (el.size == 0) {
       el.def = nullptr;
       el.offset = pos;

@@ -61,10 +61,16 @@ class Dissector {
 
 // One element of a list of declared options, read from a field's bytes:
 // the option (null for bytes no option declaration matched) and where it is.
+struct OptionElem;
 struct OptionElem {
   std::shared_ptr<const LayerDef> def;
   std::uint32_t offset = 0, size = 0;
 };
+// The option that reads at data[pos, n) (tagged ones match by their first
+// field); size 0 when none does.
+class Dissector;
+OptionElem match_option(const std::vector<std::shared_ptr<const LayerDef>>& opts, const std::uint8_t* data,
+                        std::uint32_t pos, std::uint32_t n, Dissector& dis, Packet& p);
 // Splits an options field (starting `at` bytes into its layer) into its
 // options. Trailing padding that the field's alignment adds back is left out.
 std::vector<OptionElem> read_options(const Registry& reg, const LayerDef& layer, const FieldDef& field,
