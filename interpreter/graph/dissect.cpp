@@ -33,6 +33,48 @@ inline __attribute__((always_inline)) std::uint64_t get_bits(const std::uint8_t*
   return v;
 }
 
+// Follows a name with compression pointers (RFC 1035 4.1.4) through the
+// message: each pointer must point before itself (so there is no loop),
+// at most 64 of them, and the whole name at most 255 bytes.
+bool follow_name(const std::uint8_t* msg, std::uint32_t len, std::uint32_t pos, std::string& why) {
+  std::uint32_t total = 0, jumps = 0;
+  while (true) {
+    if (pos >= len) {
+      why = fmt::format("the name runs past the end of the message (at byte {})", pos);
+      return false;
+    }
+    unsigned b = msg[pos];
+    if (b == 0) return true;
+    if ((b & 0xc0) == 0xc0) {
+      if (pos + 1 >= len) {
+        why = "a compression pointer runs past the end of the message";
+        return false;
+      }
+      std::uint32_t off = ((b & 0x3fu) << 8) | msg[pos + 1];
+      if (off >= pos) {
+        why = fmt::format("the compression pointer at byte {} points to byte {}, not before itself: a loop", pos, off);
+        return false;
+      }
+      if (++jumps > 64) {
+        why = "the name follows more than 64 compression pointers";
+        return false;
+      }
+      pos = off;
+      continue;
+    }
+    if (b & 0xc0) {
+      why = fmt::format("a label length byte 0x{:02x} at byte {} is neither a length (at most 63) nor a pointer", b, pos);
+      return false;
+    }
+    total += 1 + b;
+    if (total + 1 > 255) {
+      why = "the name, its compression pointers followed, is longer than 255 bytes";
+      return false;
+    }
+    pos += 1 + b;
+  }
+}
+
 bool rule_has_len(const AutoExpr& e) {
   if (e.op == AutoExpr::Op::Len) return true;
   for (auto& a : e.args)
@@ -318,6 +360,8 @@ bool Dissector::read_layer(const LayerDef& def, const std::uint8_t* data, std::u
       }
       auto opts = reg_.options_of(def.name, fd.name);
       Dissector dis(reg_);
+      dis.msg_ = msg_ ? msg_ : data + li.offset;
+      dis.msg_len_ = msg_ ? msg_len_ : static_cast<std::uint32_t>(limit / 8) - li.offset;
       Packet one;
       const std::uint32_t start = static_cast<std::uint32_t>(bit / 8), stop = static_cast<std::uint32_t>(limit / 8);
       std::uint32_t p = start;
@@ -329,10 +373,11 @@ bool Dissector::read_layer(const LayerDef& def, const std::uint8_t* data, std::u
                         : fmt::format("{}.{} runs past the end without its '{}'", def.name, fd.name, fd.until);
           return false;
         }
-        OptionElem el = match_option(opts, data, p, stop, dis, one);
+        std::string w;
+        OptionElem el = match_option(opts, data, p, stop, dis, one, &w);
         if (!el.size) {
-          why = fmt::format("{}.{}: element {} (at byte {}) is none of its options, or runs past the end", def.name, fd.name,
-                            got + 1, p - start);
+          why = fmt::format("{}.{}: element {} (at byte {}) is none of its options{}", def.name, fd.name, got + 1, p - start,
+                            w.empty() ? ", or runs past the end" : ": " + w);
           return false;
         }
         if (d.until && el.def && el.def->name == fd.until) ended = true;
@@ -350,6 +395,12 @@ bool Dissector::read_layer(const LayerDef& def, const std::uint8_t* data, std::u
       std::string w;
       n = fd.type().read_size(data + bit / 8, left, w);
       if (!n) {
+        why = fmt::format("{}.{}: {}", def.name, fd.name, w);
+        return false;
+      }
+      const std::uint8_t* at = data + bit / 8;
+      if (msg_ && n >= 2 && (at[n - 2] & 0xc0) == 0xc0 && at >= msg_ && at < msg_ + msg_len_ &&
+          !follow_name(msg_, msg_len_, static_cast<std::uint32_t>(at - msg_), w)) {
         why = fmt::format("{}.{}: {}", def.name, fd.name, w);
         return false;
       }
@@ -405,7 +456,11 @@ void Dissector::dissect(const std::uint8_t* data, std::size_t n, const std::vect
       LayerInst& li = out.layers_[count];
       if (li.def != c.upper) li.def = c.upper;
       std::string w;
-      if (!read_layer(*c.upper, data, pos, end, count, out, w)) {
+      msg_ = data + pos;
+      msg_len_ = end - pos;
+      bool fits = read_layer(*c.upper, data, pos, end, count, out, w);
+      msg_ = nullptr;
+      if (!fits) {
         if (why.empty()) why = std::move(w), why_layer = c.upper->name;
         continue;
       }
@@ -527,7 +582,7 @@ Packet Dissector::dissect(const std::uint8_t* data, std::size_t n, const std::ve
 }
 
 OptionElem match_option(const std::vector<std::shared_ptr<const LayerDef>>& opts, const std::uint8_t* data,
-                        std::uint32_t pos, std::uint32_t n, Dissector& dis, Packet& p) {
+                        std::uint32_t pos, std::uint32_t n, Dissector& dis, Packet& p, std::string* why_out) {
   OptionElem el;
   bool any_tagged = false;
   for (auto& od : opts) {
@@ -544,7 +599,10 @@ OptionElem match_option(const std::vector<std::shared_ptr<const LayerDef>>& opts
           std::memcmp(data + pos, tag.default_value.bytes.data(), tag.bits / 8) != 0) continue;
     }
     std::string why;
-    if (!dis.read_one(od, data, pos, n, p, why)) continue;
+    if (!dis.read_one(od, data, pos, n, p, why)) {
+      if (why_out && why_out->empty()) *why_out = why;
+      continue;
+    }
     // An option whose length rule disagrees with its bytes does not fit.
     p.resolve_wire_origins();
     bool agrees = true;

@@ -53,6 +53,13 @@ class Dissector {
   const NextTable& next_of(const LayerDef* def);
 
   const Registry& reg_;
+  // The message that compression pointers of names refer to (the layer
+  // being read, or the host of a list of records), while one is read.
+ public:
+  const std::uint8_t* msg_ = nullptr;
+  std::uint32_t msg_len_ = 0;
+
+ private:
   std::uint64_t generation_ = ~0ULL;
   std::vector<std::pair<const LayerDef*, std::unique_ptr<NextTable>>> next_;
   std::shared_ptr<const LayerDef> raw_;
@@ -70,7 +77,7 @@ struct OptionElem {
 // field); size 0 when none does.
 class Dissector;
 OptionElem match_option(const std::vector<std::shared_ptr<const LayerDef>>& opts, const std::uint8_t* data,
-                        std::uint32_t pos, std::uint32_t n, Dissector& dis, Packet& p);
+                        std::uint32_t pos, std::uint32_t n, Dissector& dis, Packet& p, std::string* why = nullptr);
 // Splits an options field (starting `at` bytes into its layer) into its
 // options. Trailing padding that the field's alignment adds back is left out.
 std::vector<OptionElem> read_options(const Registry& reg, const LayerDef& layer, const FieldDef& field,
