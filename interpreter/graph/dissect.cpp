@@ -34,10 +34,11 @@ inline __attribute__((always_inline)) std::uint64_t get_bits(const std::uint8_t*
 }
 
 // Follows a name with compression pointers (RFC 1035 4.1.4) through the
-// message: each pointer must point before itself (so there is no loop),
-// at most 64 of them, and the whole name at most 255 bytes.
+// message: each pointer must point before the start of the labels it ends
+// (the name's start, then where the last pointer led), so the starts only
+// go down and there is no loop; at most 64 pointers, 255 bytes in all.
 bool follow_name(const std::uint8_t* msg, std::uint32_t len, std::uint32_t pos, std::string& why) {
-  std::uint32_t total = 0, jumps = 0;
+  std::uint32_t total = 0, jumps = 0, start = pos;
   while (true) {
     if (pos >= len) {
       why = fmt::format("the name runs past the end of the message (at byte {})", pos);
@@ -51,10 +52,12 @@ bool follow_name(const std::uint8_t* msg, std::uint32_t len, std::uint32_t pos, 
         return false;
       }
       std::uint32_t off = ((b & 0x3fu) << 8) | msg[pos + 1];
-      if (off >= pos) {
-        why = fmt::format("the compression pointer at byte {} points to byte {}, not before itself: a loop", pos, off);
+      if (off >= start) {
+        why = fmt::format("the compression pointer at byte {} points to byte {}, not before the labels it ends (byte {}): a loop",
+                          pos, off, start);
         return false;
       }
+      start = off;
       if (++jumps > 64) {
         why = "the name follows more than 64 compression pointers";
         return false;
