@@ -32,6 +32,8 @@ std::string describe_layer(const Registry& reg, const LayerDef& def) {
     const FieldDef& f = def.fields[i];
     std::string line = fmt::format("  {:<{}}  {:<{}}  {}", f.name, wn, types[i], wt, defaults[i]);
     if (f.size_rule) line += fmt::format("  size {}", f.size_text);
+    if (f.count_rule) line += fmt::format("  count {}", f.count_text);
+    if (!f.until.empty()) line += fmt::format("  until {}", f.until);
     if (f.cond) line += fmt::format("  if {}", f.cond_text);
     if (f.align > 1)
       line += f.pad_with.empty() ? fmt::format("  (padded with zeros to {} bytes)", f.align)
@@ -52,7 +54,10 @@ std::string describe_layer(const Registry& reg, const LayerDef& def) {
     }
     auto opts = reg.option_names(def.name, f.name);
     if (!opts.empty()) {
-      out += fmt::format("\noptions for {} (in a list; padded with zeros to {} bytes):\n", f.name, std::max(1u, f.align));
+      std::string bound = f.count_rule   ? fmt::format("as many as {}", f.count_text)
+                          : !f.until.empty() ? fmt::format("the last one {}", f.until)
+                                             : fmt::format("padded with zeros to {} bytes", std::max(1u, f.align));
+      out += fmt::format("\noptions for {} (in a list; {}):\n", f.name, bound);
       for (auto& o : opts) {
         auto od = reg.option(def.name, f.name, o);
         std::vector<std::string> ps;
