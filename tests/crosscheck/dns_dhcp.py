@@ -180,7 +180,7 @@ def check_read(pkt, tmp):
     r = ru.run([pkt, "read", pcap, "--format", "json"])
     pk = [json.loads(x) for x in r.out.splitlines() if x.strip()]
     text = json.dumps(pk[3])
-    for want in ('"example.com"', '"93.184.216.34"', '"2001:db8::1"', '"mail.example.com"', '"localhost"', '"ns1.example.com"'):
+    for want in ('"qname": "example.com"', '"rrname": "1.0.0.127.in-addr.arpa"', '"93.184.216.34"', '"2001:db8::1"', '"mail.example.com"', '"localhost"', '"ns1.example.com"'):
         if want not in text:
             fail("json of the records lacks %s: %s" % (want, text[:2000]))
     text = json.dumps(pk[7])
