@@ -930,7 +930,7 @@ struct take_value {
 template <> struct action<param_stmt> : take_value {};
 template <> struct action<let_stmt> : take_value {};
 template <> struct action<packet_stmt> : take_value {};
-template <> struct action<bind_stmt> : take_value {};  // `when` took its rule already
+template <> struct action<bind_on> : take_value {};  // `when` takes its rule later
 
 template <>
 struct action<bind_when_rule> {

@@ -308,7 +308,9 @@ struct bind_arrow : TAO_PEGTL_STRING( "->" ) {};
 struct bind_upper : ident {};
 struct bind_when_rule : seq< rx_expr > {};
 struct bind_when : seq< kw_when, sp, must< bind_when_rule > > {};
-struct bind_stmt : seq< kw_bind, sp, must< bind_lower >, must< bind_dot >, must< bind_field >, sp, must< bind_eq >, sp, must< eq_value >, sp, must< bind_arrow >, sp, must< bind_upper >, opt< sp, bind_when >, plain_end > {};
+// `bind LOWER -> UPPER`: no field; UPPER always follows LOWER (a length prefix, say).
+struct bind_on : seq< bind_dot, must< bind_field >, sp, must< bind_eq >, sp, must< eq_value >, sp > {};
+struct bind_stmt : seq< kw_bind, sp, must< bind_lower >, sor< bind_on, sp >, must< bind_arrow >, sp, must< bind_upper >, opt< sp, bind_when >, plain_end > {};
 
 // `reply LAYER [quoted] [when RULE] { COND; ... }`: when a received packet
 // answers a sent one (or, `quoted`, when a quote inside an error message is

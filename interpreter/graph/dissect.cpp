@@ -230,6 +230,10 @@ const Dissector::NextTable& Dissector::next_of(const LayerDef* def) {
   auto t = std::make_unique<NextTable>();
   t->binds = reg_.reads_from(def->name);
   for (const ReadBind& b : *t->binds) {
+    if (b.field == kNoField) {
+      t->always.push_back(&b);
+      continue;
+    }
     if (def->fields[b.field].kind != FieldKind::UInt) {
       t->other.push_back(&b);
       continue;
@@ -541,7 +545,8 @@ void Dissector::dissect(const std::uint8_t* data, std::size_t n, const std::vect
     }
     if (cands_.size() > 1 && table.by_field.size() + table.other.size() > 1)
       std::stable_sort(cands_.begin(), cands_.end(), [](const ReadBind* a, const ReadBind* b) { return a->value.num < b->value.num; });
-    if (!cands_.empty()) li.selector = static_cast<int>(cands_.front()->field);
+    for (const ReadBind* b : table.always) cands_.push_back(b);
+    if (!cands_.empty() && cands_.front()->field != kNoField) li.selector = static_cast<int>(cands_.front()->field);
     // With no candidate, the loop makes the rest raw.
   }
   if (out.layers_.size() != count) out.layers_.resize(count);

@@ -48,6 +48,7 @@ class Dissector {
     };
     std::vector<std::pair<std::size_t, std::vector<Entry>>> by_field;  // number fields, entries sorted
     std::vector<const ReadBind*> other;                                  // fields bound to bytes (addresses)
+    std::vector<const ReadBind*> always;                                 // `bind LOWER -> UPPER`: tried last
   };
   void refresh();
   const NextTable& next_of(const LayerDef* def);

@@ -76,6 +76,10 @@ std::string describe_layer(const Registry& reg, const LayerDef& def) {
   if (!reads->empty()) {
     out += fmt::format("\nnext layer when reading (the lowest matching value first):\n");
     for (auto& rb : *reads) {
+      if (rb.field == kNoField) {
+        out += fmt::format("  always -> {}{}\n", rb.upper->name, rb.when_text.empty() ? "" : " when " + rb.when_text);
+        continue;
+      }
       const FieldDef& f = def.fields[rb.field];
       std::string when;
       for (auto& b : reg.bindings_of(def.name))
@@ -90,6 +94,10 @@ std::string describe_layer(const Registry& reg, const LayerDef& def) {
     out += "\nbindings:\n";
     for (auto& b : binds) {
       auto lower = reg.layer(b.lower);
+      if (b.field == kNoField) {
+        out += fmt::format("  {} -> {}\n", b.lower, b.upper);
+        continue;
+      }
       const FieldDef& f = lower->fields[b.field];
       out += fmt::format("  {}.{} = {} -> {}\n", b.lower, f.name,
                          f.kind == FieldKind::UInt ? std::to_string(b.value.num) : format_value(f, b.value), b.upper);

@@ -621,7 +621,7 @@ void Registry::define(const ast::LayerDecl& decl) {
   {
     // Bindings from this layer name their field by index: re-point them at the new definition.
     for (auto it = bindings_.begin(); it != bindings_.end();) {
-      if (it->lower != decl.name) { ++it; continue; }
+      if (it->lower != decl.name || it->field == kNoField) { ++it; continue; }
       auto old = layers_.count(decl.name) ? layers_[decl.name] : nullptr;
       int fi = old ? def->field_index(old->fields[it->field].name) : -1;
       bool keep = fi >= 0 && old && def->fields[fi].kind == old->fields[it->field].kind &&
@@ -647,6 +647,23 @@ void Registry::bind(const ast::Stmt& s) {
   };
   if (!lower) unknown(s.bind_lower, s.bind_lower_pos.src ? s.bind_lower_pos : s.pos);
   if (!layer(s.bind_upper)) unknown(s.bind_upper, s.bind_upper_pos);
+  if (s.bind_field.empty()) {
+    // `bind LOWER -> UPPER`: UPPER always follows (reading tries it after the field bindings).
+    Binding b;
+    b.lower = s.bind_lower;
+    b.field = kNoField;
+    b.upper = s.bind_upper;
+    b.pos = s.pos;
+    if (s.bind_when) {
+      b.when = std::make_shared<AutoExpr>(compile_auto(*s.bind_when, *layer(s.bind_upper), RuleKind::Read, this));
+      b.when_text = source_text(*s.bind_when);
+    }
+    std::erase_if(bindings_, [&](const Binding& o) { return o.lower == b.lower && o.upper == b.upper && o.field == kNoField; });
+    bindings_.push_back(std::move(b));
+    ++generation_;
+    read_cache_.clear();
+    return;
+  }
   int fi = lower->field_index(s.bind_field);
   if (fi < 0) {
     std::string hint = nearest_name(s.bind_field, lower->field_names());

@@ -153,7 +153,10 @@ struct LayerDef {
   std::vector<std::string> field_names() const;
 };
 
-// `bind LOWER.FIELD = VALUE -> UPPER`
+// The field of a binding that names none (`bind LOWER -> UPPER`).
+inline constexpr std::size_t kNoField = static_cast<std::size_t>(-1);
+
+// `bind LOWER.FIELD = VALUE -> UPPER`, or `bind LOWER -> UPPER` (field kNoField)
 struct Binding {
   std::string lower;
   std::size_t field = 0;  // field index in lower's current definition (kept valid by Registry::define)

@@ -125,7 +125,8 @@ void Packet::push_layer(std::shared_ptr<const LayerDef> def, Pos pos) {
 void Packet::stack(const Packet& upper, const Registry& reg) {
   if (!layers_.empty() && !upper.layers_.empty()) {
     LayerInst& lo = layers_.back();
-    if (const Binding* b = reg.binding(lo.def->name, upper.layers_.front().def->name)) {
+    const Binding* b = reg.binding(lo.def->name, upper.layers_.front().def->name);
+    if (b && b->field != kNoField) {
       lo.selector = static_cast<int>(b->field);
       FieldSlot& s = lo.fields[b->field];
       if (s.origin == Origin::Default) {

@@ -13,6 +13,7 @@ tshark and `pkt read`, and a DNS query answered by a local responder.
      without its end are build errors with file:line:col; a compression
      loop, a forward pointer, a DHCP option running past the end read as
      raw with a note, never a hang or a crash;
+     DNS over TCP (dns_tcp, its 2-byte length) included;
   5. sr: a query to a responder this test starts on 127.0.0.1 port 53 is
      answered, matched by id, and the answer dissected (needs root, else
      that part is skipped).
@@ -79,6 +80,14 @@ CASES = [
      {"dns.count.answers": "7", "dns.count.auth_rr": "1", "dns.count.add_rr": "1", "dns.a": "93.184.216.34,192.0.2.53",
       "dns.aaaa": "2001:db8::1", "dns.cname": "example.com", "dns.mx.mail_exchange": "mail.example.com",
       "dns.txt": "hello,world", "dns.ptr.domain_name": "localhost", "dns.ns": "ns1.example.com"}),
+    ("dns over tcp", LO + " / tcp(sport=40000, dport=53, flags=PSH|ACK) / dns_tcp() / dns(id=0x1234, qd=[question(\"example.com\", a)])",
+     ip() / TCP(sport=40000, dport=53, flags="PA") / DNS(id=0x1234, qd=DNSQR(qname="example.com")),
+     {"dns.id": "0x1234", "dns.length": "29", "dns.qry.name": "example.com"}),
+    ("dns response over tcp", LO + " / tcp(sport=53, dport=40000, flags=PSH|ACK) / dns_tcp() / dns(id=0x1234, qr=response, "
+     "qd=[question(\"example.com\", a)], an=[rr(\"example.com\", a, addr=1.2.3.4)])",
+     ip() / TCP(sport=53, dport=40000, flags="PA") / DNS(id=0x1234, qr=1, qd=DNSQR(qname="example.com"),
+                                                         an=DNSRR(rrname="example.com", rdata="1.2.3.4")),
+     {"dns.id": "0x1234", "dns.length": "56", "dns.a": "1.2.3.4"}),
     # BOOTP alone is what scapy builds by default; tshark wants DHCP's cookie after it (None: not shown to tshark).
     ("bootp defaults", LO + " / udp(sport=68, dport=67) / bootp()", ip() / UDP(sport=68, dport=67) / BOOTP(), None),
     ("dhcp defaults", LO + " / udp(sport=68, dport=67) / bootp() / dhcp()",
@@ -179,11 +188,11 @@ def check_read(pkt, tmp):
     # Field values, as json.
     r = ru.run([pkt, "read", pcap, "--format", "json"])
     pk = [json.loads(x) for x in r.out.splitlines() if x.strip()]
-    text = json.dumps(pk[3])
+    text = json.dumps(pk[3])  # dns records of each type
     for want in ('"qname": "example.com"', '"rrname": "1.0.0.127.in-addr.arpa"', '"93.184.216.34"', '"2001:db8::1"', '"mail.example.com"', '"localhost"', '"ns1.example.com"'):
         if want not in text:
             fail("json of the records lacks %s: %s" % (want, text[:2000]))
-    text = json.dumps(pk[7])
+    text = json.dumps(pk[9])  # bootp every field, dhcp options
     for want in ('"10.0.0.5"', '3735928559', '"02:00:00:00:00:01"', '3600'):
         if want not in text:
             fail("json of the offer lacks %s: %s" % (want, text[:2000]))
