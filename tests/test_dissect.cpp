@@ -74,6 +74,13 @@ bind udp.dport = 7013 -> shape
 layer pair "Two lists of one option" { na : u8 = auto; nb : u8 = auto; a : bytes count na; b : bytes count nb }
 option pair.a, pair.b val(v) "A value" { v : u8 }
 bind udp.dport = 7014 -> pair
+layer framed "A message after its 2-byte length" {
+    length : u16 = auto len(payload)
+    payload size length
+}
+layer greeting "What the frame holds" { text : bytes }
+bind tcp.dport = 7015 -> framed
+bind framed -> greeting
 )";
     for (auto& st : parse_script(Source::make("<decls>", decls)).stmts) s.declare(st);
     return s;
@@ -474,4 +481,19 @@ TEST_CASE("a choice of layout by a field's value") {
   Packet r = read(bytes_of_hex("020400030004"), "shape");
   CHECK_FALSE(field(r, "shape", "radius").present);
   CHECK(field(r, "shape", "height").value.num == 4);
+}
+
+TEST_CASE("bind LOWER -> UPPER: a length prefix always followed by its message") {
+  Packet f = build(std::string(kUdp) + "tcp(sport=7015, dport=7015, flags=PSH|ACK) / framed() / greeting(text=\"hello\") / \"!\"");
+  CHECK(hex(f).substr(80) == "0006" "68656c6c6f21");
+  Packet r = read(wire_of(f));
+  CHECK(layers(r) == "ipv4/tcp/framed/greeting");
+  CHECK(field(r, "greeting", "text").value.bytes == "hello!");
+  CHECK(rebuilt(r) == hex(f));
+  // Bytes past the length are the frame's trailer.
+  Packet t = read(bytes_of_hex("000268690a0a"), "framed");
+  CHECK(layers(t) == "framed/greeting");
+  CHECK(t.layers().front().trailer == "\n\n");
+  // Stacking sets no field (there is none to set).
+  CHECK(field(build("framed() / greeting(text=\"x\")"), "framed", "length").value.num == 1);
 }
