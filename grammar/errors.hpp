@@ -112,7 +112,7 @@ template <> inline constexpr auto error_message<bind_lower> = "expected LAYER.FI
 template <> inline constexpr auto error_message<bind_dot> = "expected '.' and a field name (e.g. udp.dport)";
 template <> inline constexpr auto error_message<bind_field> = "expected a field name after '.'";
 template <> inline constexpr auto error_message<bind_eq> = "expected '=' after LAYER.FIELD";
-template <> inline constexpr auto error_message<bind_arrow> = "expected '.FIELD = VALUE ->' or '->' and the upper layer";
+template <> inline constexpr auto error_message<bind_arrow> = "expected '.FIELD = VALUE -> UPPER' or '-> UPPER' after the layer (e.g. bind udp.dport = 53 -> dns)";
 template <> inline constexpr auto error_message<bind_upper> = "expected a layer name after '->'";
 template <> inline constexpr auto error_message<target> = "expected a packet or value";
 template <> inline constexpr auto error_message<write_to> = "expected ',' or 'to \"file\"'";
