@@ -56,11 +56,8 @@ class Dissector {
   const Registry& reg_;
   // The message that compression pointers of names refer to (the layer
   // being read, or the host of a list of records), while one is read.
- public:
   const std::uint8_t* msg_ = nullptr;
   std::uint32_t msg_len_ = 0;
-
- private:
   std::uint64_t generation_ = ~0ULL;
   std::vector<std::pair<const LayerDef*, std::unique_ptr<NextTable>>> next_;
   std::shared_ptr<const LayerDef> raw_;
@@ -69,14 +66,12 @@ class Dissector {
 
 // One element of a list of declared options, read from a field's bytes:
 // the option (null for bytes no option declaration matched) and where it is.
-struct OptionElem;
 struct OptionElem {
   std::shared_ptr<const LayerDef> def;
   std::uint32_t offset = 0, size = 0;
 };
 // The option that reads at data[pos, n) (tagged ones match by their first
 // field); size 0 when none does.
-class Dissector;
 OptionElem match_option(const std::vector<std::shared_ptr<const LayerDef>>& opts, const std::uint8_t* data,
                         std::uint32_t pos, std::uint32_t n, Dissector& dis, Packet& p, std::string* why = nullptr);
 // Splits an options field (starting `at` bytes into its layer) into its

@@ -79,6 +79,9 @@ NEW_PACKETS = [
     ("bootp_alone", "bootp", "bootp(op=reply, xid=7) / dhcp(options=[msgtype(offer), server_id(10.0.0.1), lease_time(60), "
      "requested_addr(10.0.0.5), unknown(12, \"host\"), pad, end], trailer=hex\"0000\")"),
     ("dhcp_alone", "dhcp", "dhcp(options=[msgtype(ack), end])"),
+    ("raw_ipv4_tcp_dns_tcp", "linktype 101", "ipv4 / tcp(sport=53, dport=40000, flags=PSH|ACK) / dns_tcp() / "
+     "dns(id=7, qr=response, qd=[question(\"example.com\", a)], an=[rr(\"example.com\", a, addr=1.2.3.4)])"),
+    ("dns_tcp_alone", "dns_tcp", "dns_tcp() / dns(qd=[question(\"x.y\", mx)])"),
 ]
 PACKETS += NEW_PACKETS
 
@@ -112,6 +115,7 @@ DAMAGED = [
     ("dns_count_huge", "dns", "1234818000ffffffffffffff00"),
     ("dns_rdlen_wrong", "dns", "1234818000000001000000000000010001000000000004c000"),
     ("dhcp_no_end", "dhcp", "63825363350101"),
+    ("dns_tcp_length_long", "dns_tcp", "ffff1234"),
     ("dhcp_option_overrun", "dhcp", "6382536335ff01"),
 ]
 
