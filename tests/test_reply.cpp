@@ -188,10 +188,14 @@ TEST_CASE("a DNS response answers its query by id") {
 TEST_CASE("a DHCP reply answers the request by xid and client address") {
   const char* probe = "ipv4(src=0.0.0.0, dst=255.255.255.255) / udp(sport=68, dport=67) / bootp(chaddr=02:00:00:00:00:01, xid=0x1234)"
                       " / dhcp(options=[msgtype(discover), end])";
-  const char* srv = "ipv4(src=255.255.255.255, dst=0.0.0.0) / udp(sport=67, dport=68) / ";
+  // The server answers from its own address, to the broadcast address.
+  const char* srv = "ipv4(src=10.0.0.1, dst=255.255.255.255) / udp(sport=67, dport=68) / ";
   CHECK(answers(probe, wire(std::string(srv) + "bootp(op=reply, xid=0x1234, chaddr=02:00:00:00:00:01, yiaddr=10.0.0.5)"
                                                " / dhcp(options=[msgtype(offer), server_id(10.0.0.1), end])")));
   CHECK_FALSE(answers(probe, wire(std::string(srv) + "bootp(op=reply, xid=0x1235, chaddr=02:00:00:00:00:01) / dhcp()")));
   CHECK_FALSE(answers(probe, wire(std::string(srv) + "bootp(op=reply, xid=0x1234, chaddr=02:00:00:00:00:02) / dhcp()")));
   CHECK_FALSE(answers(probe, wire(std::string(srv) + "bootp(op=request, xid=0x1234, chaddr=02:00:00:00:00:01) / dhcp()")));
+  // A unicast probe is still answered only by the address it went to.
+  CHECK_FALSE(answers("ipv4(src=10.0.0.1, dst=10.0.0.2) / udp(sport=5353, dport=53)",
+                      wire("ipv4(src=10.0.0.3, dst=10.0.0.1) / udp(sport=53, dport=5353)")));
 }
