@@ -739,6 +739,30 @@ struct action<size_rule> {
 };
 
 template <>
+struct action<count_start> {
+  template <typename In>
+  static void apply(const In& in, FieldFrame& f) {
+    if (f.field.count_rule) fail_at(in, 0, "a field has at most one 'count'");
+  }
+};
+
+template <>
+struct action<count_rule> {
+  template <typename In>
+  static void apply(const In& /*unused*/, FieldFrame& f) { f.field.count_rule = pop(f); }
+};
+
+template <>
+struct action<until_name> {
+  template <typename In>
+  static void apply(const In& in, FieldFrame& f) {
+    if (!f.field.until.empty()) fail_at(in, 0, "a field has at most one 'until'");
+    f.field.until = in.string();
+    f.field.until_pos = pos_of(in);
+  }
+};
+
+template <>
 struct action<if_start> {
   template <typename In>
   static void apply(const In& in, FieldFrame& f) {
@@ -835,6 +859,18 @@ struct action<option_layer> {
 };
 
 template <>
+struct action<also_layer> {
+  template <typename In>
+  static void apply(const In& in, StmtFrame& f) { f.stmt.layer->also.emplace_back(in.string(), std::string()); }
+};
+
+template <>
+struct action<also_field> {
+  template <typename In>
+  static void apply(const In& in, StmtFrame& f) { f.stmt.layer->also.back().second = in.string(); }
+};
+
+template <>
 struct action<option_field> {
   template <typename In>
   static void apply(const In& in, StmtFrame& f) { f.stmt.layer->option_field = in.string(); }
@@ -920,7 +956,7 @@ struct take_value {
 template <> struct action<param_stmt> : take_value {};
 template <> struct action<let_stmt> : take_value {};
 template <> struct action<packet_stmt> : take_value {};
-template <> struct action<bind_stmt> : take_value {};  // `when` took its rule already
+template <> struct action<bind_on> : take_value {};  // `when` takes its rule later
 
 template <>
 struct action<bind_when_rule> {

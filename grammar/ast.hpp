@@ -77,6 +77,9 @@ struct FieldDecl {
   Pos auto_pos;
   ExprPtr size_rule;      // `size expr`: the field's length in bytes when reading
   ExprPtr cond;           // `if expr`: the field is there only when expr is not 0
+  ExprPtr count_rule;     // `count expr`: a list of that many options (elements)
+  std::string until;      // `until OPTION`: a list of options that ends with that option
+  Pos until_pos;
   std::string doc;        // optional trailing "doc string"
 };
 
@@ -96,6 +99,7 @@ struct LayerDecl {
   bool is_option = false;
   std::string option_layer;  // the layer and field this option may appear in
   std::string option_field;
+  std::vector<std::pair<std::string, std::string>> also;  // `option a.x, b.y NAME`: more fields it is for
   std::vector<std::string> params;  // positional parameters, each naming a field
   bool variadic = false;            // last param written `name...`
 };

@@ -56,6 +56,8 @@ template <> inline constexpr auto error_message<rx_bits> = "expected a number, n
 template <> inline constexpr auto error_message<rx_not> = "expected an expression after 'not', 'and' or 'or'";
 template <> inline constexpr auto error_message<rx_and> = "expected an expression after 'or'";
 template <> inline constexpr auto error_message<size_rule> = "expected a size expression after 'size' (e.g. size n, size length - 4)";
+template <> inline constexpr auto error_message<count_rule> = "expected an element count after 'count' (e.g. count qdcount)";
+template <> inline constexpr auto error_message<until_name> = "expected an option name after 'until' (the option that ends the list)";
 template <> inline constexpr auto error_message<if_rule> = "expected a condition after 'if' (e.g. if k, if type == 3)";
 template <> inline constexpr auto error_message<payload_size_rule> = "expected a size expression after 'payload size'";
 template <> inline constexpr auto error_message<summary_text> = "expected a \"format string\" after 'summary' (e.g. summary \"{src} > {dst}\")";
@@ -92,6 +94,8 @@ template <> inline constexpr auto error_message<layer_open> = "expected '{' or a
 template <> inline constexpr auto error_message<option_layer> = "expected LAYER.FIELD after 'option' (e.g. tcp.options)";
 template <> inline constexpr auto error_message<option_dot> = "expected '.' and a field name (e.g. tcp.options)";
 template <> inline constexpr auto error_message<option_field> = "expected a field name after '.'";
+template <> inline constexpr auto error_message<also_layer> = "expected LAYER.FIELD after ',' (another field the option is for)";
+template <> inline constexpr auto error_message<also_field> = "expected a field name after '.'";
 template <> inline constexpr auto error_message<option_name> = "expected the option's name after LAYER.FIELD";
 template <> inline constexpr auto error_message<option_param> = "expected a parameter name";
 template <> inline constexpr auto error_message<option_params_close> = "expected ')', ',' or a parameter name";
@@ -115,7 +119,7 @@ template <> inline constexpr auto error_message<bind_lower> = "expected LAYER.FI
 template <> inline constexpr auto error_message<bind_dot> = "expected '.' and a field name (e.g. udp.dport)";
 template <> inline constexpr auto error_message<bind_field> = "expected a field name after '.'";
 template <> inline constexpr auto error_message<bind_eq> = "expected '=' after LAYER.FIELD";
-template <> inline constexpr auto error_message<bind_arrow> = "expected '->' and the upper layer";
+template <> inline constexpr auto error_message<bind_arrow> = "expected '.FIELD = VALUE -> UPPER' or '-> UPPER' after the layer (e.g. bind udp.dport = 53 -> dns)";
 template <> inline constexpr auto error_message<bind_upper> = "expected a layer name after '->'";
 template <> inline constexpr auto error_message<target> = "expected a packet or value";
 template <> inline constexpr auto error_message<write_to> = "expected ',' or 'to \"file\"'";

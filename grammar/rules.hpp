@@ -59,6 +59,7 @@ struct kw_pseudo : TAO_PEGTL_KEYWORD( "pseudo" ) {};
 struct kw_file : TAO_PEGTL_KEYWORD( "file" ) {};
 struct kw_size : TAO_PEGTL_KEYWORD( "size" ) {};
 struct kw_if : TAO_PEGTL_KEYWORD( "if" ) {};
+struct kw_until : TAO_PEGTL_KEYWORD( "until" ) {};
 struct kw_and : TAO_PEGTL_KEYWORD( "and" ) {};
 struct kw_or : TAO_PEGTL_KEYWORD( "or" ) {};
 struct kw_not : TAO_PEGTL_KEYWORD( "not" ) {};
@@ -217,7 +218,14 @@ struct size_clause : seq< size_start, sp, must< size_rule > > {};
 struct if_start : seq< kw_if, not_at< sp, one< ':' > > > {};
 struct if_rule : seq< rx_expr > {};
 struct if_clause : seq< if_start, sp, must< if_rule > > {};
-struct field_mod : sor< enum_block, flags_block, align_clause, size_clause, if_clause > {};
+struct kw_list_count : TAO_PEGTL_KEYWORD( "count" ) {};  // not kw_count: that one's action is send's
+struct count_start : seq< kw_list_count, not_at< sp, one< ':' > > > {};  // a field may be named `count`
+struct count_rule : seq< rx_expr > {};
+struct count_clause : seq< count_start, sp, must< count_rule > > {};
+struct until_start : seq< kw_until, not_at< sp, one< ':' > > > {};
+struct until_name : ident {};
+struct until_clause : seq< until_start, sp, must< until_name > > {};
+struct field_mod : sor< enum_block, flags_block, align_clause, size_clause, if_clause, count_clause, until_clause > {};
 struct auto_rule : seq< rx_expr > {};
 // `= auto` alone (before the end of the line, a comment, a doc string, `;`
 // or `}`): the rule is derived from a size rule that reads the field.
@@ -257,7 +265,10 @@ struct variadic_dots : three< '.' > {};
 struct option_params_close : one< ')' > {};
 struct option_params : seq< one< '(' >, sp, opt< option_param, opt< variadic_dots >, sp, star< one< ',' >, sp, must< option_param >, opt< variadic_dots >, sp > >, must< option_params_close > > {};
 struct option_open : one< '{' > {};
-struct option_stmt : seq< kw_option, sp, must< option_layer >, must< option_dot >, must< option_field >, sp, must< option_name >, sp, opt< option_params, sp >, opt< layer_doc, sp >, must< option_open >, layer_fields > {};
+struct also_layer : ident {};
+struct also_field : ident {};
+struct option_also : seq< one< ',' >, sp, must< also_layer >, must< option_dot >, must< also_field >, sp > {};  // `option a.x, b.y NAME`
+struct option_stmt : seq< kw_option, sp, must< option_layer >, must< option_dot >, must< option_field >, sp, star< option_also >, must< option_name >, sp, opt< option_params, sp >, opt< layer_doc, sp >, must< option_open >, layer_fields > {};
 
 // --------------------------------------------------------------- statements
 // What may follow a statement: the next statement, or the end of the input.
@@ -300,7 +311,9 @@ struct bind_arrow : TAO_PEGTL_STRING( "->" ) {};
 struct bind_upper : ident {};
 struct bind_when_rule : seq< rx_expr > {};
 struct bind_when : seq< kw_when, sp, must< bind_when_rule > > {};
-struct bind_stmt : seq< kw_bind, sp, must< bind_lower >, must< bind_dot >, must< bind_field >, sp, must< bind_eq >, sp, must< eq_value >, sp, must< bind_arrow >, sp, must< bind_upper >, opt< sp, bind_when >, plain_end > {};
+// `bind LOWER -> UPPER`: no field; UPPER always follows LOWER (a length prefix, say).
+struct bind_on : seq< bind_dot, must< bind_field >, sp, must< bind_eq >, sp, must< eq_value >, sp > {};
+struct bind_stmt : seq< kw_bind, sp, must< bind_lower >, sor< bind_on, sp >, must< bind_arrow >, sp, must< bind_upper >, opt< sp, bind_when >, plain_end > {};
 
 // `reply LAYER [quoted] [when RULE] { COND; ... }`: when a received packet
 // answers a sent one (or, `quoted`, when a quote inside an error message is

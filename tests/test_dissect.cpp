@@ -39,6 +39,48 @@ layer lowport "bound to udp.sport 5353" { x : u8 }
 layer highport "bound to udp.dport 9000" { y : u8 }
 bind udp.sport = 5353 -> lowport
 bind udp.dport = 9000 -> highport
+layer inventory "A count, then that many items" {
+    n     : u8 = auto
+    items : bytes count n
+}
+option inventory.items item(sku, qty) "One item" { sku : u16; qty : u8 }
+bind udp.dport = 7010 -> inventory
+layer tlvs "Records up to a stop record" {
+    tag  : u16 = 0x7e7e
+    recs : bytes until stop
+    payload size 0
+}
+option tlvs.recs stop "The last record" { type : u8 = 0 }
+option tlvs.recs note(text) "A text record" {
+    type   : u8 = 1
+    length : u8 = auto len(text)
+    text   : bytes size length
+}
+bind udp.dport = 7011 -> tlvs
+layer lookup "A name and a type" {
+    qname : name = "localhost"
+    qtype : u16 = 1
+}
+bind udp.dport = 7012 -> lookup
+layer shape "A layout by kind" {
+    kind   : u8 enum { circle = 1, rect = 2 } = circle
+    size   : u8 = auto len(radius, width, height, other)
+    radius : u16 if kind == circle
+    width  : u16 if kind == rect
+    height : u16 if kind == rect
+    other  : bytes size size if not (kind in [circle, rect])
+}
+bind udp.dport = 7013 -> shape
+layer pair "Two lists of one option" { na : u8 = auto; nb : u8 = auto; a : bytes count na; b : bytes count nb }
+option pair.a, pair.b val(v) "A value" { v : u8 }
+bind udp.dport = 7014 -> pair
+layer framed "A message after its 2-byte length" {
+    length : u16 = auto len(payload)
+    payload size length
+}
+layer greeting "What the frame holds" { text : bytes }
+bind tcp.dport = 7015 -> framed
+bind framed -> greeting
 )";
     for (auto& st : parse_script(Source::make("<decls>", decls)).stmts) s.declare(st);
     return s;
@@ -353,4 +395,105 @@ TEST_CASE("Linux cooked captures (sll, sll2) dissect as tshark reads them") {
     }
     CHECK(k == 3);
   }
+}
+
+namespace {
+std::string wire_of(const Packet& p) { return std::string(p.bytes().begin(), p.bytes().end()); }
+const char* kUdp = "ipv4(src=127.0.0.1, dst=127.0.0.1) / ";
+}  // namespace
+
+TEST_CASE("a counted list: the count is computed, and reading takes that many") {
+  Packet a = build(std::string(kUdp) + "udp(sport=7010, dport=7010) / inventory(items=[item(1001, 3), item(1002, 1)])");
+  CHECK(hex(a).substr(56) == "0203e90303ea01");
+  Packet r = read(wire_of(a));
+  CHECK(layers(r) == "ipv4/udp/inventory");
+  CHECK(field(r, "inventory", "n").origin == Origin::Auto);
+  CHECK(field(r, "inventory", "items").value.num == 2);
+  CHECK_THAT(render_pkt(r, &session().registry()), Catch::Contains("items=[item(1001, 3), item(1002, 1)]"));
+  CHECK(rebuilt(r) == hex(a));
+  // A count the user sets is kept, and reading it past the bytes is raw with a note.
+  Packet lie = build(std::string(kUdp) + "udp(sport=7010, dport=7010) / inventory(n=3, items=[item(1, 1), item(2, 2)])");
+  Packet lr = read(wire_of(lie));
+  CHECK(layers(lr) == "ipv4/udp/raw");
+  REQUIRE_FALSE(lr.notes().empty());
+  CHECK_THAT(lr.notes()[0], Catch::Contains("inventory.items has count n = 3, but the bytes end after 2"));
+  // Bytes after the counted items are the payload.
+  Packet more = build(std::string(kUdp) + "udp(sport=7010, dport=7010) / inventory(items=[item(1, 1)]) / \"tail\"");
+  CHECK(layers(read(wire_of(more))) == "ipv4/udp/inventory/raw");
+  // One option for two fields, each counted on its own.
+  Packet pr = build(std::string(kUdp) + "udp(sport=7014, dport=7014) / pair(a=[val(1), val(2)], b=[val(3)])");
+  CHECK(hex(pr).substr(56) == "0201010203");
+  CHECK(rebuilt(read(wire_of(pr))) == hex(pr));
+}
+
+TEST_CASE("a list that ends at a marker option") {
+  Packet t = build(std::string(kUdp) + "udp(sport=7011, dport=7011) / tlvs(recs=[note(\"hi\"), stop], trailer=hex\"0000\")");
+  CHECK(hex(t).substr(56) == "7e7e01026869000000");
+  Packet r = read(wire_of(t));
+  CHECK(layers(r) == "ipv4/udp/tlvs");
+  CHECK(r.layers().back().trailer == std::string(2, '\0'));
+  CHECK(rebuilt(r) == hex(t));
+  CHECK_THAT(error_of(std::string(kUdp) + "udp(dport=7011) / tlvs(recs=[note(\"hi\")])"), Catch::Contains("ends with 'stop'"));
+  CHECK_THAT(error_of(std::string(kUdp) + "udp(dport=7011) / tlvs(recs=[stop, note(\"hi\")])"), Catch::Contains("nothing may follow it"));
+  Packet cut = read(bytes_of_hex("7e7e010268"), "tlvs");
+  CHECK(layers(cut) == "raw");
+  REQUIRE_FALSE(cut.notes().empty());
+  Packet open = read(bytes_of_hex("7e7e01026869"), "tlvs");
+  CHECK_THAT(open.notes().at(0), Catch::Contains("runs past the end without its 'stop'"));
+}
+
+TEST_CASE("names: labels when building, up to a zero or a pointer when reading") {
+  Packet l = build(std::string(kUdp) + "udp(sport=7012, dport=7012) / lookup(qname=\"mail.example.org\")");
+  CHECK(hex(l).substr(56) == "046d61696c076578616d706c65036f7267000001");
+  CHECK(hex(build(std::string(kUdp) + "udp(sport=7012, dport=7012) / lookup()")).substr(56) == "096c6f63616c686f7374000001");
+  CHECK(hex(build(std::string(kUdp) + "udp(sport=7012, dport=7012) / lookup(qname=\".\")")).substr(56) == "000001");
+  Packet r = read(wire_of(l));
+  CHECK(layers(r) == "ipv4/udp/lookup");
+  CHECK_THAT(render_pkt(r, &session().registry()), Catch::Contains("qname=\"mail.example.org\""));
+  CHECK(rebuilt(r) == hex(l));
+  CHECK_THAT(error_of("lookup(qname=\"" + std::string(64, 'a') + ".com\")"), Catch::Contains("is 64 bytes; a label is at most 63"));
+  std::string big;
+  for (int i = 0; i < 26; ++i) big += (i ? "." : "") + std::string(9, 'b');
+  CHECK_THAT(error_of("lookup(qname=\"" + big + "\")"), Catch::Contains("a name is at most 255"));
+  CHECK_THAT(error_of("lookup(qname=\"a..b\")"), Catch::Contains("empty label"));
+  // A pointer must point before the labels it ends: to the name's own
+  // start is a loop, and so is a pointer to itself. Raw with a note.
+  for (const char* h : {"0161c0000001", "c0000001", "0161c0020001"}) {
+    Packet loop = read(bytes_of_hex(h), "lookup");
+    CHECK(layers(loop) == "raw");
+    REQUIRE_FALSE(loop.notes().empty());
+    CHECK_THAT(loop.notes().at(0), Catch::Contains(": a loop"));
+  }
+  Packet runs = read(bytes_of_hex("05616263"), "lookup");
+  CHECK(layers(runs) == "raw");
+}
+
+TEST_CASE("a choice of layout by a field's value") {
+  std::string u = std::string(kUdp) + "udp(sport=7013, dport=7013) / ";
+  CHECK(hex(build(u + "shape(radius=5)")).substr(56) == "01020005");
+  CHECK(hex(build(u + "shape(kind=rect, width=3, height=4)")).substr(56) == "020400030004");
+  CHECK(hex(build(u + "shape(kind=9, other=hex\"0102\")")).substr(56) == "09020102");
+  CHECK_THAT(error_of(u + "shape(kind=rect, radius=5)"), Catch::Contains("condition `if kind == circle` is false"));
+  for (const char* e : {"shape(radius=5)", "shape(kind=rect, width=3, height=4)", "shape(kind=9, other=hex\"0102\")"}) {
+    Packet b = build(u + e);
+    CHECK(rebuilt(read(wire_of(b))) == hex(b));
+  }
+  Packet r = read(bytes_of_hex("020400030004"), "shape");
+  CHECK_FALSE(field(r, "shape", "radius").present);
+  CHECK(field(r, "shape", "height").value.num == 4);
+}
+
+TEST_CASE("bind LOWER -> UPPER: a length prefix always followed by its message") {
+  Packet f = build(std::string(kUdp) + "tcp(sport=7015, dport=7015, flags=PSH|ACK) / framed() / greeting(text=\"hello\") / \"!\"");
+  CHECK(hex(f).substr(80) == "0006" "68656c6c6f21");
+  Packet r = read(wire_of(f));
+  CHECK(layers(r) == "ipv4/tcp/framed/greeting");
+  CHECK(field(r, "greeting", "text").value.bytes == "hello!");
+  CHECK(rebuilt(r) == hex(f));
+  // Bytes past the length are the frame's trailer.
+  Packet t = read(bytes_of_hex("000268690a0a"), "framed");
+  CHECK(layers(t) == "framed/greeting");
+  CHECK(t.layers().front().trailer == "\n\n");
+  // Stacking sets no field (there is none to set).
+  CHECK(field(build("framed() / greeting(text=\"x\")"), "framed", "length").value.num == 1);
 }

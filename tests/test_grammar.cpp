@@ -798,7 +798,12 @@ TEST_CASE("errors: messages and positions", "[grammar][error]") {
   e = script_error("layer l \n  x : u8\n}");
   CHECK(e.message == "expected '{' or a \"doc string\" after the layer name");
   e = script_error("bind udp dport = 1 -> x");
-  CHECK(e.message == "expected '.' and a field name (e.g. udp.dport)");
+  CHECK(e.message == "expected '.FIELD = VALUE -> UPPER' or '-> UPPER' after the layer (e.g. bind udp.dport = 53 -> dns)");
+  CHECK(e.col == 10);
+  e = script_error("bind udp. = 1 -> x");
+  CHECK(e.message == "expected a field name after '.'");
+  e = script_error("bind udp.dport 1 -> x");
+  CHECK(e.message == "expected '=' after LAYER.FIELD");
   e = script_error("layer l { x : u8 = auto len(this) + }");
   CHECK(e.message == "expected a number, name, call or '(' after the operator");
 }

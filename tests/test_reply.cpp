@@ -172,3 +172,30 @@ TEST_CASE("bad reply rules are errors at their place") {
   CHECK_THAT(error_of("reply udp { sport == sent.dport"), Catch::Contains("expected a condition, ';' or '}'"));
   CHECK_THAT(error_of("reply udp { sport in 1, 2 }"), Catch::Contains("expected '[' and a list"));
 }
+
+TEST_CASE("a DNS response answers its query by id") {
+  const char* probe = "ipv4(src=127.0.0.1, dst=127.0.0.1) / udp(sport=5353, dport=53) / dns(id=0x1234, qd=[question(\"example.com\", a)])";
+  const char* lo = "ipv4(src=127.0.0.1, dst=127.0.0.1) / udp(sport=53, dport=5353) / ";
+  CHECK(answers(probe, wire(std::string(lo) + "dns(id=0x1234, qr=response, qd=[question(\"example.com\", a)], "
+                                              "an=[rr(\"example.com\", a, addr=127.0.0.1)])")));
+  CHECK_FALSE(answers(probe, wire(std::string(lo) + "dns(id=0x1235, qr=response)")));
+  // A query with the same id is not an answer.
+  CHECK_FALSE(answers(probe, wire(std::string(lo) + "dns(id=0x1234, qr=query)")));
+  // Nor a response to another port.
+  CHECK_FALSE(answers(probe, wire("ipv4(src=127.0.0.1, dst=127.0.0.1) / udp(sport=53, dport=5354) / dns(id=0x1234, qr=response)")));
+}
+
+TEST_CASE("a DHCP reply answers the request by xid and client address") {
+  const char* probe = "ipv4(src=0.0.0.0, dst=255.255.255.255) / udp(sport=68, dport=67) / bootp(chaddr=02:00:00:00:00:01, xid=0x1234)"
+                      " / dhcp(options=[msgtype(discover), end])";
+  // The server answers from its own address, to the broadcast address.
+  const char* srv = "ipv4(src=10.0.0.1, dst=255.255.255.255) / udp(sport=67, dport=68) / ";
+  CHECK(answers(probe, wire(std::string(srv) + "bootp(op=reply, xid=0x1234, chaddr=02:00:00:00:00:01, yiaddr=10.0.0.5)"
+                                               " / dhcp(options=[msgtype(offer), server_id(10.0.0.1), end])")));
+  CHECK_FALSE(answers(probe, wire(std::string(srv) + "bootp(op=reply, xid=0x1235, chaddr=02:00:00:00:00:01) / dhcp()")));
+  CHECK_FALSE(answers(probe, wire(std::string(srv) + "bootp(op=reply, xid=0x1234, chaddr=02:00:00:00:00:02) / dhcp()")));
+  CHECK_FALSE(answers(probe, wire(std::string(srv) + "bootp(op=request, xid=0x1234, chaddr=02:00:00:00:00:01) / dhcp()")));
+  // A unicast probe is still answered only by the address it went to.
+  CHECK_FALSE(answers("ipv4(src=10.0.0.1, dst=10.0.0.2) / udp(sport=5353, dport=53)",
+                      wire("ipv4(src=10.0.0.3, dst=10.0.0.1) / udp(sport=53, dport=5353)")));
+}

@@ -280,17 +280,43 @@ std::string option_bytes(const Registry& reg, const LayerDef& opt, const ast::Ex
   return std::string(p.bytes().begin(), p.bytes().end());
 }
 
+// A list that ends at a marker (`until end`) has it last, and once.
+void check_list_end(const LayerDef& layer, const FieldDef& f, const ast::Expr& e, const Registry& reg) {
+  if (f.until.empty()) return;
+  std::vector<const ast::Expr*> items;
+  if (e.kind == K::List)
+    for (auto& it : e.items) items.push_back(it.get());
+  else
+    items.push_back(&e);
+  auto is_end = [&](const ast::Expr& x) {
+    return (x.kind == K::Name || x.kind == K::Call) && x.s == f.until && reg.option(layer.name, f.name, x.s);
+  };
+  for (std::size_t k = 0; k < items.size(); ++k) {
+    if (is_end(*items[k]) && k + 1 != items.size())
+      throw ScriptError(items[k + 1]->pos, fmt::format("{}.{} ends at '{}': nothing may follow it (pad after it with the layer's trailer)",
+                                                       layer.name, f.name, f.until));
+  }
+  if (items.empty() || !is_end(*items.back()))
+    throw ScriptError(e.pos, fmt::format("{}.{} is a list that ends with '{}'; add it last: [..., {}]", layer.name, f.name,
+                                         f.until, f.until));
+}
+
 FieldValue coerce_field(const LayerDef& layer, const FieldDef& f, const ast::Expr& e, const CoerceEnv& env) {
   NameDepth guard(e.pos);
   // A field that holds declared options takes a list of them.
   if (f.kind == FieldKind::Bytes && env.reg && env.reg->has_options(layer.name, f.name)) {
     FieldValue v;
+    // `num` keeps the number of elements, for count(FIELD).
     if (e.kind == K::List) {
       for (auto& it : e.items) v.bytes += build_option(*env.reg, layer, f, *it, env);
+      v.num = e.items.size();
+      check_list_end(layer, f, e, *env.reg);
       return v;
     }
     if (e.kind == K::Call || (e.kind == K::Name && env.reg->option(layer.name, f.name, e.s))) {
       v.bytes = build_option(*env.reg, layer, f, e, env);
+      v.num = 1;
+      check_list_end(layer, f, e, *env.reg);
       return v;
     }
   }

@@ -33,6 +33,51 @@ inline __attribute__((always_inline)) std::uint64_t get_bits(const std::uint8_t*
   return v;
 }
 
+// Follows a name with compression pointers (RFC 1035 4.1.4) through the
+// message: each pointer must point before the start of the labels it ends
+// (the name's start, then where the last pointer led), so the starts only
+// go down and there is no loop; at most 64 pointers, 255 bytes in all.
+bool follow_name(const std::uint8_t* msg, std::uint32_t len, std::uint32_t pos, std::string& why) {
+  std::uint32_t total = 0, jumps = 0, start = pos;
+  while (true) {
+    if (pos >= len) {
+      why = fmt::format("the name runs past the end of the message (at byte {})", pos);
+      return false;
+    }
+    unsigned b = msg[pos];
+    if (b == 0) return true;
+    if ((b & 0xc0) == 0xc0) {
+      if (pos + 1 >= len) {
+        why = "a compression pointer runs past the end of the message";
+        return false;
+      }
+      std::uint32_t off = ((b & 0x3fu) << 8) | msg[pos + 1];
+      if (off >= start) {
+        why = fmt::format("the compression pointer at byte {} points to byte {}, not before the labels it ends (byte {}): a loop",
+                          pos, off, start);
+        return false;
+      }
+      start = off;
+      if (++jumps > 64) {
+        why = "the name follows more than 64 compression pointers";
+        return false;
+      }
+      pos = off;
+      continue;
+    }
+    if (b & 0xc0) {
+      why = fmt::format("a label length byte 0x{:02x} at byte {} is neither a length (at most 63) nor a pointer", b, pos);
+      return false;
+    }
+    total += 1 + b;
+    if (total + 1 > 255) {
+      why = "the name, its compression pointers followed, is longer than 255 bytes";
+      return false;
+    }
+    pos += 1 + b;
+  }
+}
+
 bool rule_has_len(const AutoExpr& e) {
   if (e.op == AutoExpr::Op::Len) return true;
   for (auto& a : e.args)
@@ -185,6 +230,10 @@ const Dissector::NextTable& Dissector::next_of(const LayerDef* def) {
   auto t = std::make_unique<NextTable>();
   t->binds = reg_.reads_from(def->name);
   for (const ReadBind& b : *t->binds) {
+    if (b.field == kNoField) {
+      t->always.push_back(&b);
+      continue;
+    }
     if (def->fields[b.field].kind != FieldKind::UInt) {
       t->other.push_back(&b);
       continue;
@@ -304,6 +353,65 @@ bool Dissector::read_layer(const LayerDef& def, const std::uint8_t* data, std::u
       continue;
     }
     std::uint64_t left = (limit - bit) / 8, n = left;
+    if (d.count || d.until) {
+      // A list that ends after a count of options, or at a marker option.
+      const FieldDef& fd = def.fields[f];
+      std::uint64_t want = ~0ULL;
+      if (d.count) {
+        try {
+          want = read_rule(*d.count, out, idx);
+        } catch (const ScriptError& e) {
+          why = fmt::format("{}.{}: count {}: {}", def.name, fd.name, fd.count_text, e.what());
+          return false;
+        }
+      }
+      auto opts = reg_.options_of(def.name, fd.name);
+      Dissector dis(reg_);
+      dis.msg_ = msg_ ? msg_ : data + li.offset;
+      dis.msg_len_ = msg_ ? msg_len_ : static_cast<std::uint32_t>(limit / 8) - li.offset;
+      Packet one;
+      const std::uint32_t start = static_cast<std::uint32_t>(bit / 8), stop = static_cast<std::uint32_t>(limit / 8);
+      std::uint32_t p = start;
+      std::uint64_t got = 0;
+      bool ended = false;
+      while (d.count ? got < want : !ended) {
+        if (p >= stop) {
+          why = d.count ? fmt::format("{}.{} has count {} = {}, but the bytes end after {}", def.name, fd.name, fd.count_text, want, got)
+                        : fmt::format("{}.{} runs past the end without its '{}'", def.name, fd.name, fd.until);
+          return false;
+        }
+        std::string w;
+        OptionElem el = match_option(opts, data, p, stop, dis, one, &w);
+        if (!el.size) {
+          why = fmt::format("{}.{}: element {} (at byte {}) is none of its options{}", def.name, fd.name, got + 1, p - start,
+                            w.empty() ? ", or runs past the end" : ": " + w);
+          return false;
+        }
+        if (d.until && el.def && el.def->name == fd.until) ended = true;
+        p += el.size;
+        ++got;
+      }
+      s.bit_size = (p - start) * 8;
+      set_bytes(s.value.bytes, data + start, p - start);
+      s.value.num = got;
+      bit = std::uint64_t(p) * 8;
+      continue;
+    }
+    if (d.self_sized && !d.size) {
+      const FieldDef& fd = def.fields[f];
+      std::string w;
+      n = fd.type().read_size(data + bit / 8, left, w);
+      if (!n) {
+        why = fmt::format("{}.{}: {}", def.name, fd.name, w);
+        return false;
+      }
+      const std::uint8_t* at = data + bit / 8;
+      if (msg_ && n >= 2 && (at[n - 2] & 0xc0) == 0xc0 && at >= msg_ && at < msg_ + msg_len_ &&
+          !follow_name(msg_, msg_len_, static_cast<std::uint32_t>(at - msg_), w)) {
+        why = fmt::format("{}.{}: {}", def.name, fd.name, w);
+        return false;
+      }
+    }
     if (d.size && !(d.size_linear.ok && linear_value(d.size_linear, li, n))) {
       const FieldDef& fd = def.fields[f];
       try {
@@ -355,7 +463,11 @@ void Dissector::dissect(const std::uint8_t* data, std::size_t n, const std::vect
       LayerInst& li = out.layers_[count];
       if (li.def != c.upper) li.def = c.upper;
       std::string w;
-      if (!read_layer(*c.upper, data, pos, end, count, out, w)) {
+      msg_ = data + pos;
+      msg_len_ = end - pos;
+      bool fits = read_layer(*c.upper, data, pos, end, count, out, w);
+      msg_ = nullptr;
+      if (!fits) {
         if (why.empty()) why = std::move(w), why_layer = c.upper->name;
         continue;
       }
@@ -433,7 +545,8 @@ void Dissector::dissect(const std::uint8_t* data, std::size_t n, const std::vect
     }
     if (cands_.size() > 1 && table.by_field.size() + table.other.size() > 1)
       std::stable_sort(cands_.begin(), cands_.end(), [](const ReadBind* a, const ReadBind* b) { return a->value.num < b->value.num; });
-    if (!cands_.empty()) li.selector = static_cast<int>(cands_.front()->field);
+    for (const ReadBind* b : table.always) cands_.push_back(b);
+    if (!cands_.empty() && cands_.front()->field != kNoField) li.selector = static_cast<int>(cands_.front()->field);
     // With no candidate, the loop makes the rest raw.
   }
   if (out.layers_.size() != count) out.layers_.resize(count);
@@ -476,6 +589,45 @@ Packet Dissector::dissect(const std::uint8_t* data, std::size_t n, const std::ve
   return p;
 }
 
+OptionElem match_option(const std::vector<std::shared_ptr<const LayerDef>>& opts, const std::uint8_t* data,
+                        std::uint32_t pos, std::uint32_t n, Dissector& dis, Packet& p, std::string* why_out) {
+  OptionElem el;
+  bool any_tagged = false;
+  for (auto& od : opts) {
+    const FieldDef& tag = od->fields[0];
+    if (tag.has_default && !tag.auto_rule && tag.fixed_size()) any_tagged = true;
+  }
+  for (auto& od : opts) {
+    const FieldDef& tag = od->fields[0];
+    bool tagged = tag.has_default && !tag.auto_rule && tag.fixed_size();
+    if (tagged) {
+      if (std::uint64_t(pos) * 8 + tag.bits > std::uint64_t(n) * 8) continue;
+      if (tag.kind == FieldKind::UInt && get_bits(data, pos * 8, tag.bits) != tag.default_value.num) continue;
+      if (tag.kind != FieldKind::UInt &&
+          std::memcmp(data + pos, tag.default_value.bytes.data(), tag.bits / 8) != 0) continue;
+    }
+    std::string why;
+    if (!dis.read_one(od, data, pos, n, p, why)) {
+      if (why_out && why_out->empty()) *why_out = why;
+      continue;
+    }
+    // An option whose length rule disagrees with its bytes does not fit.
+    p.resolve_wire_origins();
+    bool agrees = true;
+    const LayerInst& li = p.layers()[0];
+    for (std::size_t f = 0; f < li.fields.size(); ++f)
+      if (li.fields[f].origin == Origin::Wire && od->fields[f].auto_rule && rule_has_len(*od->fields[f].auto_rule)) agrees = false;
+    if (!agrees || li.size == 0) continue;
+    // A generic option (no tag) stands for bytes of any other kind, unless
+    // the list has only generic ones (records such as DNS questions).
+    el.def = tagged || !any_tagged ? od : nullptr;
+    el.offset = pos;
+    el.size = li.size;
+    break;
+  }
+  return el;
+}
+
 std::vector<OptionElem> read_options(const Registry& reg, const LayerDef& layer, const FieldDef& field,
                                      const std::string& bytes, std::uint32_t at) {
   std::vector<OptionElem> out;
@@ -486,29 +638,7 @@ std::vector<OptionElem> read_options(const Registry& reg, const LayerDef& layer,
   Packet p;
   std::uint32_t pos = 0;
   while (pos < n) {
-    OptionElem el;
-    for (auto& od : opts) {
-      const FieldDef& tag = od->fields[0];
-      bool tagged = tag.has_default && !tag.auto_rule && tag.fixed_size();
-      if (tagged) {
-        if (std::uint64_t(pos) * 8 + tag.bits > std::uint64_t(n) * 8) continue;
-        if (tag.kind == FieldKind::UInt && get_bits(data, pos * 8, tag.bits) != tag.default_value.num) continue;
-        if (tag.kind != FieldKind::UInt && bytes.compare(pos, tag.bits / 8, tag.default_value.bytes) != 0) continue;
-      }
-      std::string why;
-      if (!dis.read_one(od, data, pos, n, p, why)) continue;
-      // An option whose length rule disagrees with its bytes does not fit.
-      p.resolve_wire_origins();
-      bool agrees = true;
-      const LayerInst& li = p.layers()[0];
-      for (std::size_t f = 0; f < li.fields.size(); ++f)
-        if (li.fields[f].origin == Origin::Wire && od->fields[f].auto_rule && rule_has_len(*od->fields[f].auto_rule)) agrees = false;
-      if (!agrees || li.size == 0) continue;
-      el.def = tagged ? od : nullptr;
-      el.offset = pos;
-      el.size = li.size;
-      break;
-    }
+    OptionElem el = match_option(opts, data, pos, n, dis, p);
     if (el.size == 0) {
       el.def = nullptr;
       el.offset = pos;

@@ -48,11 +48,16 @@ class Dissector {
     };
     std::vector<std::pair<std::size_t, std::vector<Entry>>> by_field;  // number fields, entries sorted
     std::vector<const ReadBind*> other;                                  // fields bound to bytes (addresses)
+    std::vector<const ReadBind*> always;                                 // `bind LOWER -> UPPER`: tried last
   };
   void refresh();
   const NextTable& next_of(const LayerDef* def);
 
   const Registry& reg_;
+  // The message that compression pointers of names refer to (the layer
+  // being read, or the host of a list of records), while one is read.
+  const std::uint8_t* msg_ = nullptr;
+  std::uint32_t msg_len_ = 0;
   std::uint64_t generation_ = ~0ULL;
   std::vector<std::pair<const LayerDef*, std::unique_ptr<NextTable>>> next_;
   std::shared_ptr<const LayerDef> raw_;
@@ -65,6 +70,10 @@ struct OptionElem {
   std::shared_ptr<const LayerDef> def;
   std::uint32_t offset = 0, size = 0;
 };
+// The option that reads at data[pos, n) (tagged ones match by their first
+// field); size 0 when none does.
+OptionElem match_option(const std::vector<std::shared_ptr<const LayerDef>>& opts, const std::uint8_t* data,
+                        std::uint32_t pos, std::uint32_t n, Dissector& dis, Packet& p, std::string* why = nullptr);
 // Splits an options field (starting `at` bytes into its layer) into its
 // options. Trailing padding that the field's alignment adds back is left out.
 std::vector<OptionElem> read_options(const Registry& reg, const LayerDef& layer, const FieldDef& field,

@@ -186,16 +186,152 @@ class ArrayType final : public FieldType {
   LuaForm lua_form() const override { return LuaForm::IntegerList; }
 };
 
+// name: a domain name (RFC 1035 3.1) written as text, "www.example.com",
+// stored as its wire form: labels of 1..63 bytes, each after its length,
+// then a zero byte. A name read from the wire may end in a compression
+// pointer (two bytes, 0xc0 | offset); its text then ends in `@OFFSET`
+// ("www.@12"), which builds the same bytes. hex"..." gives the wire form as is.
+class NameType final : public FieldType {
+ public:
+  std::string expected(const FieldDef&) const override {
+    return "a domain name such as \"www.example.com\" (labels of 1..63 bytes, 255 bytes in all)";
+  }
+  std::string format(const FieldDef&, const FieldValue& v) const override {
+    std::string text;
+    if (!to_text(v.bytes, text)) return "hex\"" + hex_encode(v.bytes) + "\"";
+    return quote(text);
+  }
+  std::string json(const FieldDef&, const FieldValue& v) const override {
+    std::string text;
+    if (!to_text(v.bytes, text)) return "\"" + hex_encode(v.bytes) + "\"";
+    std::string out = "\"";
+    for (unsigned char c : text) {
+      if (c == '"' || c == '\\') out += '\\';
+      if (c < 0x20 || c > 0x7e) out += fmt::format("\\u{:04x}", c);
+      else out += static_cast<char>(c);
+    }
+    return out + "\"";
+  }
+  FieldValue from_expr(const LayerDef& layer, const FieldDef& f, const ast::Expr& e, const CoerceEnv& env) const override {
+    if (e.kind == K::String) return from_text(layer, f, e.s, e.pos);
+    if (e.kind == K::Bytes) {
+      FieldValue v;
+      v.bytes = e.s;
+      std::string why;
+      if (read_size(reinterpret_cast<const std::uint8_t*>(v.bytes.data()), v.bytes.size(), why) != v.bytes.size())
+        throw ScriptError(e.pos, fmt::format("{} is not a name in wire form: {}", f.name,
+                                             why.empty() ? "bytes follow its end" : why));
+      return v;
+    }
+    if (e.kind == K::Name && env.resolve)
+      if (auto x = (*env.resolve)(e.s)) return coerce_field(layer, f, *x, env);
+    if (e.kind == K::Name) throw ScriptError(e.pos, fmt::format("unknown name '{}'; a domain name is written as a string, \"{}\"", e.s, e.s));
+    wrong_value_kind(layer, f, e.pos);
+  }
+  FieldValue from_text(const LayerDef&, const FieldDef& f, const std::string& text, Pos pos) const override {
+    FieldValue v;
+    std::string& out = v.bytes;
+    if (text.empty() || text == ".") {
+      out.push_back('\0');
+      return v;
+    }
+    std::size_t i = 0;
+    bool pointer = false;
+    while (i < text.size()) {
+      std::size_t dot = text.find('.', i);
+      std::string label = text.substr(i, dot == std::string::npos ? std::string::npos : dot - i);
+      i = dot == std::string::npos ? text.size() : dot + 1;
+      if (label.size() > 1 && label[0] == '@' && i >= text.size() &&
+          label.find_first_not_of("0123456789", 1) == std::string::npos) {
+        unsigned long off = label.size() > 6 ? 0x4000 : std::stoul(label.substr(1));
+        if (off > 0x3fff) throw ScriptError(pos, fmt::format("{}: a compression pointer '{}' is past offset 16383", f.name, label));
+        out.push_back(static_cast<char>(0xc0 | (off >> 8)));
+        out.push_back(static_cast<char>(off & 0xff));
+        pointer = true;
+        break;
+      }
+      if (label.empty()) {
+        if (i >= text.size() && dot != std::string::npos) break;  // a trailing dot: the root
+        throw ScriptError(pos, fmt::format("{}: \"{}\" has an empty label (two dots, or a leading dot)", f.name, text));
+      }
+      if (label.size() > 63)
+        throw ScriptError(pos, fmt::format("{}: the label \"{}\" is {} bytes; a label is at most 63 (RFC 1035 2.3.4)",
+                                           f.name, label.size() > 20 ? label.substr(0, 20) + "..." : label, label.size()));
+      out.push_back(static_cast<char>(label.size()));
+      out += label;
+    }
+    if (!pointer) out.push_back('\0');
+    if (out.size() > 255)
+      throw ScriptError(pos, fmt::format("{}: the name is {} bytes encoded; a name is at most 255 (RFC 1035 2.3.4)", f.name, out.size()));
+    return v;
+  }
+  LuaForm lua_form() const override { return LuaForm::Text; }
+  bool self_sized() const override { return true; }
+  std::size_t read_size(const std::uint8_t* p, std::size_t left, std::string& why) const override {
+    std::size_t i = 0;
+    while (true) {
+      if (i >= left) {
+        why = fmt::format("the name runs past the end ({} bytes, no zero label)", left);
+        return 0;
+      }
+      unsigned b = p[i];
+      if (b == 0) return i + 1;
+      if ((b & 0xc0) == 0xc0) {
+        if (i + 2 > left) {
+          why = "the name's compression pointer runs past the end";
+          return 0;
+        }
+        return i + 2;
+      }
+      if (b & 0xc0) {
+        why = fmt::format("a label length byte 0x{:02x} is neither a length (at most 63) nor a pointer", b);
+        return 0;
+      }
+      i += 1 + b;
+      if (i + 1 > 255) {
+        why = "the name is longer than 255 bytes";
+        return 0;
+      }
+    }
+  }
+
+  // Labels as text; false when the bytes are not a name whose text builds them.
+  static bool to_text(const std::string& w, std::string& text) {
+    std::size_t i = 0;
+    while (i < w.size()) {
+      unsigned b = static_cast<unsigned char>(w[i]);
+      if (b == 0) {
+        if (text.empty()) text = ".";
+        return i + 1 == w.size();
+      }
+      if ((b & 0xc0) == 0xc0) {
+        if (i + 2 != w.size()) return false;
+        text += fmt::format("{}@{}", text.empty() ? "" : ".", ((b & 0x3f) << 8) | static_cast<unsigned char>(w[i + 1]));
+        return true;
+      }
+      if (b > 63 || i + 1 + b > w.size()) return false;
+      std::string label = w.substr(i + 1, b);
+      for (unsigned char c : label)
+        if (c == '.' || c < 0x20 || c > 0x7e) return false;
+      if (label[0] == '@') return false;
+      text += (text.empty() ? "" : ".") + label;
+      i += 1 + b;
+    }
+    return false;
+  }
+};
+
 const UIntType kUInt;
 const AddressType kIPv4(K::IPv4, "an IPv4 address such as 127.0.0.1");
 const AddressType kIPv6(K::IPv6, "an IPv6 address such as ::1");
 const AddressType kMAC(K::MAC, "a MAC address such as 02:00:00:00:00:01");
 const BytesType kBytes;
 const ArrayType kArray;
+const NameType kName;
 
 [[noreturn]] void bad_type(const std::string& t, Pos pos) {
   throw ScriptError(pos, fmt::format("unknown field type '{}'; expected u1..u64, uNle (N a multiple of 8), "
-                                     "uN[] (N a multiple of 8), ipv4addr, ipv6addr, mac or bytes", t));
+                                     "uN[] (N a multiple of 8), ipv4addr, ipv6addr, mac, bytes or name", t));
 }
 
 }  // namespace
@@ -223,7 +359,8 @@ void declare_field_type(FieldDef& f, const std::string& t, Pos pos) {
   static const Named named[] = {{"ipv4addr", FieldKind::IPv4, 32, &kIPv4},
                                 {"ipv6addr", FieldKind::IPv6, 128, &kIPv6},
                                 {"mac", FieldKind::MAC, 48, &kMAC},
-                                {"bytes", FieldKind::Bytes, 0, &kBytes}};
+                                {"bytes", FieldKind::Bytes, 0, &kBytes},
+                                {"name", FieldKind::Bytes, 0, &kName}};
   f.type_name = t;
   for (auto& n : named)
     if (t == n.name) {

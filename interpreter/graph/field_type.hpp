@@ -40,6 +40,11 @@ class FieldType {
   // A value given as text (Lua strings, -D). Throws ScriptError at pos.
   virtual FieldValue from_text(const LayerDef& layer, const FieldDef& f, const std::string& text, Pos pos) const = 0;
   virtual LuaForm lua_form() const = 0;
+  // A type whose bytes say where they end (a name: labels up to a zero
+  // label or a pointer) is read without a size rule.
+  virtual bool self_sized() const { return false; }
+  // Reading: the bytes the value at p takes (at most `left`), or 0 with `why`.
+  virtual std::size_t read_size(const std::uint8_t* /*p*/, std::size_t left, std::string& /*why*/) const { return left; }
 };
 
 // Reads a type as written (u1..u64, uNle, uN[], ipv4addr, ipv6addr, mac,

@@ -33,6 +33,8 @@ std::string describe_layer(const Registry& reg, const LayerDef& def) {
     const FieldDef& f = def.fields[i];
     std::string line = fmt::format("  {:<{}}  {:<{}}  {}", f.name, wn, types[i], wt, defaults[i]);
     if (f.size_rule) line += fmt::format("  size {}", f.size_text);
+    if (f.count_rule) line += fmt::format("  count {}", f.count_text);
+    if (!f.until.empty()) line += fmt::format("  until {}", f.until);
     if (f.cond) line += fmt::format("  if {}", f.cond_text);
     if (f.align > 1)
       line += f.pad_with.empty() ? fmt::format("  (padded with zeros to {} bytes)", f.align)
@@ -53,7 +55,10 @@ std::string describe_layer(const Registry& reg, const LayerDef& def) {
     }
     auto opts = reg.option_names(def.name, f.name);
     if (!opts.empty()) {
-      out += fmt::format("\noptions for {} (in a list; padded with zeros to {} bytes):\n", f.name, std::max(1u, f.align));
+      std::string bound = f.count_rule   ? fmt::format("as many as {}", f.count_text)
+                          : !f.until.empty() ? fmt::format("the last one {}", f.until)
+                                             : fmt::format("padded with zeros to {} bytes", std::max(1u, f.align));
+      out += fmt::format("\noptions for {} (in a list; {}):\n", f.name, bound);
       for (auto& o : opts) {
         auto od = reg.option(def.name, f.name, o);
         std::vector<std::string> ps;
@@ -72,6 +77,10 @@ std::string describe_layer(const Registry& reg, const LayerDef& def) {
   if (!reads->empty()) {
     out += fmt::format("\nnext layer when reading (the lowest matching value first):\n");
     for (auto& rb : *reads) {
+      if (rb.field == kNoField) {
+        out += fmt::format("  always -> {}{}\n", rb.upper->name, rb.when_text.empty() ? "" : " when " + rb.when_text);
+        continue;
+      }
       const FieldDef& f = def.fields[rb.field];
       std::string when;
       for (auto& b : reg.bindings_of(def.name))
@@ -86,6 +95,10 @@ std::string describe_layer(const Registry& reg, const LayerDef& def) {
     out += "\nbindings:\n";
     for (auto& b : binds) {
       auto lower = reg.layer(b.lower);
+      if (b.field == kNoField) {
+        out += fmt::format("  {} -> {}\n", b.lower, b.upper);
+        continue;
+      }
       const FieldDef& f = lower->fields[b.field];
       out += fmt::format("  {}.{} = {} -> {}\n", b.lower, f.name,
                          f.kind == FieldKind::UInt ? std::to_string(b.value.num) : format_value(f, b.value), b.upper);

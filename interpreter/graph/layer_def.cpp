@@ -64,7 +64,7 @@ std::vector<std::string> LayerDef::field_names() const {
 namespace {
 
 const std::set<std::string> kPrimitives = {"len", "inet_checksum", "crc32c", "nonzero", "bytes", "u8", "u16", "u24", "u32", "u64",
-                                           "present", "not", "bound", "choose", "slice", "route_source"};
+                                           "present", "not", "bound", "choose", "slice", "route_source", "count"};
 
 // Where a rule is written decides what it may name: auto rules see the
 // layer's regions (this, payload, pseudo); a pseudo-header also sees the
@@ -135,6 +135,55 @@ AutoExpr compile_auto(const ast::Expr& e, const LayerDef& layer, RuleKind kind, 
       return a;
     }
     case K::Binary: {
+      // `type == a`, `type in [ns, cname]`: a name of the compared field's
+      // enum (or flags) is its value, unless a field has that name.
+      auto operand = [&](const ast::Expr& side, const ast::Expr& other) {
+        if (side.kind == K::Name && other.kind == K::Name && layer.field_index(side.s) < 0) {
+          int fi = layer.field_index(other.s);
+          if (fi >= 0) {
+            const FieldDef& of = layer.fields[fi];
+            for (auto* set : {&of.enums, &of.flags})
+              for (auto& [n, v] : *set)
+                if (n == side.s) {
+                  AutoExpr c;
+                  c.op = Op::Int;
+                  c.i = v;
+                  c.pos = side.pos;
+                  return c;
+                }
+          }
+        }
+        return compile_auto(side, layer, kind, reg, depth + 1);
+      };
+      if (e.op == '=' || e.op == '!' || e.op == 'i') {
+        const ast::Expr& l = *e.items.at(0);
+        const ast::Expr& r = *e.items.at(1);
+        if (e.op == 'i') {
+          AutoExpr x = compile_auto(l, layer, kind, reg, depth + 1);
+          for (std::size_t k = 0; k < r.items.size(); ++k) {
+            AutoExpr eq;
+            eq.op = Op::Eq;
+            eq.pos = r.items[k]->pos;
+            eq.args.push_back(x);
+            eq.args.push_back(operand(*r.items[k], l));
+            if (k == 0) {
+              a = std::move(eq);
+              continue;
+            }
+            AutoExpr either;
+            either.op = Op::Or;
+            either.pos = e.pos;
+            either.args.push_back(std::move(a));
+            either.args.push_back(std::move(eq));
+            a = std::move(either);
+          }
+          return a;
+        }
+        a.op = e.op == '=' ? Op::Eq : Op::Ne;
+        a.args.push_back(operand(l, r));
+        a.args.push_back(operand(r, l));
+        return a;
+      }
       switch (e.op) {
         case '+': a.op = Op::Add; break;
         case '-': a.op = Op::Sub; break;
@@ -163,6 +212,17 @@ AutoExpr compile_auto(const ast::Expr& e, const LayerDef& layer, RuleKind kind, 
       };
       for (auto& arg : e.args)
         if (!arg.name.empty()) throw ScriptError(arg.pos, fmt::format("{}() takes positional arguments only", e.s));
+      if (e.s == "count") {
+        arity(1, 1);
+        const ast::Expr& x = *e.args[0].value;
+        if (x.kind != K::Name) throw ScriptError(x.pos, fmt::format("count() takes a list field of {}", layer.name));
+        if (kind != RuleKind::Auto) throw ScriptError(e.pos, "count() is for auto rules: the number of elements a list was built with");
+        a.op = Op::Count;
+        a.index = field_of(x.s, x.pos);
+        if (layer.fields[a.index].kind != FieldKind::Bytes)
+          throw ScriptError(x.pos, fmt::format("count() takes a list field; {} is {}", x.s, layer.fields[a.index].type_name));
+        return a;
+      }
       if (e.s == "present" || e.s == "bound") {
         arity(1, 1);
         const ast::Expr& x = *e.args[0].value;
@@ -199,7 +259,7 @@ AutoExpr compile_auto(const ast::Expr& e, const LayerDef& layer, RuleKind kind, 
       }
       std::string hint = nearest_name(e.s, {kPrimitives.begin(), kPrimitives.end()});
       throw ScriptError(e.pos, fmt::format("unknown function '{}' in a rule; expected one of len, inet_checksum, crc32c, "
-                                           "nonzero, bytes, present, not, choose, slice, route_source, u8, u16, u24, u32, u64{}", e.s,
+                                           "nonzero, bytes, present, not, choose, slice, route_source, count, u8, u16, u24, u32, u64{}", e.s,
                                            hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint)));
     }
     default:
@@ -294,6 +354,18 @@ std::string source_text(const ast::Expr& e) {
 }  // namespace
 
 void Registry::define(const ast::LayerDecl& decl) {
+  if (!decl.also.empty()) {
+    // `option a.x, b.y NAME`: the same option for each field.
+    ast::LayerDecl one = decl;
+    one.also.clear();
+    define(one);
+    for (auto& [l, f] : decl.also) {
+      one.option_layer = l;
+      one.option_field = f;
+      define(one);
+    }
+    return;
+  }
   auto def = std::make_shared<LayerDef>();
   def->name = decl.name;
   def->doc = decl.doc;
@@ -390,6 +462,19 @@ void Registry::define(const ast::LayerDecl& decl) {
       f.cond_text = clause_text(*fd.cond);
       def->has_conditions = true;
     }
+    if (fd.count_rule || !fd.until.empty()) {
+      Pos at = fd.count_rule ? fd.count_rule->pos : fd.until_pos;
+      if (f.kind != FieldKind::Bytes || f.ftype != &default_field_type(f))
+        throw ScriptError(at, fmt::format("'count' and 'until' apply to lists of options (bytes fields); {} is {}", f.name, f.type_name));
+      if (fd.size_rule) throw ScriptError(at, fmt::format("{} has a 'size' already: a list ends at its size, its count or its marker, one of them", f.name));
+      if (fd.count_rule && !fd.until.empty()) throw ScriptError(at, fmt::format("{} has both 'count' and 'until'; a list ends one way", f.name));
+      if (f.align) throw ScriptError(at, "'align' applies to lists bounded by 'size'");
+    }
+    if (fd.count_rule) {
+      f.count_rule = std::make_shared<AutoExpr>(compile_auto(*fd.count_rule, earlier, RuleKind::Read, this));
+      f.count_text = clause_text(*fd.count_rule);
+    }
+    f.until = fd.until;
   }
   // Fields whose change can add or remove another field.
   std::function<void(const AutoExpr&, bool)> mark = [&](const AutoExpr& e, bool all) {
@@ -410,6 +495,16 @@ void Registry::define(const ast::LayerDecl& decl) {
       throw ScriptError(decl.fields[i].pos, "auto rules are supported on unsigned integer fields only");
     for (std::size_t v = 0; v < def->fields.size() && !f.auto_rule; ++v) {
       const FieldDef& var = def->fields[v];
+      if (var.count_rule && var.count_rule->op == AutoExpr::Op::Field && var.count_rule->index == i) {
+        // `qd : bytes count qdcount`: qdcount = count(qd).
+        AutoExpr cnt;
+        cnt.op = AutoExpr::Op::Count;
+        cnt.index = v;
+        cnt.pos = decl.fields[i].auto_pos;
+        f.auto_rule = std::make_shared<AutoExpr>(std::move(cnt));
+        f.auto_text = fmt::format("count({})", var.name);
+        break;
+      }
       if (!var.size_rule) continue;
       LinearRule lin = linear_rule(var.size_rule.get(), *def);
       if (!lin.ok || lin.terms.size() != 1 || lin.terms[0].first != i || lin.terms[0].second <= 0) continue;
@@ -447,7 +542,7 @@ void Registry::define(const ast::LayerDecl& decl) {
     if (!f.auto_rule)
       throw ScriptError(decl.fields[i].pos,
                         fmt::format("'{} = auto' needs a rule: no size rule of {} reads {} linearly (such as "
-                                    "`size {}` on a bytes field); write the rule, e.g. `= auto len(...)`",
+                                    "`size {}` on a bytes field) and no list is counted by it; write the rule, e.g. `= auto len(...)`",
                                     f.name, decl.name, f.name, f.name));
   }
   if (decl.payload_size) {
@@ -477,6 +572,9 @@ void Registry::define(const ast::LayerDecl& decl) {
     r.cond = f.cond.get();
     r.size = f.size_rule.get();
     r.size_linear = linear_rule(f.size_rule.get(), *def);
+    r.count = f.count_rule.get();
+    r.until = !f.until.empty();
+    r.self_sized = f.type().self_sized();
     def->read_plan.push_back(std::move(r));
   }
   for (std::size_t i = def->read_plan.size(); i-- > 0;) {
@@ -502,7 +600,7 @@ void Registry::define(const ast::LayerDecl& decl) {
   {
     // Bindings from this layer name their field by index: re-point them at the new definition.
     for (auto it = bindings_.begin(); it != bindings_.end();) {
-      if (it->lower != decl.name) { ++it; continue; }
+      if (it->lower != decl.name || it->field == kNoField) { ++it; continue; }
       auto old = layers_.count(decl.name) ? layers_[decl.name] : nullptr;
       int fi = old ? def->field_index(old->fields[it->field].name) : -1;
       bool keep = fi >= 0 && old && def->fields[fi].kind == old->fields[it->field].kind &&
@@ -528,6 +626,23 @@ void Registry::bind(const ast::Stmt& s) {
   };
   if (!lower) unknown(s.bind_lower, s.bind_lower_pos.src ? s.bind_lower_pos : s.pos);
   if (!layer(s.bind_upper)) unknown(s.bind_upper, s.bind_upper_pos);
+  if (s.bind_field.empty()) {
+    // `bind LOWER -> UPPER`: UPPER always follows (reading tries it after the field bindings).
+    Binding b;
+    b.lower = s.bind_lower;
+    b.field = kNoField;
+    b.upper = s.bind_upper;
+    b.pos = s.pos;
+    if (s.bind_when) {
+      b.when = std::make_shared<AutoExpr>(compile_auto(*s.bind_when, *layer(s.bind_upper), RuleKind::Read, this));
+      b.when_text = source_text(*s.bind_when);
+    }
+    std::erase_if(bindings_, [&](const Binding& o) { return o.lower == b.lower && o.upper == b.upper && o.field == kNoField; });
+    bindings_.push_back(std::move(b));
+    ++generation_;
+    read_cache_.clear();
+    return;
+  }
   int fi = lower->field_index(s.bind_field);
   if (fi < 0) {
     std::string hint = nearest_name(s.bind_field, lower->field_names());

@@ -49,6 +49,7 @@ struct AutoExpr {
     Choose,                // choose(c, a, b): a when c is not 0, else b (only the one chosen is evaluated)
     Slice,                 // slice(x, from, n): n bytes of x from byte `from`
     RouteSource,           // route_source(dst): the source address the kernel chooses for dst (route.hpp)
+    Count,                 // count(field): the number of elements of list field `index` (options, records)
   };
   Op op = Op::Int;
   std::uint64_t i = 0;
@@ -82,6 +83,9 @@ struct FieldDef {
   std::string size_text;
   std::shared_ptr<AutoExpr> cond;       // `if expr`: present only when expr is not 0
   std::string cond_text;
+  std::shared_ptr<AutoExpr> count_rule; // `count expr`: a list of that many options (records)
+  std::string count_text;
+  std::string until;                    // `until OPTION`: a list of options that ends with that option
   bool shapes_layout = false;  // an `if` (or present()) reads it: changing it may change the layout
   std::vector<std::pair<std::string, std::uint64_t>> enums;
   std::vector<std::pair<std::string, std::uint64_t>> flags;
@@ -123,6 +127,9 @@ struct ReadField {
   const AutoExpr* cond = nullptr;
   const AutoExpr* size = nullptr;
   LinearRule size_linear;
+  const AutoExpr* count = nullptr;   // `count RULE`: read that many options
+  bool until = false;                 // `until OPTION`: read options up to and with that one
+  bool self_sized = false;            // the type says where it ends (a name: labels up to a zero)
 };
 
 struct LayerDef {
@@ -147,7 +154,10 @@ struct LayerDef {
   std::vector<std::string> field_names() const;
 };
 
-// `bind LOWER.FIELD = VALUE -> UPPER`
+// The field of a binding that names none (`bind LOWER -> UPPER`).
+inline constexpr std::size_t kNoField = static_cast<std::size_t>(-1);
+
+// `bind LOWER.FIELD = VALUE -> UPPER`, or `bind LOWER -> UPPER` (field kNoField)
 struct Binding {
   std::string lower;
   std::size_t field = 0;  // field index in lower's current definition (kept valid by Registry::define)

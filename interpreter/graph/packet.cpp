@@ -86,7 +86,9 @@ bool uses_content(const AutoExpr& e, bool inside_len) {
 }
 
 void collect_fields(const AutoExpr& e, std::vector<std::size_t>& out, bool& pseudo) {
-  if (e.op == AutoExpr::Op::Field || e.op == AutoExpr::Op::Present || e.op == AutoExpr::Op::Bound) out.push_back(e.index);
+  if (e.op == AutoExpr::Op::Field || e.op == AutoExpr::Op::Present || e.op == AutoExpr::Op::Bound ||
+      e.op == AutoExpr::Op::Count)
+    out.push_back(e.index);
   if (e.op == AutoExpr::Op::Pseudo) pseudo = true;
   for (auto& a : e.args) collect_fields(a, out, pseudo);
 }
@@ -123,7 +125,8 @@ void Packet::push_layer(std::shared_ptr<const LayerDef> def, Pos pos) {
 void Packet::stack(const Packet& upper, const Registry& reg) {
   if (!layers_.empty() && !upper.layers_.empty()) {
     LayerInst& lo = layers_.back();
-    if (const Binding* b = reg.binding(lo.def->name, upper.layers_.front().def->name)) {
+    const Binding* b = reg.binding(lo.def->name, upper.layers_.front().def->name);
+    if (b && b->field != kNoField) {
       lo.selector = static_cast<int>(b->field);
       FieldSlot& s = lo.fields[b->field];
       if (s.origin == Origin::Default) {
@@ -600,6 +603,7 @@ struct Evaluator {
         }
         return v;
       }
+      case Op::Count: v.i = layers[l].fields[e.index].value.num; return v;
       case Op::Present: {
         const FieldSlot& s = layers[l].fields[e.index];
         v.i = s.origin != Origin::Default || layers[l].def->fields[e.index].has_default ? 1 : 0;

@@ -109,14 +109,15 @@ std::string json_escape(const std::string& s) {
   return out;
 }
 
-// An option's fields (from 1: past its kind) leave out what its rules compute.
-std::string json_fields(const Packet& p, std::size_t l, const Registry* reg, std::size_t from) {
+// An option's fields (from 1: past its kind; from 0 for a record with no
+// kind) leave out what its rules compute.
+std::string json_fields(const Packet& p, std::size_t l, const Registry* reg, std::size_t from, bool option = false) {
   const LayerInst& li = p.layers()[l];
   std::vector<std::string> parts;
   for (std::size_t f = from; f < li.fields.size(); ++f) {
     const FieldDef& d = li.def->fields[f];
     const FieldSlot& s = li.fields[f];
-    if (!s.present || (from > 0 && is_computed(s.origin))) continue;
+    if (!s.present || ((from > 0 || option) && is_computed(s.origin))) continue;
     std::string v;
     if (has_option_list(reg, *li.def, d)) {
       std::vector<std::string> opts;
@@ -126,7 +127,9 @@ std::string json_fields(const Packet& p, std::size_t l, const Registry* reg, std
           continue;
         }
         Packet op = option_packet(*reg, el, s.value.bytes);
-        std::string inner = json_fields(op, 0, reg, 1);
+        const FieldDef& tag = el.def->fields[0];
+        bool tagged = tag.has_default && !tag.auto_rule && tag.fixed_size();
+        std::string inner = json_fields(op, 0, reg, tagged ? 1 : 0, true);
         opts.push_back(fmt::format("{{\"option\": \"{}\"{}{}}}", el.def->name, inner.empty() ? "" : ", ", inner));
       }
       v = "[" + fmt::format("{}", fmt::join(opts, ", ")) + "]";

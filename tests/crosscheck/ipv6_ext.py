@@ -195,7 +195,10 @@ def main():
                 continue
             for i, js, (_, text) in zip(idx, jsons, texts):
                 names = [l["layer"] for l in js["layers"]]
-                if names != ru.expr_layer_names(CASES[i][0]) or js.get("notes"):
+                # UDP port 53 is bound to dns: a one-byte "x" there is not a DNS
+                # message, and says so in a note (the layers are as built).
+                notes = [n for n in js.get("notes") or [] if not n.startswith("dns.")]
+                if names != ru.expr_layer_names(CASES[i][0]) or notes:
                     fail("case %d: read as layers %s (notes %s), built from %s" % (
                         i, names, js.get("notes"), ru.expr_layer_names(CASES[i][0])), CASES[i][0])
                 rb = ru.run([pkt, "build", "-e", text, "--format", "hex"])

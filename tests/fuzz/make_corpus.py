@@ -71,6 +71,26 @@ PACKETS = [
     ("raw_ipv4_frag_first", "linktype 101", "ipv4(flags=MF, id=5) / udp(sport=1, dport=2, length=40) / \"0123456789abcdefghijklmnopqrstuv\""),
     ("raw_ipv6_frag_later", "linktype 101", "ipv6 / ipv6_frag(next=udp, offset=2, id=5) / \"0123456789abcdef\""),
 ]
+# DNS and DHCP: counted lists, names (compressed too, by hand below), lists ending at `end`.
+DNS_RECORDS = ('an=[rr("example.com", a, ttl=300, addr=93.184.216.34), rr("example.com", aaaa, addr6=2001:db8::1), '
+               'rr("www.example.com", cname, target="example.com"), rr("example.com", mx, pref=10, exchange="mail.example.com"), '
+               'rr("example.com", txt, strings=hex"0568656c6c6f"), rr("example.com", srv, rdata=hex"00010002000300")], '
+               'ns=[rr("example.com", ns, target="ns1.example.com")], ar=[rr("1.0.0.127.in-addr.arpa", ptr, target="localhost")]')
+NEW_PACKETS = [
+    ("raw_ipv4_udp_dns_query", "linktype 101", "ipv4 / udp(sport=5353, dport=53) / dns(id=0x1234, qd=[question(\"example.com\", a)])"),
+    ("raw_ipv4_udp_dns_response", "linktype 101",
+     "ipv4 / udp(sport=53, dport=5353) / dns(id=0x1234, qr=response, qd=[question(\"example.com\", a)], " + DNS_RECORDS + ")"),
+    ("dns_alone", "dns", "dns(qd=[question(\"a.b\", aaaa), question(\".\", any)])"),
+    ("raw_ipv4_udp_dhcp_discover", "linktype 101", "ipv4(src=0.0.0.0, dst=255.255.255.255) / udp(sport=68, dport=67) / "
+     "bootp(chaddr=02:00:00:00:00:01, xid=0x1234) / dhcp(options=[msgtype(discover), param_req_list(1, 3, 6), end])"),
+    ("bootp_alone", "bootp", "bootp(op=reply, xid=7) / dhcp(options=[msgtype(offer), server_id(10.0.0.1), lease_time(60), "
+     "requested_addr(10.0.0.5), unknown(12, \"host\"), pad, end], trailer=hex\"0000\")"),
+    ("dhcp_alone", "dhcp", "dhcp(options=[msgtype(ack), end])"),
+    ("raw_ipv4_tcp_dns_tcp", "linktype 101", "ipv4 / tcp(sport=53, dport=40000, flags=PSH|ACK) / dns_tcp() / "
+     "dns(id=7, qr=response, qd=[question(\"example.com\", a)], an=[rr(\"example.com\", a, addr=1.2.3.4)])"),
+    ("dns_tcp_alone", "dns_tcp", "dns_tcp() / dns(qd=[question(\"x.y\", mx)])"),
+]
+PACKETS += NEW_PACKETS
 
 # Hand-made damaged packets: (name, first layer, hex).
 ETH = "020000000002" "020000000001"
@@ -97,6 +117,16 @@ DAMAGED = [
     ("sctp_chunk_len_zero", "sctp", "00010002000000000000000000000000" "00000000" "0700000800000001"),
     ("sctp_chunk_len_huge", "sctp", "000100020000000000000000" "0003ffff00000000"),
     ("sctp_data_len_short", "sctp", "000100020000000000000000" "0003000800000000"),
+    ("dns_compressed", "dns", "123481800001000100000000076578616d706c6503636f6d0000010001c00c000100010000012c00045db8d822"),
+    ("dns_pointer_loop", "dns", "123481800001000000000000c00c00010001"),
+    ("dns_pointer_forward", "dns", "123481800001000000000000c00e00010001c00c"),
+    ("dns_pointer_chain", "dns", "1234818000010001000000000161c00c00010001" + "c00e000100010000000000040a000001"),
+    ("dns_label_64", "dns", "123401000001000000000000" + "40" + "61" * 64 + "0000010001"),
+    ("dns_count_huge", "dns", "1234818000ffffffffffffff00"),
+    ("dns_rdlen_wrong", "dns", "1234818000000001000000000000010001000000000004c000"),
+    ("dhcp_no_end", "dhcp", "63825363350101"),
+    ("dns_tcp_length_long", "dns_tcp", "ffff1234"),
+    ("dhcp_option_overrun", "dhcp", "6382536335ff01"),
 ]
 
 
@@ -132,7 +162,7 @@ def main():
         write(name, first, data)
         n += 1
     # Truncated copies of a few: cut inside each header.
-    for name, first, expr in PACKETS[:6] + PACKETS[14:22]:
+    for name, first, expr in PACKETS[:6] + PACKETS[14:22] + NEW_PACKETS:
         data = bytes.fromhex(build_hex(pkt, expr))
         for cut in (len(data) // 3, len(data) * 2 // 3, len(data) - 1):
             write(f"{name}.cut{cut}", first, data[:cut])
