@@ -287,6 +287,10 @@ std::string render_summary(const Packet& p, std::size_t from) {
     if (!def.summary.empty()) {
       part += ' ';
       const std::string& t = def.summary;
+      // A field absent from this packet (its `if` is false) is left out
+      // with the text since the previous field: "{type} id {id}" is
+      // "dest_unreach" for an ICMP error.
+      std::size_t mark = part.size();
       for (std::size_t i = 0; i < t.size(); ++i) {
         std::size_t j;
         if (t[i] == '{' && (j = t.find('}', i)) != std::string::npos) {
@@ -297,7 +301,10 @@ std::string render_summary(const Packet& p, std::size_t from) {
             bool cut = d.kind == FieldKind::Bytes && v.bytes.size() > 24;
             if (cut) v.bytes.resize(24);
             part += format_value(d, v) + (cut ? "..." : "");
+          } else if (fi >= 0) {
+            part.resize(mark);
           }
+          mark = part.size();
           i = j;
         } else {
           part += t[i];
