@@ -123,8 +123,9 @@ void Packet::push_layer(std::shared_ptr<const LayerDef> def, Pos pos) {
 void Packet::stack(const Packet& upper, const Registry& reg) {
   if (!layers_.empty() && !upper.layers_.empty()) {
     LayerInst& lo = layers_.back();
-    if (const Binding* b = reg.binding(lo.def->name, upper.layers_.front().def->name)) {
-      lo.selector = static_cast<int>(b->field);
+    auto binds = reg.bindings(lo.def->name, upper.layers_.front().def->name);
+    if (!binds.empty()) lo.selector = static_cast<int>(binds.front()->field);
+    for (const Binding* b : binds) {
       FieldSlot& s = lo.fields[b->field];
       if (s.origin == Origin::Default) {
         s.value = b->value;

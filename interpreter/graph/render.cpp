@@ -41,8 +41,7 @@ bool has_option_list(const Registry* reg, const LayerDef& def, const FieldDef& f
 const FieldValue& implied_value(const Packet& p, std::size_t l, std::size_t f, const Registry* reg) {
   const LayerInst& li = p.layers()[l];
   if (reg && l + 1 < p.layers().size())
-    if (const Binding* b = reg->binding(li.def->name, p.layers()[l + 1].def->name))
-      if (b->field == f) return b->value;
+    if (const Binding* b = reg->binding(li.def->name, p.layers()[l + 1].def->name, f)) return b->value;
   return li.def->fields[f].default_value;
 }
 
