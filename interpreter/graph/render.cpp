@@ -63,9 +63,9 @@ std::string option_text(const Registry& reg, const OptionElem& el, const std::st
   Packet op = option_packet(reg, el, bytes);
   const LayerInst& li = op.layers()[0];
   const LayerDef& od = *el.def;
-  // A variadic option needs at least one element to be written by name
-  // (`sack()` does not build): an empty one read from the wire stays bytes.
-  if (od.variadic && !od.params.empty() && li.fields[od.params.back()].value.bytes.empty()) return as_hex;
+  // A variadic option alone needs at least one element to be written by
+  // name (`sack()` does not build): an empty one read from the wire stays bytes.
+  if (od.variadic && od.params.size() == 1 && li.fields[od.params.back()].value.bytes.empty()) return as_hex;
   std::vector<std::string> args;
   for (std::size_t k = 0; k < od.params.size(); ++k) {
     std::size_t fi = od.params[k];
