@@ -191,7 +191,7 @@ CASES = [
       ip4(src="192.0.2.254", dst="192.0.2.1") / ICMP(type=11, code=0) / ip4(src="192.0.2.1", dst="198.51.100.7", ttl=1)
       / UDP(sport=33000, dport=33434),
       [(1, "type", ICMP, "type", "icmp.type")]),
-    C("icmp", "ipv4(src=192.0.2.254, dst=192.0.2.1) / icmp(type=redirect, code=redirect_host, gateway=192.0.2.253)"
+    C("icmp", "ipv4(src=192.0.2.254, dst=192.0.2.1) / icmp(type=redirect, code=1, gateway=192.0.2.253)"
       " / ipv4(src=192.0.2.1, dst=198.51.100.7) / udp(sport=1, dport=2)",
       ip4(src="192.0.2.254", dst="192.0.2.1") / ICMP(type=5, code=1, gw="192.0.2.253")
       / ip4(src="192.0.2.1", dst="198.51.100.7") / UDP(sport=1, dport=2),
