@@ -45,6 +45,21 @@ const FieldValue& implied_value(const Packet& p, std::size_t l, std::size_t f, c
   return li.def->fields[f].default_value;
 }
 
+bool reads_present(const AutoExpr& e, std::size_t f) {
+  if (e.op == AutoExpr::Op::Present && e.index == f) return true;
+  for (auto& a : e.args)
+    if (reads_present(a, f)) return true;
+  return false;
+}
+
+// Whether a rule of the layer asks present(field f).
+bool named_by_present(const LayerDef& def, std::size_t f) {
+  for (auto& fd : def.fields)
+    for (auto* r : {fd.auto_rule.get(), fd.cond.get(), fd.size_rule.get()})
+      if (r && reads_present(*r, f)) return true;
+  return false;
+}
+
 // Whether a field must be written for the packet to rebuild the same.
 bool must_write(const Packet& p, std::size_t l, std::size_t f, const Registry* reg) {
   const LayerInst& li = p.layers()[l];
@@ -53,7 +68,11 @@ bool must_write(const Packet& p, std::size_t l, std::size_t f, const Registry* r
   if (!s.present) return false;
   if (s.origin == Origin::User) return true;
   if (s.origin != Origin::Wire) return false;
-  if (d.auto_rule || d.cond) return true;
+  if (d.auto_rule) return true;
+  // A conditional field whose presence a present() rule reads (GRE's key
+  // sets k) is written; one present by another field's value (ICMP's mtu,
+  // by type) is left out where the text gives it anyway.
+  if (d.cond && named_by_present(*li.def, f)) return true;
   return !(s.value == implied_value(p, l, f, reg));
 }
 
