@@ -524,7 +524,6 @@ TEST_CASE("golden bytes, dot1q: defaults, the contract tag, every field, QinQ") 
                  R"pkt( / arp(op=request, sha=02:00:00:00:00:01, spa=192.0.2.1, tpa=192.0.2.2))pkt") ==
         "02000000000202000000000188a8000a81000014080600010800060400010200"
         "00000001c0000201000000000000c0000202");
-
 }
 
 TEST_CASE("golden bytes, mpls: defaults, a stack of two, every field") {
@@ -557,7 +556,6 @@ TEST_CASE("golden bytes, mpls: defaults, a stack of two, every field") {
         "0200000000020200000000018847ffffff016000000000081140000000000000"
         "0000000000000000000100000000000000000000000000000001000700090008"
         "ffcc");
-
 }
 
 TEST_CASE("golden bytes, gre: defaults, key and sequence, checksum over Ethernet, every field") {
@@ -600,7 +598,6 @@ TEST_CASE("golden bytes, gre: defaults, key and sequence, checksum over Ethernet
         "0000000000000001b00086dd53e70005ffffffff0102030460000000000b1140"
         "fd000000000000000000000000000001fd000000000000000000000000000002"
         "00030004000b395a677265");
-
 }
 
 TEST_CASE("golden bytes, vxlan: defaults, a VNI, every field") {
@@ -645,7 +642,6 @@ TEST_CASE("golden bytes, vxlan: defaults, a VNI, every field") {
         "4500004e000100004011f69ac0000201c000020203e812b5003af8b108123456"
         "ffffffab02000000000202000000000108060001080006040001020000000001"
         "0a0000010000000000000a000002");
-
 }
 
 TEST_CASE("golden bytes, ntp: defaults, every field, NTPv3 over IPv6") {
@@ -678,7 +674,6 @@ TEST_CASE("golden bytes, ntp: defaults, every field, NTPv3 over IPv6") {
         "6000000000381140000000000000000000000000000000010000000000000000"
         "0000000000000001007b007b0038db7519100a00000000000000000000000000"
         "0000000000000000000000000000000000000000000000000000000100000000");
-
 }
 
 TEST_CASE("golden bytes, igmp: defaults, v2 report, leave, v3 report with records") {
@@ -707,10 +702,9 @@ TEST_CASE("golden bytes, igmp: defaults, v2 report, leave, v3 report with record
                  R"pkt( / igmp(type=report_v3, numrec=3, records=[is_include(239.1.1.1, 0xc0000201, 0xc0000202), to_exclude(239.2.2.2), allow(239.3.3.3, 0xc0000203)]))pkt") ==
         "45c0004000010000010216e4c0000201e00000162200bae20000000301000002"
         "ef010101c0000201c000020204000000ef02020205000001ef030303c0000203");
-
 }
 
-TEST_CASE("golden bytes, icmp: the contract port unreachable, echo, frag needed, time exceeded, redirect, parameter problem, timestamp") {
+TEST_CASE("golden bytes, icmp: the contract port unreachable, echo, frag needed, time exceeded, redirect, parameter problem, timestamp, source quench") {
   // scapy 2.5.0: bytes(IP(src='127.0.0.1', dst='127.0.0.1')/ICMP(type=3, code=3)/IP(src='127.0.0.1',
   //   dst='127.0.0.1')/UDP(sport=4000, dport=33434)).hex()
   CHECK(bytes_of(R"pkt(ipv4(dst=127.0.0.1))pkt"
@@ -772,6 +766,14 @@ TEST_CASE("golden bytes, icmp: the contract port unreachable, echo, frag needed,
         "45000028000100004001f6d0c0000201c00002020d00db7c0009000a000003e8"
         "000007d000000bb8");
 
+  // scapy 2.5.0: bytes(IP(src='192.0.2.254', dst='192.0.2.1')/ICMP(type=4)/IP(src='192.0.2.1',
+  //   dst='198.51.100.7')/UDP(sport=1, dport=2)).hex()
+  CHECK(bytes_of(R"pkt(ipv4(src=192.0.2.254, dst=192.0.2.1))pkt"
+                 R"pkt( / icmp(type=source_quench))pkt"
+                 R"pkt( / ipv4(src=192.0.2.1, dst=198.51.100.7))pkt"
+                 R"pkt( / udp(sport=1, dport=2))pkt") ==
+        "45000038000100004001f5c4c00002fec00002010400e855000000004500001c"
+        "0001000040118e94c0000201c6336407000100020008139f");
 }
 
 TEST_CASE("golden bytes, icmpv6: dest unreachable, packet too big, time exceeded, parameter problem, echo") {
@@ -827,7 +829,6 @@ TEST_CASE("golden bytes, icmpv6: dest unreachable, packet too big, time exceeded
                  R"pkt( / "echo")pkt") ==
         "60000000000c3a40000000000000000000000000000000010000000000000000"
         "00000000000000018000b1e1000100026563686f");
-
 }
 
 TEST_CASE("golden bytes, icmpv6_ns: the contract solicitation, defaults, every field with an unknown option") {
@@ -853,7 +854,6 @@ TEST_CASE("golden bytes, icmpv6_ns: the contract solicitation, defaults, every f
         "6000000000283afffe800000000000000000000000000001fe80000000000000"
         "000000000000000287000dff00000007fe800000000000000000000000000002"
         "01010200000000016301010203040506");
-
 }
 
 TEST_CASE("golden bytes, icmpv6_na: every field with tlla, defaults") {
@@ -870,7 +870,6 @@ TEST_CASE("golden bytes, icmpv6_na: every field with tlla, defaults") {
                  R"pkt( / icmpv6_na())pkt") ==
         "6000000000183afffe800000000000000000000000000002ff02000000000000"
         "00000000000000018800da25a000000000000000000000000000000000000000");
-
 }
 
 TEST_CASE("golden bytes, icmpv6_rs: with slla, defaults") {
@@ -886,7 +885,6 @@ TEST_CASE("golden bytes, icmpv6_rs: with slla, defaults") {
                  R"pkt( / icmpv6_rs())pkt") ==
         "6000000000083aff00000000000000000000000000000000ff02000000000000"
         "000000000000000285007bb800000000");
-
 }
 
 TEST_CASE("golden bytes, icmpv6_ra: defaults, every field with slla, mtu and prefix") {
@@ -905,7 +903,6 @@ TEST_CASE("golden bytes, icmpv6_ra: defaults, every field with slla, mtu and pre
         "00000000000000018600406a40c8025800007530000003e80101020000000001"
         "05010000000005dc030440c0ffffffffffffffff0000000020010db800000000"
         "0000000000000000");
-
 }
 
 TEST_CASE("golden bytes, icmpv6_redirect: with tlla, defaults") {
@@ -923,5 +920,4 @@ TEST_CASE("golden bytes, icmpv6_redirect: with tlla, defaults") {
         "6000000000283afffe800000000000000000000000000001fe80000000000000"
         "0000000000000002890079980000000000000000000000000000000000000000"
         "00000000000000000000000000000000");
-
 }

@@ -205,6 +205,11 @@ CASES = [
       " ts_tx=3000)",
       ip4(src="192.0.2.1", dst="192.0.2.2") / ICMP(type=13, id=9, seq=10, ts_ori=1000, ts_rx=2000, ts_tx=3000),
       [(1, "ts_ori", ICMP, "ts_ori", "icmp.originate_timestamp"), (1, "id", ICMP, "id", "icmp.ident")]),
+    C("icmp", "ipv4(src=192.0.2.254, dst=192.0.2.1) / icmp(type=source_quench) / ipv4(src=192.0.2.1, dst=198.51.100.7)"
+      " / udp(sport=1, dport=2)",
+      ip4(src="192.0.2.254", dst="192.0.2.1") / ICMP(type=4) / ip4(src="192.0.2.1", dst="198.51.100.7")
+      / UDP(sport=1, dport=2),
+      [(1, "type", ICMP, "type", "icmp.type")]),
     # ---- icmpv6 errors -----------------------------------------------------------
     C("icmpv6", "ipv6(src=2001:db8::fe, dst=2001:db8::1) / icmpv6(type=dest_unreach, code=4)"
       " / ipv6(src=2001:db8::1, dst=2001:db8::2) / udp(sport=4000, dport=33434)",
