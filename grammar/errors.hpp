@@ -63,6 +63,7 @@ template <> inline constexpr auto error_message<bind_when_rule> = "expected a co
 template <> inline constexpr auto error_message<rx_list> = "expected '[' and a list of values after 'in'";
 template <> inline constexpr auto error_message<rx_list_close> = "expected ',' or ']'";
 template <> inline constexpr auto error_message<reply_layer> = "expected a layer name after 'reply'";
+template <> inline constexpr auto error_message<reply_probe> = "expected the probe's layer name after 'to'";
 template <> inline constexpr auto error_message<reply_when_rule> = "expected a condition after 'when'";
 template <> inline constexpr auto error_message<reply_open> = "expected '{' and the conditions a reply meets (e.g. { sport == sent.dport })";
 template <> inline constexpr auto error_message<reply_close> = "expected a condition, ';' or '}'";
