@@ -513,7 +513,8 @@ struct action<rx_call_or_name> : expr_frame {
 };
 
 // Operators of rule expressions, each as one character in the tree:
-// == '=', != '!', <= 'l', >= 'g', < '<', > '>', & '&', and 'A', or 'O', in 'i' (items[1] a List).
+// == '=', != '!', <= 'l', >= 'g', < '<', > '>', & '&', and 'A', or 'O' (`in` is
+// written out with == and or).
 struct rx_op {
   template <typename In>
   static void apply(const In& in, ExprFrame& f) {
@@ -550,12 +551,35 @@ struct action<rx_list> : expr_frame {
   }
 };
 
+// `x in [a, b, c]` is written out as x == a or x == b or x == c.
+inline ExprPtr in_list(const ExprPtr& x, const ast::Expr& list, Pos pos) {
+  ExprPtr out;
+  for (auto& item : list.items) {
+    auto eq = make_node(Kind::Binary, item->pos);
+    eq->op = '=';
+    eq->items = {x, item};
+    if (!out) {
+      out = std::move(eq);
+      continue;
+    }
+    auto either = make_node(Kind::Binary, pos);
+    either->op = 'O';
+    either->items = {std::move(out), std::move(eq)};
+    out = std::move(either);
+  }
+  return out;
+}
+
 // Left-associative: a - b - c is (a - b) - c. A Binary's pos is its operator's.
 struct rx_fold : expr_frame {
   template <typename In, typename P>
   static void success(const In& /*unused*/, ExprFrame& c, P& p) {
     ExprPtr acc = std::move(c.items.at(0));
     for (std::size_t i = 0; i < c.ops.size(); ++i) {
+      if (c.ops[i] == 'i') {  // x in [a, b]: x == a or x == b
+        acc = in_list(acc, *c.items.at(i + 1), c.op_pos[i]);
+        continue;
+      }
       auto e = make_node(Kind::Binary, c.op_pos[i]);
       e->op = c.ops[i];
       e->items = {std::move(acc), std::move(c.items.at(i + 1))};
@@ -851,6 +875,7 @@ struct stmt_keyword {
     f.stmt.pos = pos_of(in);
     if constexpr (K == SKind::Layer) f.stmt.layer = std::make_shared<ast::LayerDecl>();
     if constexpr (K == SKind::Reply) f.stmt.reply = std::make_shared<ast::ReplyDecl>();
+    if constexpr (K == SKind::Fragment) f.stmt.fragment = std::make_shared<ast::FragmentDecl>();
   }
 };
 template <> struct action<kw_param> : stmt_keyword<SKind::Param> {};
@@ -860,6 +885,7 @@ template <> struct action<kw_layer> : stmt_keyword<SKind::Layer> {};
 template <> struct action<kw_bind> : stmt_keyword<SKind::Bind> {};
 template <> struct action<kw_show> : stmt_keyword<SKind::Show> {};
 template <> struct action<kw_reply> : stmt_keyword<SKind::Reply> {};
+template <> struct action<kw_fragment> : stmt_keyword<SKind::Fragment> {};
 template <> struct action<kw_hexdump> : stmt_keyword<SKind::Hexdump> {};
 template <> struct action<kw_write> : stmt_keyword<SKind::Write> {};
 template <> struct action<kw_send> : stmt_keyword<SKind::Send> {};
@@ -945,6 +971,54 @@ template <>
 struct action<reply_stmt> {
   template <typename In>
   static void apply(const In& in, StmtFrame& f) { f.stmt.reply->text = in.string(); }
+};
+
+template <>
+struct action<frag_layer> {
+  template <typename In>
+  static void apply(const In& in, StmtFrame& f) {
+    f.stmt.fragment->layer = in.string();
+    f.stmt.fragment->layer_pos = pos_of(in);
+  }
+};
+template <>
+struct action<frag_header> {
+  template <typename In>
+  static void apply(const In& in, StmtFrame& f) {
+    f.stmt.fragment->header = in.string();
+    f.stmt.fragment->header_pos = pos_of(in);
+  }
+};
+template <>
+struct action<frag_key> {
+  template <typename In>
+  static void apply(const In& in, StmtFrame& f) {
+    ast::FragmentDecl::Item it;
+    it.key = in.string();
+    it.pos = pos_of(in);
+    f.stmt.fragment->items.push_back(std::move(it));
+  }
+};
+template <>
+struct action<frag_field> {
+  template <typename In>
+  static void apply(const In& in, StmtFrame& f) {
+    f.stmt.fragment->items.back().field = in.string();
+    f.stmt.fragment->items.back().field_pos = pos_of(in);
+  }
+};
+template <>
+struct action<frag_flag> {
+  template <typename In>
+  static void apply(const In& in, StmtFrame& f) {
+    f.stmt.fragment->items.back().flag = in.string();
+    f.stmt.fragment->items.back().flag_pos = pos_of(in);
+  }
+};
+template <>
+struct action<fragment_stmt> {
+  template <typename In>
+  static void apply(const In& in, StmtFrame& f) { f.stmt.fragment->text = in.string(); }
 };
 
 template <>
@@ -1034,7 +1108,7 @@ template <>
 struct action<keyword_typo> {
   template <typename In, typename F>
   static void apply(const In& in, F& /*unused*/) {
-    static const std::vector<std::string> keywords = {"param", "let",     "packet", "layer", "option", "bind", "reply",
+    static const std::vector<std::string> keywords = {"param", "let",     "packet", "layer", "option", "bind", "reply", "fragment",
                                                       "show",  "hexdump", "write",  "send",  "sr", "sniff", "lua"};
     const std::string word = in.string();
     const std::string hint = nearest_name(word, keywords);

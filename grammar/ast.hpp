@@ -42,7 +42,7 @@ struct Expr {
     Or,        // items: `A | B | C` (flag sets)
     Stack,     // items: `a / b / c` (layers, bottom first)
     Binary,    // items[0] op items[1] in rules: + - * / & and == '=', != '!', <= 'l',
-               // >= 'g', < '<', > '>', and 'A', or 'O', in 'i' (items[1] a List; `not x` is the call not(x))
+               // >= 'g', < '<', > '>', and 'A', or 'O' (`x in [a, b]` is x == a or x == b; `not x` is the call not(x))
   };
 
   Kind kind = Kind::Int;
@@ -113,6 +113,18 @@ struct ReplyDecl {
   std::string text;             // the declaration as written, for `help`
 };
 
+// `fragment LAYER [with HEADER] { offset = FIELD; more = FIELD[.FLAG]; id = FIELD }`
+struct FragmentDecl {
+  std::string layer, header;    // header: the layer inserted to carry the fragment fields (or empty)
+  Pos layer_pos, header_pos;
+  struct Item {
+    std::string key, field, flag;
+    Pos pos, field_pos, flag_pos;
+  };
+  std::vector<Item> items;
+  std::string text;             // the declaration as written, for `help`
+};
+
 struct Stmt {
   enum class Kind {
     Param,    // param NAME = value
@@ -121,6 +133,7 @@ struct Stmt {
     Layer,    // layer ... / option ...
     Bind,     // bind LOWER.FIELD = value -> UPPER
     Reply,    // reply LAYER [quoted] [when RULE] { ... }
+    Fragment, // fragment LAYER [with HEADER] { ... }
     Show,     // show a, b
     Hexdump,  // hexdump a, b
     Write,    // write a, b to "file"
@@ -151,6 +164,7 @@ struct Stmt {
   Pos bind_lower_pos, bind_field_pos, bind_upper_pos;
   ExprPtr bind_when;                // Bind: `when expr` over the upper layer's fields
   std::shared_ptr<ReplyDecl> reply; // Reply
+  std::shared_ptr<FragmentDecl> fragment;  // Fragment
 };
 
 struct Script {

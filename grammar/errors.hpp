@@ -17,8 +17,8 @@ inline constexpr const char* error_message = nullptr;
 
 // clang-format off
 // top level
-template <> inline constexpr auto error_message<script_end> = "expected a statement (param, let, packet, layer, option, bind, reply, show, hexdump, write, send, sr, sniff, lua)";
-template <> inline constexpr auto error_message<repl_end> = "expected a statement (param, let, packet, layer, option, bind, reply, show, hexdump, write, send, sr, sniff, lua) or an expression";
+template <> inline constexpr auto error_message<script_end> = "expected a statement (param, let, packet, layer, option, bind, reply, fragment, show, hexdump, write, send, sr, sniff, lua)";
+template <> inline constexpr auto error_message<repl_end> = "expected a statement (param, let, packet, layer, option, bind, reply, fragment, show, hexdump, write, send, sr, sniff, lua) or an expression";
 template <> inline constexpr auto error_message<expression_end> = "expected '/', '|', '*', '..' or the end of the expression";
 
 // strings and numbers
@@ -62,6 +62,13 @@ template <> inline constexpr auto error_message<summary_text> = "expected a \"fo
 template <> inline constexpr auto error_message<bind_when_rule> = "expected a condition after 'when'";
 template <> inline constexpr auto error_message<rx_list> = "expected '[' and a list of values after 'in'";
 template <> inline constexpr auto error_message<rx_list_close> = "expected ',' or ']'";
+template <> inline constexpr auto error_message<frag_layer> = "expected a layer name after 'fragment'";
+template <> inline constexpr auto error_message<frag_header> = "expected the name of the header to insert after 'with'";
+template <> inline constexpr auto error_message<frag_open> = "expected '{' and how the layer fragments (e.g. { offset = frag; more = flags.MF })";
+template <> inline constexpr auto error_message<frag_close> = "expected 'offset = FIELD', 'more = FIELD[.FLAG]', 'id = FIELD', ';' or '}'";
+template <> inline constexpr auto error_message<frag_eq> = "expected '=' and a field name";
+template <> inline constexpr auto error_message<frag_field> = "expected a field name after '='";
+template <> inline constexpr auto error_message<frag_flag> = "expected a flag name after '.'";
 template <> inline constexpr auto error_message<reply_layer> = "expected a layer name after 'reply'";
 template <> inline constexpr auto error_message<reply_probe> = "expected the probe's layer name after 'to'";
 template <> inline constexpr auto error_message<reply_when_rule> = "expected a condition after 'when'";
@@ -92,7 +99,7 @@ template <> inline constexpr auto error_message<option_params_close> = "expected
 template <> inline constexpr auto error_message<option_open> = "expected '{', '(' parameters or a \"doc string\" after the option name";
 
 // statements
-template <> inline constexpr auto error_message<stmt_next> = "expected a new statement (param, let, packet, layer, option, bind, reply, show, hexdump, write, send, sr, sniff, lua) or the end of the input";
+template <> inline constexpr auto error_message<stmt_next> = "expected a new statement (param, let, packet, layer, option, bind, reply, fragment, show, hexdump, write, send, sr, sniff, lua) or the end of the input";
 template <> inline constexpr auto error_message<missing_slash> = "expected '/' between layers";
 template <> inline constexpr auto error_message<missing_comma> = "expected ',' between targets, or '/' between layers";
 template <> inline constexpr auto error_message<send_option_word> = "unknown send option; expected count, interval or on";

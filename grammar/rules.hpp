@@ -71,6 +71,7 @@ struct kw_reply : TAO_PEGTL_KEYWORD( "reply" ) {};
 struct kw_quoted : TAO_PEGTL_KEYWORD( "quoted" ) {};
 struct kw_quotes : TAO_PEGTL_KEYWORD( "quotes" ) {};
 struct kw_sent : TAO_PEGTL_KEYWORD( "sent" ) {};
+struct kw_fragment : TAO_PEGTL_KEYWORD( "fragment" ) {};
 
 // ------------------------------------------------------------------ strings
 // "..." on one line; escapes are checked and decoded by the action.
@@ -260,7 +261,9 @@ struct option_stmt : seq< kw_option, sp, must< option_layer >, must< option_dot 
 
 // --------------------------------------------------------------- statements
 // What may follow a statement: the next statement, or the end of the input.
-struct stmt_start : sor< kw_param, kw_let, kw_packet, kw_layer, kw_option, kw_bind, kw_reply, kw_show, kw_hexdump, kw_write, kw_send, kw_sr, kw_sniff, kw_lua > {};
+// `fragment` starts a statement only before a layer name: `fragment(p, 8)` is a call.
+struct fragment_start : seq< kw_fragment, at< sp, ident > > {};
+struct stmt_start : sor< kw_param, kw_let, kw_packet, kw_layer, kw_option, kw_bind, kw_reply, fragment_start, kw_show, kw_hexdump, kw_write, kw_send, kw_sr, kw_sniff, kw_lua > {};
 struct stmt_next : sor< eof, stmt_start > {};
 struct value_start : sor< ident, digit, one< '"', '[', '(' > > {};
 
@@ -319,6 +322,23 @@ struct reply_close : one< '}' > {};
 struct reply_body : seq< star< reply_item, sp, opt< one< ';' >, sp > >, must< reply_close > > {};
 struct reply_stmt : seq< kw_reply, sp, must< reply_layer >, sp, opt< reply_quoted, sp >, opt< reply_to, sp >, opt< reply_when, sp >, must< reply_open >, sp, reply_body, plain_end > {};
 
+// `fragment LAYER [with HEADER] { offset = FIELD; more = FIELD[.FLAG]; id = FIELD }`:
+// how fragment(P, SIZE) splits LAYER's payload; the fields are the
+// header's when one is inserted after LAYER to carry them.
+struct frag_layer : ident {};
+struct frag_header : ident {};
+struct frag_with : seq< kw_with, sp, must< frag_header > > {};
+struct frag_key : ident {};
+struct frag_eq : one< '=' > {};
+struct frag_field : ident {};
+struct frag_flag : ident {};
+struct frag_item : seq< frag_key, sp, must< frag_eq >, sp, must< frag_field >, opt< one< '.' >, must< frag_flag > > > {};
+struct frag_open : one< '{' > {};
+struct frag_close : one< '}' > {};
+struct frag_body : seq< star< frag_item, sp, opt< one< ';' >, sp > >, must< frag_close > > {};
+struct fragment_stmt : seq< kw_fragment, sp, must< frag_layer >, sp, opt< frag_with, sp >, must< frag_open >, sp, frag_body, plain_end > {};
+struct fragment_decl : seq< at< fragment_start >, fragment_stmt > {};
+
 struct target : seq< value > {};
 struct targets : seq< must< target >, star< sp, one< ',' >, sp, must< target > > > {};
 struct show_stmt : seq< kw_show, sp, targets, targets_end > {};
@@ -374,7 +394,7 @@ struct lua_stmt : seq< kw_lua, sp, must< lua_open >, lua_text, must< lua_close >
 
 struct layer_decl : seq< layer_stmt, plain_end > {};
 struct option_decl : seq< option_stmt, plain_end > {};
-struct dsl_stmt : sor< param_stmt, let_stmt, packet_stmt, layer_decl, option_decl, bind_stmt, reply_stmt, show_stmt, hexdump_stmt, write_stmt, send_stmt, sr_stmt, sniff_stmt, lua_stmt > {};
+struct dsl_stmt : sor< param_stmt, let_stmt, packet_stmt, layer_decl, option_decl, bind_stmt, reply_stmt, fragment_decl, show_stmt, hexdump_stmt, write_stmt, send_stmt, sr_stmt, sniff_stmt, lua_stmt > {};
 struct stmt : seq< dsl_stmt > {};
 // The REPL also takes a bare expression (it prints its show); a script does
 // not, so that `ipv4() tcp()` is a missing '/', not two statements.

@@ -769,7 +769,7 @@ TEST_CASE("errors: messages and positions", "[grammar][error]") {
 
   e = script_error("show p )");
   CHECK(e.message ==
-        "expected a new statement (param, let, packet, layer, option, bind, reply, show, hexdump, write, send, sr, sniff, lua) or the "
+        "expected a new statement (param, let, packet, layer, option, bind, reply, fragment, show, hexdump, write, send, sr, sniff, lua) or the "
         "end of the input");
   CHECK(e.col == 8);
 
@@ -838,7 +838,7 @@ TEST_CASE("errors: a statement ends only before the next statement", "[grammar][
   CHECK(e.col == 16);
 
   const std::string next =
-      "expected a new statement (param, let, packet, layer, option, bind, reply, show, hexdump, write, send, sr, sniff, lua) or the end "
+      "expected a new statement (param, let, packet, layer, option, bind, reply, fragment, show, hexdump, write, send, sr, sniff, lua) or the end "
       "of the input";
   e = script_error("write p to \"x.pcap\" q");
   CHECK(e.message == next);
@@ -869,14 +869,14 @@ TEST_CASE("errors: a statement ends only before the next statement", "[grammar][
 
   // A script holds statements only; a bare expression is for the REPL.
   e = script_error("tcp(dport=80)");
-  CHECK(e.message == "expected a statement (param, let, packet, layer, option, bind, reply, show, hexdump, write, send, sr, sniff, lua)");
+  CHECK(e.message == "expected a statement (param, let, packet, layer, option, bind, reply, fragment, show, hexdump, write, send, sr, sniff, lua)");
   CHECK(e.col == 1);
   try {
     pkt::parse_repl_input(pkt::Source::make("<repl>", ")"));
     FAIL("no error");
   } catch (const pkt::ScriptError& x) {
     CHECK(std::string(x.what()) ==
-          "expected a statement (param, let, packet, layer, option, bind, reply, show, hexdump, write, send, sr, sniff, lua) or an "
+          "expected a statement (param, let, packet, layer, option, bind, reply, fragment, show, hexdump, write, send, sr, sniff, lua) or an "
           "expression");
   }
   try {
@@ -988,4 +988,28 @@ TEST_CASE("the sniff statement: on, filter, count, timeout in any order, each on
   CHECK_THROWS_WITH(script("sniff count 1 count 2"), Catch::Contains("'count' is given twice"));
   CHECK_THROWS_WITH(script("sniff on lo filtr \"udp\""), Catch::Contains("unknown sniff option 'filtr' (did you mean 'filter'?)"));
   CHECK_THROWS_WITH(script("sniff filter"), Catch::Contains("expected a \"BPF filter\" string after 'filter'"));
+}
+
+TEST_CASE("ast: fragment declarations, and fragment() as a call", "[grammar][ast]") {
+  auto s = script("fragment ipv6 with ipv6_frag { offset = offset; more = m; id = id }\n"
+                  "fragment ipv4 { offset = frag more = flags.MF }\n"
+                  "packet f = fragment(p, 8)\n");
+  REQUIRE(s.stmts.size() == 3);
+  REQUIRE(s.stmts[0].kind == Stmt::Kind::Fragment);
+  const auto& a = *s.stmts[0].fragment;
+  CHECK(a.layer == "ipv6");
+  CHECK(a.header == "ipv6_frag");
+  REQUIRE(a.items.size() == 3);
+  CHECK((a.items[1].key == "more" && a.items[1].field == "m" && a.items[1].flag.empty()));
+  CHECK(a.items[2].field_pos.col == 64);
+  const auto& b = *s.stmts[1].fragment;
+  CHECK((b.header.empty() && b.items.size() == 2 && b.items[1].field == "flags" && b.items[1].flag == "MF"));
+  CHECK(s.stmts[2].kind == Stmt::Kind::Packet);
+  // In the REPL, a bare fragment(...) is an expression, not the statement.
+  CHECK(pkt::parse_repl_input(pkt::Source::make("<repl>", "fragment(p, 8)")).stmts.at(0).kind == Stmt::Kind::Expr);
+  auto err = [](const std::string& text) { return script_error(text).message; };
+  CHECK(err("fragment ipv4 offset") == "expected '{' and how the layer fragments (e.g. { offset = frag; more = flags.MF })");
+  CHECK(err("fragment ipv4 { offset frag }") == "expected '=' and a field name");
+  CHECK(err("fragment ipv4 { offset = frag; more = flags. }") == "expected a flag name after '.'");
+  CHECK(err("fragment ipv4 with { }") == "expected the name of the header to insert after 'with'");
 }

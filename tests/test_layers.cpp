@@ -26,6 +26,7 @@
 #include <catch2/catch.hpp>
 
 #include <string>
+#include <vector>
 
 #include "encodings.hpp"
 #include "packet_set.hpp"
@@ -920,4 +921,86 @@ TEST_CASE("golden bytes, icmpv6_redirect: with tlla, defaults") {
         "6000000000283afffe800000000000000000000000000001fe80000000000000"
         "0000000000000002890079980000000000000000000000000000000000000000"
         "00000000000000000000000000000000");
+namespace {
+
+// Every packet of a set (a generator, or fragment()'s list), as lowercase hex.
+std::vector<std::string> all_bytes_of(const std::string& expr) {
+  auto ps = stdlib_session().packets(*parse_expression(Source::make("<test>", expr)));
+  std::vector<std::string> out;
+  ps->for_each([&](const Packet& p) {
+    out.push_back(hex_encode(std::string_view(reinterpret_cast<const char*>(p.bytes().data()), p.size())));
+    return true;
+  });
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("golden bytes, sctp: defaults, every field, several chunks") {
+  // scapy 2.5.0: bytes(IP(src='127.0.0.1', dst='127.0.0.1')/SCTP()).hex()
+  CHECK(bytes_of(R"pkt(ipv4(src=127.0.0.1, dst=127.0.0.1) / sctp())pkt") ==
+        "450000200001000040847c577f0000017f00000100000000000000005db5602b");
+  // scapy 2.5.0: bytes(IP(src='127.0.0.1', dst='127.0.0.1')/SCTP(sport=5000, dport=80, tag=0xdeadbeef)
+  //   /SCTPChunkData(reserved=0, delay_sack=1, unordered=1, beginning=1, ending=1, tsn=7, stream_id=1,
+  //    stream_seq=2, proto_id=46, data=b'hello')
+  //   /SCTPChunkSACK(flags=0, cumul_tsn_ack=4, a_rwnd=5, gap_ack_list=['1:2'], dup_tsn_list=[7])
+  //   /SCTPChunkShutdown(flags=0, cumul_tsn_ack=8)).hex()
+  CHECK(bytes_of(R"pkt(ipv4(src=127.0.0.1, dst=127.0.0.1) / sctp(sport=5000, dport=80, vtag=0xdeadbeef, chunks=[)pkt"
+                 R"pkt(data(flags=I|U|B|E, tsn=7, stream=1, ssn=2, ppid=46, data="hello"), )pkt"
+                 R"pkt(sack(cum_tsn=4, a_rwnd=5, gaps=[1, 2], dups=[7]), shutdown(cum_tsn=8)]))pkt") ==
+        "450000580001000040847c1f7f0000017f00000113880050deadbeef7cc07d6f000f001500000007000100020000002e68656c6c6f00"
+        "00000300001800000004000000050001000100010002000000070700000800000008");
+  // scapy 2.5.0: bytes(IPv6(src='::1', dst='::1')/SCTP(sport=1, dport=2, tag=3)/SCTPChunkInit(flags=0,
+  //   init_tag=5, a_rwnd=1000, n_out_streams=3, n_in_streams=4, init_tsn=9)
+  //   /SCTPChunkAbort(reserved=0, TCB=1, error_causes=b'')).hex()
+  CHECK(bytes_of(R"pkt(ipv6(src=::1, dst=::1) / sctp(sport=1, dport=2, vtag=3, chunks=[)pkt"
+                 R"pkt(init(init_tag=5, a_rwnd=1000, n_out=3, n_in=4, init_tsn=9), abort(flags=T)]))pkt") ==
+        "60000000002484400000000000000000000000000000000100000000000000000000000000000001000100020000000327cdaf5d0100"
+        "001400000005000003e8000300040000000906010004");
+}
+
+TEST_CASE("sctp: a generator over sport recomputes the whole CRC32c of each packet") {
+  // scapy 2.5.0: bytes(IP(src='127.0.0.1', dst='127.0.0.1')/SCTP(sport=s)
+  //   /SCTPChunkShutdown(flags=0, cumul_tsn_ack=1)).hex() for s in 1, 2, 3
+  CHECK(all_bytes_of(R"pkt(ipv4(src=127.0.0.1, dst=127.0.0.1) / sctp(sport=1..3, chunks=[shutdown(cum_tsn=1)]))pkt") ==
+        std::vector<std::string>{
+            "450000280001000040847c4f7f0000017f00000100010000000000004f97abc80700000800000001",
+            "450000280001000040847c4f7f0000017f000001000200000000000097340a060700000800000001",
+            "450000280001000040847c4f7f0000017f0000010003000000000000707831bf0700000800000001"});
+}
+
+TEST_CASE("fragment(): IPv4 and IPv6 fragments equal scapy's") {
+  // scapy 2.5.0: [bytes(q).hex() for q in fragment(IP(src='127.0.0.1', dst='127.0.0.1', id=7)
+  //   /UDP(sport=1, dport=2)/(b'x'*20), 16)]
+  CHECK(all_bytes_of(R"pkt(fragment(ipv4(src=127.0.0.1, dst=127.0.0.1, id=7) / udp(sport=1, dport=2) / "x" * 20, 16))pkt") ==
+        std::vector<std::string>{"450000240007200040115cc07f0000017f00000100010002001c4cfc7878787878787878",
+                                 "450000200007000240117cc27f0000017f000001787878787878787878787878"});
+  // scapy 2.5.0: [bytes(q).hex() for q in fragment6(IPv6(src='::1', dst='::1')/IPv6ExtHdrFragment(id=5)
+  //   /UDP(sport=1, dport=2)/(b'y'*20), 40+8+16)]
+  CHECK(all_bytes_of(R"pkt(fragment(ipv6(src=::1, dst=::1) / ipv6_frag(id=5) / udp(sport=1, dport=2) / "y" * 20, 16))pkt") ==
+        std::vector<std::string>{
+            "6000000000182c400000000000000000000000000000000100000000000000000000000000000001110000010000000500010002001c40f37979797979797979",
+            "6000000000142c4000000000000000000000000000000001000000000000000000000000000000011100001000000005797979797979797979797979"});
+  // Inserted: the same bytes but the random id.
+  auto six = all_bytes_of(R"pkt(fragment(ipv6(src=::1, dst=::1) / udp(sport=1, dport=2) / "y" * 20, 16))pkt");
+  REQUIRE(six.size() == 2);
+  CHECK(six[0].substr(0, 88) == "6000000000182c40000000000000000000000000000000010000000000000000000000000000000111000001");
+  CHECK(six[0].substr(88, 8) == six[1].substr(88, 8));
+  CHECK(six[0].substr(96) == "00010002001c40f37979797979797979");
+  CHECK_THROWS_WITH(all_bytes_of(R"pkt(fragment(ipv4() / udp() / "x" * 20, 12))pkt"),
+                    Catch::Contains("fragment size 12 is not a positive multiple of 8"));
+  CHECK_THROWS_WITH(all_bytes_of(R"pkt(fragment(eth() / arp(), 8))pkt"), Catch::Contains("no layer that fragments"));
+}
+
+TEST_CASE("fragment declarations: bad ones are errors at their place") {
+  Session s(Registry::with_stdlib());
+  auto declare = [&](const std::string& text) {
+    for (auto& st : parse_script(Source::make("<test>", text)).stmts) s.declare(st);
+  };
+  CHECK_THROWS_WITH(declare("fragment ipv4 { offset = fragg; more = flags.MF }"), Catch::Contains("did you mean 'frag'"));
+  CHECK_THROWS_WITH(declare("fragment ipv4 { offset = frag; more = flags.XX }"), Catch::Contains("has no flag 'XX'"));
+  CHECK_THROWS_WITH(declare("fragment ipv4 { offset = frag }"), Catch::Contains("needs 'more = FIELD'"));
+  CHECK_THROWS_WITH(declare("fragment ipv4 { offset = frag; more = flags.MF; id = id }"), Catch::Contains("inserted header"));
+  CHECK_THROWS_WITH(declare("fragment ipv4 { offset = src; more = flags.MF }"), Catch::Contains("must be a number"));
+  CHECK_THROWS_WITH(declare("fragment nosuch { offset = a; more = b }"), Catch::Contains("unknown layer 'nosuch'"));
 }

@@ -116,4 +116,27 @@ std::uint32_t ones_sum_update(std::uint32_t sum, const std::uint8_t* old_bytes, 
   return fold64(static_cast<std::uint64_t>(ones_fold(sum)) + static_cast<std::uint16_t>(~m) + m2);
 }
 
+namespace {
+
+// The reflected Castagnoli polynomial 0x1edc6f41; one table, built once.
+struct Crc32cTable {
+  std::uint32_t t[256];
+  Crc32cTable() {
+    for (std::uint32_t i = 0; i < 256; ++i) {
+      std::uint32_t c = i;
+      for (int k = 0; k < 8; ++k) c = (c >> 1) ^ (c & 1 ? 0x82f63b78u : 0);
+      t[i] = c;
+    }
+  }
+};
+
+}  // namespace
+
+std::uint32_t crc32c(const std::uint8_t* data, std::size_t n, std::uint32_t crc) {
+  static const Crc32cTable table;
+  crc = ~crc;
+  for (std::size_t i = 0; i < n; ++i) crc = (crc >> 8) ^ table.t[(crc ^ data[i]) & 0xff];
+  return ~crc;
+}
+
 }  // namespace pkt

@@ -18,7 +18,7 @@ std::string FieldType::describe(const FieldDef& f) const { return f.type_name; }
 namespace {
 
 bool rule_has_checksum(const AutoExpr& e) {
-  if (e.op == AutoExpr::Op::Checksum) return true;
+  if (e.op == AutoExpr::Op::Checksum || e.op == AutoExpr::Op::Crc32c) return true;
   for (auto& a : e.args)
     if (rule_has_checksum(a)) return true;
   return false;

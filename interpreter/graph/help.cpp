@@ -4,6 +4,7 @@
 
 #include <cctype>
 
+#include "fragment.hpp"
 #include "layer_def.hpp"
 #include "reply.hpp"
 #include "render.hpp"
@@ -102,6 +103,8 @@ std::string describe_layer(const Registry& reg, const LayerDef& def) {
         else if (!text.empty() && text.back() != ' ') text += ' ';
       out += fmt::format("  {}\n", text);
     }
+  if (const FragmentRule* fr = reg.fragment_of(def.name))
+    out += fmt::format("\nfragment(P, SIZE) splits it (see docs/protocols.md#fragments):\n  {}\n", fr->text);
   return out;
 }
 

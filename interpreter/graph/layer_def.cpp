@@ -63,7 +63,7 @@ std::vector<std::string> LayerDef::field_names() const {
 
 namespace {
 
-const std::set<std::string> kPrimitives = {"len", "inet_checksum", "nonzero", "bytes", "u8", "u16", "u24", "u32", "u64",
+const std::set<std::string> kPrimitives = {"len", "inet_checksum", "crc32c", "nonzero", "bytes", "u8", "u16", "u24", "u32", "u64",
                                            "present", "not", "bound", "choose", "slice", "route_source"};
 
 // Where a rule is written decides what it may name: auto rules see the
@@ -149,28 +149,6 @@ AutoExpr compile_auto(const ast::Expr& e, const LayerDef& layer, RuleKind kind, 
         case '&': a.op = Op::BitAnd; break;
         case 'A': a.op = Op::And; break;
         case 'O': a.op = Op::Or; break;
-        case 'i': {  // x in [a, b]: x == a or x == b
-          const ast::Expr& list = *e.items.at(1);
-          AutoExpr x = compile_auto(*e.items.at(0), layer, kind, reg, depth + 1);
-          for (std::size_t k = 0; k < list.items.size(); ++k) {
-            AutoExpr eq;
-            eq.op = Op::Eq;
-            eq.pos = list.items[k]->pos;
-            eq.args.push_back(x);
-            eq.args.push_back(compile_auto(*list.items[k], layer, kind, reg, depth + 1));
-            if (k == 0) {
-              a = std::move(eq);
-              continue;
-            }
-            AutoExpr either;
-            either.op = Op::Or;
-            either.pos = e.pos;
-            either.args.push_back(std::move(a));
-            either.args.push_back(std::move(eq));
-            a = std::move(either);
-          }
-          return a;
-        }
         default: throw ScriptError(e.pos, "this operator is not allowed in a rule");
       }
       a.args.push_back(compile_auto(*e.items.at(0), layer, kind, reg, depth + 1));
@@ -201,6 +179,7 @@ AutoExpr compile_auto(const ast::Expr& e, const LayerDef& layer, RuleKind kind, 
       if (e.s == "choose") { a.op = Op::Choose; arity(3, 3); return a; }
       if (e.s == "slice") { a.op = Op::Slice; arity(3, 3); return a; }
       if (e.s == "inet_checksum") { a.op = Op::Checksum; arity(1, 99); return a; }
+      if (e.s == "crc32c") { a.op = Op::Crc32c; arity(1, 99); return a; }
       if (e.s == "nonzero") { a.op = Op::Nonzero; arity(2, 2); return a; }
       if (e.s == "bytes") { a.op = Op::Concat; arity(1, 99); return a; }
       if (e.s == "route_source") {
@@ -219,7 +198,7 @@ AutoExpr compile_auto(const ast::Expr& e, const LayerDef& layer, RuleKind kind, 
         return a;
       }
       std::string hint = nearest_name(e.s, {kPrimitives.begin(), kPrimitives.end()});
-      throw ScriptError(e.pos, fmt::format("unknown function '{}' in a rule; expected one of len, inet_checksum, "
+      throw ScriptError(e.pos, fmt::format("unknown function '{}' in a rule; expected one of len, inet_checksum, crc32c, "
                                            "nonzero, bytes, present, not, choose, slice, route_source, u8, u16, u24, u32, u64{}", e.s,
                                            hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint)));
     }

@@ -36,6 +36,7 @@ struct AutoExpr {
     This, Payload, Pseudo, // byte regions
     Len,                   // len(args...): total size in bytes
     Checksum,              // inet_checksum(args...)
+    Crc32c,                // crc32c(args...): CRC32c of the concatenation (always recomputed in full)
     Nonzero,               // nonzero(a, b): a if a != 0 else b
     ToBytes,               // uN(x): x as width/8 big-endian bytes (index = width in bits)
     Concat,                // bytes(a, b, ...)
@@ -180,6 +181,11 @@ class Registry {
   void add_reply(const ast::Stmt& stmt);
   // The reply rules of a layer: for answers, or (quoted) for quotes of a probe.
   const std::vector<std::shared_ptr<const struct ReplyRule>>& replies_of(const std::string& layer, bool quoted) const;
+  // A `fragment` statement (fragment.cpp). Throws ScriptError.
+  void add_fragment(const ast::Stmt& stmt);
+  // How fragment() splits a layer, or null.
+  const struct FragmentRule* fragment_of(const std::string& layer) const;
+  std::vector<std::string> fragment_layers() const;  // the layers that have a rule, sorted
 
   std::shared_ptr<const LayerDef> layer(const std::string& name) const;  // null if none
   std::shared_ptr<const LayerDef> option(const std::string& layer, const std::string& field,
@@ -210,6 +216,7 @@ class Registry {
   std::map<std::string, std::shared_ptr<const LayerDef>> options_;  // "layer.field.name"
   std::vector<Binding> bindings_;
   std::map<std::pair<std::string, bool>, std::vector<std::shared_ptr<const struct ReplyRule>>> replies_;
+  std::map<std::string, std::shared_ptr<const struct FragmentRule>> fragments_;
   std::uint64_t generation_ = 0;
   mutable std::map<std::string, std::shared_ptr<const std::vector<ReadBind>>> read_cache_;
 };

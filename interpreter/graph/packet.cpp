@@ -704,6 +704,19 @@ struct Evaluator {
         v.i = ones_checksum(sum);
         return v;
       }
+      case Op::Crc32c: {
+        // No incremental form: build_deps leaves it out of RFC 1624 updates,
+        // so a change to what it covers reruns it over all its bytes.
+        std::uint32_t crc = 0;
+        for (auto& a : e.args) {
+          Val x = eval(a, l, false);
+          if (x.t == Val::T::Int) fail(a, "crc32c() takes bytes or regions, not a number");
+          const std::uint8_t* p = x.t == Val::T::Region ? buf.data() + x.rb : reinterpret_cast<const std::uint8_t*>(x.b.data());
+          crc = crc32c(p, x.size(), crc);
+        }
+        v.i = crc;
+        return v;
+      }
       case Op::Nonzero: {
         std::uint64_t a = as_int(e.args[0], eval(e.args[0], l, size_only));
         v.i = a != 0 ? a : as_int(e.args[1], eval(e.args[1], l, size_only));

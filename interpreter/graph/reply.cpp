@@ -85,27 +85,6 @@ struct Compiler {
         return r;
       }
       case K::Binary: {
-        if (e.op == 'i') {  // x in [a, b]: x == a or x == b
-          const ast::Expr& list = *e.items.at(1);
-          ReplyExpr x = compile(*e.items.at(0), depth + 1);
-          for (std::size_t k = 0; k < list.items.size(); ++k) {
-            ReplyExpr eq;
-            eq.op = Op::Eq;
-            eq.pos = list.items[k]->pos;
-            eq.args = {x, compile(*list.items[k], depth + 1)};
-            if (k == 0) {
-              r = std::move(eq);
-              continue;
-            }
-            ReplyExpr either;
-            either.op = Op::Or;
-            either.pos = e.pos;
-            either.args.push_back(std::move(r));
-            either.args.push_back(std::move(eq));
-            r = std::move(either);
-          }
-          return r;
-        }
         switch (e.op) {
           case '+': r.op = Op::Add; break;
           case '-': r.op = Op::Sub; break;

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "coerce.hpp"
+#include "fragment.hpp"
 #include "parse.hpp"
 
 namespace pkt {
@@ -213,6 +214,28 @@ struct Session::Impl {
     return ps;
   }
 
+  // fragment(P, SIZE): every packet of P split as the `fragment`
+  // declarations say, in order; a list of packets.
+  PacketSet fragment_call(const ast::Expr& e, int depth) {
+    if (e.args.size() != 2 || !e.args[0].name.empty() || !e.args[1].name.empty())
+      throw ScriptError(e.pos, "fragment() takes a packet and a size in bytes: fragment(p, 1480)");
+    PacketSet in = eval(*e.args[0].value, depth + 1);
+    if (in.tmpl.layers().empty()) throw ScriptError(e.args[0].pos, "fragment() needs a packet");
+    LayerDef none;
+    none.name = "fragment()";
+    std::uint64_t size = coerce_field(none, FieldDef::of("size", "u32"), *e.args[1].value, env()).num;
+    in.tmpl.finalize();
+    std::vector<Packet> out;
+    in.for_each([&](const Packet& p) {
+      for (Packet& f : fragment_packet(s.reg_, p, size, e.args[1].pos)) out.push_back(std::move(f));
+      return true;
+    });
+    PacketSet ps;
+    ps.tmpl = out.front();
+    if (out.size() > 1) ps.list = std::make_shared<const std::vector<Packet>>(std::move(out));
+    return ps;
+  }
+
   PacketSet eval(const ast::Expr& e, int depth) {
     if (depth > 64) throw ScriptError(e.pos, "names refer to each other too deeply");
     switch (e.kind) {
@@ -238,6 +261,7 @@ struct Session::Impl {
         reject_word_args(e);
         if (!s.reg_.layer(e.s) && e.s == "read") return read_capture(e);
         if (!s.reg_.layer(e.s) && e.s == "dissect") return dissect_bytes(e);
+        if (!s.reg_.layer(e.s) && e.s == "fragment") return fragment_call(e, depth);
         return layer_call(e);
       case K::Name: {
         auto it = s.names_.find(e.s);
@@ -345,6 +369,7 @@ bool Session::declare(const ast::Stmt& st) {
     case SK::Layer: reg_.define(*st.layer); return true;
     case SK::Bind: reg_.bind(st); return true;
     case SK::Reply: reg_.add_reply(st); return true;
+    case SK::Fragment: reg_.add_fragment(st); return true;
     default: return false;
   }
 }

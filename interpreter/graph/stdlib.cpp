@@ -24,6 +24,7 @@ void load(Registry& reg, const Source* src) {
     if (st.kind == ast::Stmt::Kind::Layer) reg.define(*st.layer);
     else if (st.kind == ast::Stmt::Kind::Bind) reg.bind(st);
     else if (st.kind == ast::Stmt::Kind::Reply) reg.add_reply(st);
+    else if (st.kind == ast::Stmt::Kind::Fragment) reg.add_fragment(st);
     else throw ScriptError(st.pos, "the stdlib may only declare layers, options, bindings and reply rules");
   }
 }

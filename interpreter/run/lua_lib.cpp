@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "dissect.hpp"
+#include "fragment.hpp"
 #include "encodings.hpp"
 #include "lua_packet.hpp"
 #include "pcap_reader.hpp"
@@ -449,6 +450,25 @@ bool exported_key(const char* k) {
   return key != "layers" && key != "default" && key != "auto";
 }
 
+// fragment(p, size): every packet of p split as the DSL's fragment() does.
+int l_fragment(lua_State* L) {
+  std::shared_ptr<PacketSet> set = check_packet(L, 1);
+  lua_Integer size = luaL_checkinteger(L, 2);
+  if (size <= 0) throw std::runtime_error(fmt::format("fragment size {} is not a positive multiple of 8", size));
+  Session& s = *context(L).session;
+  std::vector<Packet> out;
+  set->for_each([&](const Packet& p) {
+    for (Packet& f : fragment_packet(s.registry(), p, static_cast<std::uint64_t>(size), p.pos()))
+      out.push_back(std::move(f));
+    return true;
+  });
+  auto ps = std::make_shared<PacketSet>();
+  ps->tmpl = out.front();
+  if (out.size() > 1) ps->list = std::make_shared<const std::vector<Packet>>(std::move(out));
+  push_packet(L, std::move(ps));
+  return 1;
+}
+
 }  // namespace
 
 void open_pkt_lib(lua_State* L) {
@@ -460,6 +480,7 @@ void open_pkt_lib(lua_State* L) {
                                    {"now", guarded<l_now>},
                                    {"sleep", guarded<l_sleep>},
                                    {"dissect", guarded<l_dissect>},
+                                   {"fragment", guarded<l_fragment>},
                                    {"sniff", guarded<l_sniff>},
                                    {nullptr, nullptr}};
   luaL_newlib(L, funcs);

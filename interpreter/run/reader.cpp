@@ -28,7 +28,8 @@ void load_declarations(Session& session, const std::string& path) {
   ss << in.rdbuf();
   ast::Script script = parse_script(Source::make(path, ss.str()));
   for (auto& st : script.stmts)
-    if (st.kind == ast::Stmt::Kind::Layer || st.kind == ast::Stmt::Kind::Bind || st.kind == ast::Stmt::Kind::Reply)
+    if (st.kind == ast::Stmt::Kind::Layer || st.kind == ast::Stmt::Kind::Bind || st.kind == ast::Stmt::Kind::Reply ||
+        st.kind == ast::Stmt::Kind::Fragment)
       session.declare(st);
 }
 

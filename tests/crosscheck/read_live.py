@@ -45,6 +45,9 @@ import tempfile
 import threading
 import time
 
+import netns
+from netns import in_ns, sh
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 # Named by this run's pid, so that two runs at once (two work trees) keep apart.
@@ -154,33 +157,17 @@ def traffic(kind, *args):
 # ---------------------------------------------------------------------------
 # Namespaces and captures
 
-def sh(*cmd, check=True, timeout=20):
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    if check and r.returncode != 0:
-        raise RuntimeError("%s: exit %d\n%s%s" % (" ".join(cmd), r.returncode, r.stdout, r.stderr))
-    return r
 
 
-def alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass
-    return True
+
+
+
+
 
 
 def delete_namespaces(stale=False):
     """This run's namespaces; with stale, also those of runs that died without deleting theirs."""
-    for ns in sh("ip", "netns", "list", check=False).stdout.split():
-        m = NS_PATTERN.match(ns)
-        if ns in NAMESPACES or (stale and m and not alive(int(m.group(1)))):
-            sh("ip", "netns", "del", ns, check=False)
-
-
-def in_ns(ns, *cmd):
-    return ["ip", "netns", "exec", ns, *cmd]
+    netns.delete_namespaces(NAMESPACES, NS_PATTERN, stale)
 
 
 def helper(ns, kind, *args):

@@ -23,6 +23,9 @@ import sys
 import tempfile
 import time
 
+import netns
+from netns import in_ns, sh
+
 SKIP = 77
 PID = os.getpid()
 NS_A, NS_B = "pkt-sn-%d-a" % PID, "pkt-sn-%d-b" % PID
@@ -43,32 +46,16 @@ def check(cond, what, detail=""):
         failures.append(what)
 
 
-def sh(*cmd, check_rc=True, timeout=30, **kw):
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kw)
-    if check_rc and r.returncode != 0:
-        raise RuntimeError("%s: exit %d\n%s%s" % (" ".join(cmd), r.returncode, r.stdout, r.stderr))
-    return r
 
 
-def in_ns(ns, *cmd):
-    return ["ip", "netns", "exec", ns, *cmd]
 
 
-def alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass
-    return True
+
+
 
 
 def delete_namespaces(stale=False):
-    for ns in sh("ip", "netns", "list", check_rc=False).stdout.split():
-        m = NS_PATTERN.match(ns)
-        if ns in (NS_A, NS_B) or (stale and m and not alive(int(m.group(1)))):
-            sh("ip", "netns", "del", ns, check_rc=False)
+    netns.delete_namespaces((NS_A, NS_B), NS_PATTERN, stale)
 
 
 def setup():
@@ -178,7 +165,7 @@ def test_counts_summaries_and_write(tmp):
     rcs = [p.wait() for p in (summ, wr, td)]
     for f, p in formats.items():
         p.wait()
-        r = sh(PKT, "read", os.path.join(tmp, "tcpdump.pcap"), "--format", f, check_rc=False)
+        r = sh(PKT, "read", os.path.join(tmp, "tcpdump.pcap"), "--format", f, check=False)
         check(p.proc.returncode == 0 and p.stdout() == r.stdout and r.stdout,
               "--format %s prints exactly what pkt read prints for tcpdump's capture of it" % f,
               p.describe() + "\n  pkt read: " + r.stdout[:2000])
@@ -229,7 +216,7 @@ def test_timeout(tmp):
     p = Proc([PKT, "sniff", "-i", DEV_A, "--timeout", "300ms", "-c", "1", "udp", "port", str(PORT)], tmp, "timeout_ms")
     rc = p.wait()
     check(rc == 0 and 0.25 <= p.elapsed < 2.5, "--timeout 300ms: %.2f s" % p.elapsed, p.describe())
-    r = sh(PKT, "sniff", "-i", "lo", "--timeout", "soon", check_rc=False)
+    r = sh(PKT, "sniff", "-i", "lo", "--timeout", "soon", check=False)
     check(r.returncode == 1 and "'soon' is not a duration" in r.stderr, "--timeout soon: a clear error, exit 1",
           r.stderr)
 
@@ -248,16 +235,16 @@ def test_sigint(tmp):
 
 
 def test_errors(tmp):
-    r = sh(*in_ns(NS_A, PKT, "sniff", "-i", DEV_A, "-c", "1", "udp", "port", "nonsense"), check_rc=False)
+    r = sh(*in_ns(NS_A, PKT, "sniff", "-i", DEV_A, "-c", "1", "udp", "port", "nonsense"), check=False)
     check(r.returncode == 1 and "bad filter 'udp port nonsense'" in r.stderr and "nonsense" in r.stderr.split(":", 2)[-1],
           "a bad filter: exit 1, the filter and libpcap's message", r.stderr)
-    r = sh(PKT, "sniff", "-i", "lo", "-c", "1", "tcp", "and", check_rc=False)
+    r = sh(PKT, "sniff", "-i", "lo", "-c", "1", "tcp", "and", check=False)
     check(r.returncode == 1 and "bad filter 'tcp and': " in r.stderr and "syntax error" in r.stderr, "filter words joined: 'tcp and'",
           r.stderr)
-    r = sh(PKT, "sniff", "-i", "lo", "-c", "1", "-w", "-", "--format", "summary", check_rc=False)
+    r = sh(PKT, "sniff", "-i", "lo", "-c", "1", "-w", "-", "--format", "summary", check=False)
     check(r.returncode == 1 and "-w - and --format summary would both write to standard output" in r.stderr,
           "-w - beside --format summary is refused", r.stderr)
-    r = sh(*in_ns(NS_A, PKT, "sniff", "-i", "nosuch0", "-c", "1"), check_rc=False)
+    r = sh(*in_ns(NS_A, PKT, "sniff", "-i", "nosuch0", "-c", "1"), check=False)
     check(r.returncode == 1 and "cannot capture on nosuch0: no such interface" in r.stderr
           and re.search(r"interfaces: .*\b%s\b" % DEV_A, r.stderr) and re.search(r"\blo\b", r.stderr),
           "an unknown interface: named, and the interfaces that exist listed", r.stderr)
@@ -273,7 +260,7 @@ def test_errors(tmp):
         os.chmod(exe, 0o755)
         for extra, what in (([], "promiscuous"), (["--no-promisc"], "--no-promisc")):
             r = sh("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--inh-caps=-all",
-                   exe, "sniff", "-i", "lo", "-c", "1", "--timeout", "1s", *extra, check_rc=False, cwd=d)
+                   exe, "sniff", "-i", "lo", "-c", "1", "--timeout", "1s", *extra, check=False, cwd=d)
             check(r.returncode == 1 and "permission denied" in r.stderr and "CAP_NET_RAW" in r.stderr
                   and "CAP_NET_ADMIN" in r.stderr and "setcap cap_net_raw,cap_net_admin+ep" in r.stderr,
                   "as nobody (%s): permission denied, the capabilities and how to grant them" % what, r.stderr)

@@ -33,6 +33,9 @@ import sys
 import tempfile
 import time
 
+import netns
+from netns import in_ns, sh
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 NS_A, NS_B = ("pkt-src-%s-%d" % (k, os.getpid()) for k in ("a", "b"))
@@ -61,33 +64,17 @@ while got < want and time.monotonic() < end:
 """ % (PORT, PORT)
 
 
-def sh(*cmd, check=True, timeout=20):
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    if check and r.returncode != 0:
-        raise RuntimeError("%s: exit %d\n%s%s" % (" ".join(cmd), r.returncode, r.stdout, r.stderr))
-    return r
 
 
-def in_ns(ns, *cmd):
-    return ["ip", "netns", "exec", ns, *cmd]
 
 
-def alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass
-    return True
+
+
 
 
 def delete_namespaces(stale=False):
     """This run's namespaces; with stale, also those of runs that died without deleting theirs."""
-    for ns in sh("ip", "netns", "list", check=False).stdout.split():
-        m = NS_PATTERN.match(ns)
-        if ns in (NS_A, NS_B) or (stale and m and not alive(int(m.group(1)))):
-            sh("ip", "netns", "del", ns, check=False)
+    netns.delete_namespaces((NS_A, NS_B), NS_PATTERN, stale)
 
 
 def make_namespaces():

@@ -34,6 +34,9 @@ import sys
 import tempfile
 import time
 
+import netns
+from netns import in_ns, sh
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 PID = os.getpid()
@@ -67,62 +70,46 @@ sys.stdin.read()
 failures = []
 
 
-def sh(*cmd, check=True):
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
-    if check and r.returncode != 0:
-        raise RuntimeError("%s: exit %d\n%s%s" % (" ".join(cmd), r.returncode, r.stdout, r.stderr))
-    return r
 
 
-def alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass
-    return True
+
+
+
+
 
 
 def delete_namespaces(stale=False):
-    for ns in sh("ip", "netns", "list", check=False).stdout.split():
-        m = NS_PATTERN.match(ns)
-        if ns in NAMESPACES or (stale and m and not alive(int(m.group(1)))):
-            sh("ip", "netns", "del", ns, check=False)
-
-
-def ns_exec(ns, *cmd):
-    return ["ip", "netns", "exec", ns, *cmd]
+    netns.delete_namespaces(NAMESPACES, NS_PATTERN, stale)
 
 
 def build_world():
     for ns in NAMESPACES:
         sh("ip", "netns", "add", ns)
-        sh(*ns_exec(ns, "ip", "link", "set", "lo", "up"))
+        sh(*in_ns(ns, "ip", "link", "set", "lo", "up"))
     sh("ip", "link", "add", "a0", "netns", NS_A, "type", "veth", "peer", "name", "r0", "netns", NS_R)
     sh("ip", "link", "add", "r1", "netns", NS_R, "type", "veth", "peer", "name", "b0", "netns", NS_B)
     for ns, dev, v4, v6 in ((NS_A, "a0", A4, A6), (NS_R, "r0", R4A, R6A), (NS_R, "r1", R4B, R6B), (NS_B, "b0", B4, B6)):
-        sh(*ns_exec(ns, "ip", "addr", "add", v4 + "/24", "dev", dev))
-        sh(*ns_exec(ns, "ip", "addr", "add", v6 + "/64", "dev", dev, "nodad"))
-        sh(*ns_exec(ns, "ip", "link", "set", dev, "up"))
-    sh(*ns_exec(NS_A, "ip", "route", "add", "default", "via", R4A))
-    sh(*ns_exec(NS_A, "ip", "-6", "route", "add", "default", "via", R6A))
-    sh(*ns_exec(NS_B, "ip", "route", "add", "default", "via", R4B))
-    sh(*ns_exec(NS_B, "ip", "-6", "route", "add", "default", "via", R6B))
-    sh(*ns_exec(NS_R, "sysctl", "-qw", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1"))
+        sh(*in_ns(ns, "ip", "addr", "add", v4 + "/24", "dev", dev))
+        sh(*in_ns(ns, "ip", "addr", "add", v6 + "/64", "dev", dev, "nodad"))
+        sh(*in_ns(ns, "ip", "link", "set", dev, "up"))
+    sh(*in_ns(NS_A, "ip", "route", "add", "default", "via", R4A))
+    sh(*in_ns(NS_A, "ip", "-6", "route", "add", "default", "via", R6A))
+    sh(*in_ns(NS_B, "ip", "route", "add", "default", "via", R4B))
+    sh(*in_ns(NS_B, "ip", "-6", "route", "add", "default", "via", R6B))
+    sh(*in_ns(NS_R, "sysctl", "-qw", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1"))
     # Answer every probe: no ICMP rate limit in the test's own namespaces.
     for ns in (NS_R, NS_B):
-        sh(*ns_exec(ns, "sysctl", "-qw", "net.ipv4.icmp_ratelimit=0", "net.ipv6.icmp.ratelimit=0"))
-    sh(*ns_exec(NS_B, "nft", "add table inet pkttest"))
-    sh(*ns_exec(NS_B, "nft", "add chain inet pkttest input { type filter hook input priority 0 ; }"))
-    sh(*ns_exec(NS_B, "nft", "add rule inet pkttest input tcp dport 24 drop"))
-    peer = subprocess.Popen(ns_exec(NS_B, sys.executable, "-c", PEER), stdin=subprocess.PIPE,
+        sh(*in_ns(ns, "sysctl", "-qw", "net.ipv4.icmp_ratelimit=0", "net.ipv6.icmp.ratelimit=0"))
+    sh(*in_ns(NS_B, "nft", "add table inet pkttest"))
+    sh(*in_ns(NS_B, "nft", "add chain inet pkttest input { type filter hook input priority 0 ; }"))
+    sh(*in_ns(NS_B, "nft", "add rule inet pkttest input tcp dport 24 drop"))
+    peer = subprocess.Popen(in_ns(NS_B, sys.executable, "-c", PEER), stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, text=True)
     if peer.stdout.readline().strip() != "ready":
         raise RuntimeError("the peer's listeners did not start")
     # Neighbours resolved once, so the first probe's RTT is not an ARP's.
-    sh(*ns_exec(NS_A, "ping", "-c", "1", "-W", "2", B4), check=False)
-    sh(*ns_exec(NS_A, "ping", "-6", "-c", "1", "-W", "2", B6), check=False)
+    sh(*in_ns(NS_A, "ping", "-c", "1", "-W", "2", B4), check=False)
+    sh(*in_ns(NS_A, "ping", "-6", "-c", "1", "-W", "2", B6), check=False)
     return peer
 
 
@@ -131,7 +118,7 @@ def pkt(pkt_bin, *args, script=None, stdin=None):
     if script is not None:
         argv.append(script)
     argv += ["--scope", SCOPE, *args]
-    r = subprocess.run(ns_exec(NS_A, *argv), capture_output=True, text=True, timeout=120, input=stdin)
+    r = subprocess.run(in_ns(NS_A, *argv), capture_output=True, text=True, timeout=120, input=stdin)
     return r
 
 
@@ -197,7 +184,7 @@ def test_traceroute(pkt_bin):
 
 
 def test_arp(pkt_bin):
-    mac = sh(*ns_exec(NS_R, "cat", "/sys/class/net/r0/address")).stdout.strip()
+    mac = sh(*in_ns(NS_R, "cat", "/sys/class/net/r0/address")).stdout.strip()
     r = pkt(pkt_bin, "-D", "iface=a0", "-D", "from=10.88.1.250", "-D", "to=" + R4A,
             script=os.path.join(ROOT, "scripts/examples/arp_scan.pkt"))
     ok = r.returncode == 0 and re.search(r"^%s is at %s " % (re.escape(R4A), mac), r.stdout, re.M) \

@@ -83,6 +83,13 @@ PACKETS = [
     ("ipv6_route_alone", "ipv6_route", "ipv6_route(data=hex\"0000000000000000\")"),
     ("raw_alone", "raw", "\"just bytes\""),
     ("pcap_alone", "pcap", "pcap(linktype=1) / \"x\""),
+    ("raw_ipv4_sctp_chunks", "linktype 101", "ipv4 / sctp(sport=1, dport=2, vtag=3, chunks=[data(flags=B|E, tsn=1, data=\"abc\"), "
+     "init(init_tag=5, params=hex\"000500087f000001\"), sack(cum_tsn=1, gaps=[1, 2], dups=[3]), heartbeat(info=\"hb\"), "
+     "abort(flags=T), shutdown(cum_tsn=9), init_ack(params=hex\"00070005ff000000\"), unknown(200, \"xyz\")])"),
+    ("eth_ipv6_sctp", "linktype 1", f"{E} / ipv6 / sctp(chunks=[data(data=\"x\"), data(data=\"yy\")])"),
+    ("sctp_alone", "sctp", "sctp(chunks=[shutdown(cum_tsn=1)])"),
+    ("raw_ipv4_frag_first", "linktype 101", "ipv4(flags=MF, id=5) / udp(sport=1, dport=2, length=40) / \"0123456789abcdefghijklmnopqrstuv\""),
+    ("raw_ipv6_frag_later", "linktype 101", "ipv6 / ipv6_frag(next=udp, offset=2, id=5) / \"0123456789abcdef\""),
 ]
 
 # Hand-made damaged packets: (name, first layer, hex).
@@ -110,6 +117,9 @@ DAMAGED = [
     ("icmpv6_nd_opt_len_zero", "linktype 101", "6000000000183aff00000000000000000000000000000001ff0200000000000000000001ff000002870000000000000000000000000000000000000000000000000100000000000000"),
     ("igmp_v3_nsrc_huge", "linktype 101", "46c000240001000001020000c0000201e0000016940400002200000000000001" + "01 00 ffff ef010101".replace(" ", "")),
     ("gre_key_cut", "linktype 101", "4500001c00010000402f0000000000000000000020000800000012"),
+    ("sctp_chunk_len_zero", "sctp", "00010002000000000000000000000000" "00000000" "0700000800000001"),
+    ("sctp_chunk_len_huge", "sctp", "000100020000000000000000" "0003ffff00000000"),
+    ("sctp_data_len_short", "sctp", "000100020000000000000000" "0003000800000000"),
 ]
 
 

@@ -61,7 +61,7 @@ class Session:
             pid, status = os.waitpid(self.pid, os.WNOHANG)
             if pid:
                 return status
-            time.sleep(0.1)
+            self.read(timeout=0.1)  # keep draining: a REPL blocked on a full pty never exits
         os.kill(self.pid, signal.SIGKILL)
         _, status = os.waitpid(self.pid, 0)
         return status
