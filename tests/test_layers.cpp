@@ -921,6 +921,8 @@ TEST_CASE("golden bytes, icmpv6_redirect: with tlla, defaults") {
         "6000000000283afffe800000000000000000000000000001fe80000000000000"
         "0000000000000002890079980000000000000000000000000000000000000000"
         "00000000000000000000000000000000");
+}
+
 namespace {
 
 // Every packet of a set (a generator, or fragment()'s list), as lowercase hex.
