@@ -194,13 +194,13 @@ def test_arp(pkt_bin):
 
 def test_nd(pkt_bin, tmp):
     """A neighbour solicitation to R's solicited-node group: R's kernel advertises, matched by target."""
-    mac_a = sh(*ns_exec(NS_A, "cat", "/sys/class/net/a0/address")).stdout.strip()
+    mac_a = sh(*in_ns(NS_A, "cat", "/sys/class/net/a0/address")).stdout.strip()
     group = "ff02::1:ff00:254"  # the solicited-node address of fd88:1::254 (RFC 4291 2.7.1)
     script = os.path.join(tmp, "nd.pkt")
     with open(script, "w") as f:
         f.write("packet ns = ipv6(src=%s, dst=%s) / icmpv6_ns(target=%s, options=[slla(%s)])\n"
                 "sr ns timeout 2s on a0\n" % (A6, group, R6A, mac_a))
-    r = subprocess.run(ns_exec(NS_A, pkt_bin, "run", script, "--scope", SCOPE + ",ff02::/16"),
+    r = subprocess.run(in_ns(NS_A, pkt_bin, "run", script, "--scope", SCOPE + ",ff02::/16"),
                        capture_output=True, text=True, timeout=120)
     ok = r.returncode == 0 and "1 answered, 0 unanswered" in r.stdout and re.search(
         r"->  ipv6 %s > %s / icmpv6_na %s s 1  rtt" % (re.escape(R6A), re.escape(A6), re.escape(R6A)), r.stdout)
