@@ -973,6 +973,14 @@ struct action<reply_layer> {
   }
 };
 template <>
+struct action<reply_probe> {
+  template <typename In>
+  static void apply(const In& in, StmtFrame& f) {
+    f.stmt.reply->probe = in.string();
+    f.stmt.reply->probe_pos = pos_of(in);
+  }
+};
+template <>
 struct action<reply_quoted> {
   template <typename In>
   static void apply(const In& /*unused*/, StmtFrame& f) { f.stmt.reply->quoted = true; }

@@ -104,10 +104,12 @@ struct LayerDecl {
   bool variadic = false;            // last param written `name...`
 };
 
-// `reply LAYER [quoted] [when RULE] { COND; ... [payload quotes sent] }`
+// `reply LAYER [quoted] [to PROBE] [when RULE] { COND; ... [payload quotes sent] }`
 struct ReplyDecl {
   std::string layer;
   Pos layer_pos;
+  std::string probe;            // `to PROBE`: the probe's layer, when it is not LAYER
+  Pos probe_pos;
   bool quoted = false;          // the rule is for a quote of the probe inside an error message
   ExprPtr when;                 // applies only to replies where this holds
   std::vector<ExprPtr> conds;   // all must hold

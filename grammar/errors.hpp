@@ -72,6 +72,7 @@ template <> inline constexpr auto error_message<frag_eq> = "expected '=' and a f
 template <> inline constexpr auto error_message<frag_field> = "expected a field name after '='";
 template <> inline constexpr auto error_message<frag_flag> = "expected a flag name after '.'";
 template <> inline constexpr auto error_message<reply_layer> = "expected a layer name after 'reply'";
+template <> inline constexpr auto error_message<reply_probe> = "expected the probe's layer name after 'to'";
 template <> inline constexpr auto error_message<reply_when_rule> = "expected a condition after 'when'";
 template <> inline constexpr auto error_message<reply_open> = "expected '{' and the conditions a reply meets (e.g. { sport == sent.dport })";
 template <> inline constexpr auto error_message<reply_close> = "expected a condition, ';' or '}'";

@@ -315,11 +315,15 @@ struct bind_when : seq< kw_when, sp, must< bind_when_rule > > {};
 struct bind_on : seq< bind_dot, must< bind_field >, sp, must< bind_eq >, sp, must< eq_value >, sp > {};
 struct bind_stmt : seq< kw_bind, sp, must< bind_lower >, sor< bind_on, sp >, must< bind_arrow >, sp, must< bind_upper >, opt< sp, bind_when >, plain_end > {};
 
-// `reply LAYER [quoted] [when RULE] { COND; ... }`: when a received packet
-// answers a sent one (or, `quoted`, when a quote inside an error message is
-// of it). Conditions are rules over the reply's fields and `sent.FIELD`.
+// `reply LAYER [quoted] [to PROBE] [when RULE] { COND; ... }`: when a received
+// packet answers a sent one (or, `quoted`, when a quote inside an error
+// message is of it); `to PROBE` when the probe's layer has another name (a
+// neighbour advertisement answers a solicitation). Conditions are rules
+// over the reply's fields and `sent.FIELD`.
 struct reply_layer : ident {};
 struct reply_quoted : seq< kw_quoted > {};
+struct reply_probe : ident {};
+struct reply_to : seq< kw_to, sp, must< reply_probe > > {};
 struct reply_when_rule : seq< rx_expr > {};
 struct reply_when : seq< kw_when, sp, must< reply_when_rule > > {};
 struct reply_quotes_sent : seq< kw_sent > {};
@@ -329,7 +333,7 @@ struct reply_item : sor< reply_quotes, reply_cond > {};
 struct reply_open : one< '{' > {};
 struct reply_close : one< '}' > {};
 struct reply_body : seq< star< reply_item, sp, opt< one< ';' >, sp > >, must< reply_close > > {};
-struct reply_stmt : seq< kw_reply, sp, must< reply_layer >, sp, opt< reply_quoted, sp >, opt< reply_when, sp >, must< reply_open >, sp, reply_body, plain_end > {};
+struct reply_stmt : seq< kw_reply, sp, must< reply_layer >, sp, opt< reply_quoted, sp >, opt< reply_to, sp >, opt< reply_when, sp >, must< reply_open >, sp, reply_body, plain_end > {};
 
 // `fragment LAYER [with HEADER] { offset = FIELD; more = FIELD[.FLAG]; id = FIELD }`:
 // how fragment(P, SIZE) splits LAYER's payload; the fields are the

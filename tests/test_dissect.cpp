@@ -497,3 +497,48 @@ TEST_CASE("bind LOWER -> UPPER: a length prefix always followed by its message")
   // Stacking sets no field (there is none to set).
   CHECK(field(build("framed() / greeting(text=\"x\")"), "framed", "length").value.num == 1);
 }
+
+TEST_CASE("ICMP errors: fields by type, codes with several names as numbers, summaries without absent fields") {
+  const auto& reg = session().registry();
+  Packet err = build("ipv4(src=192.0.2.254, dst=192.0.2.1) / icmp(type=time_exceeded, code=ttl_exceeded) / "
+                     "ipv4(src=192.0.2.1, dst=198.51.100.7, ttl=1) / udp(sport=33000, dport=33434)");
+  Packet r = read(std::string(err.bytes().begin(), err.bytes().end()));
+  CHECK(layers(r) == "ipv4/icmp/ipv4/udp");
+  CHECK_FALSE(field(r, "icmp", "id").present);   // no id/seq in an error: unused, length, unused
+  CHECK(field(r, "icmp", "length").present);
+  // Code 0 is net_unreach, ttl_exceeded and pointer_error: shown as the number, never a wrong name.
+  std::string show = render_show(r, false, &reg);
+  CHECK_THAT(show, Catch::Contains("code     = 0\n"));
+  CHECK_THAT(render_summary(r), Catch::Contains("icmp time_exceeded / ipv4 192.0.2.1 > 198.51.100.7"));
+  CHECK(render_pkt(r, &reg).find("code") == std::string::npos);
+  CHECK(rebuilt(r) == hex(err));
+  // Code 3 has one name.
+  Packet pu = build("ipv4() / icmp(type=dest_unreach, code=port_unreach, mtu=1400) / ipv4() / udp()");
+  Packet rp = read(std::string(pu.bytes().begin(), pu.bytes().end()));
+  CHECK_THAT(render_pkt(rp, &reg), Catch::Contains("icmp(type=dest_unreach, code=port_unreach, mtu=1400)"));
+  CHECK(rebuilt(rp) == hex(pu));
+  // The echo form is unchanged, and a field the type does not have is an error.
+  Packet e = build("ipv4() / icmp(id=7, seq=1)");
+  Packet echo = read(std::string(e.bytes().begin(), e.bytes().end()));
+  CHECK_THAT(render_summary(echo), Catch::EndsWith("icmp echo_request id 7 seq 1"));
+  CHECK_THROWS_WITH(build("ipv4() / icmp(type=dest_unreach, id=1)"), Catch::Contains("icmp.id is set, but its condition"));
+}
+
+TEST_CASE("neighbour discovery reads as its own layers; other ICMPv6 stays icmpv6") {
+  Packet ns = build("ipv6(src=fe80::1, dst=ff02::1:ff00:2) / icmpv6_ns(target=fe80::2, options=[slla(02:00:00:00:00:01)])");
+  CHECK(field(ns, "ipv6", "hlim").value.num == 255);   // the second binding of the pair
+  CHECK(field(ns, "ipv6", "hlim").origin == Origin::Bound);
+  Packet r = read(std::string(ns.bytes().begin(), ns.bytes().end()));
+  CHECK(layers(r) == "ipv6/icmpv6_ns");
+  CHECK_THAT(render_pkt(r, &session().registry()), Catch::Contains("options=[slla(02:00:00:00:00:01)]"));
+  CHECK(render_pkt(r, &session().registry()).find("hlim") == std::string::npos);
+  CHECK(rebuilt(r) == hex(ns));
+  // An echo with hop limit 255 is icmpv6, not a solicitation.
+  Packet echo = build("ipv6(hlim=255) / icmpv6(id=1, seq=2)");
+  CHECK(layers(read(std::string(echo.bytes().begin(), echo.bytes().end()))) == "ipv6/icmpv6");
+  // A solicitation cut short does not fit icmpv6_ns: the next binding, icmpv6, reads its first 8 bytes.
+  std::string cut(ns.bytes().begin(), ns.bytes().begin() + 50);
+  Packet rc = read(cut);
+  CHECK(layers(rc) == "ipv6/icmpv6/raw");
+  CHECK_FALSE(rc.notes().empty());
+}

@@ -486,6 +486,443 @@ TEST_CASE("golden bytes, raw: empty, explicit load, several payloads") {
         "4141414141");
 }
 
+// dot1q, mpls, gre, vxlan, ntp, igmp, ICMP errors, ICMPv6 errors and neighbour
+// discovery: each case of tests/crosscheck/encap_control.py, whose `--golden`
+// prints scapy's command and bytes (the literals below).
+
+TEST_CASE("golden bytes, dot1q: defaults, the contract tag, every field, QinQ") {
+  // scapy 2.5.0: bytes(Ether(dst='02:00:00:00:00:02', src='02:00:00:00:00:01')/Dot1Q()).hex()
+  CHECK(bytes_of(R"pkt(eth(src=02:00:00:00:00:01, dst=02:00:00:00:00:02))pkt"
+                 R"pkt( / dot1q())pkt") ==
+        "020000000002020000000001810000010000");
+
+  // scapy 2.5.0: bytes(Ether(dst='02:00:00:00:00:02', src='02:00:00:00:00:01')/Dot1Q(prio=3,
+  //   vlan=100)/IP(src='127.0.0.1', dst='127.0.0.1')/UDP()).hex()
+  CHECK(bytes_of(R"pkt(eth(src=02:00:00:00:00:01, dst=02:00:00:00:00:02))pkt"
+                 R"pkt( / dot1q(vid=100, pcp=3))pkt"
+                 R"pkt( / ipv4(dst=127.0.0.1))pkt"
+                 R"pkt( / udp())pkt") ==
+        "0200000000020200000000018100606408004500001c0001000040117cce7f00"
+        "00017f0000010035003500080172");
+
+  // scapy 2.5.0: bytes(Ether(dst='02:00:00:00:00:02', src='02:00:00:00:00:01')/Dot1Q(prio=7, id=1,
+  //   vlan=4094, type=34525)/IPv6(src='::1', dst='::1')/UDP(sport=1, dport=2)/Raw(load=b'v6')).hex()
+  CHECK(bytes_of(R"pkt(eth(src=02:00:00:00:00:01, dst=02:00:00:00:00:02))pkt"
+                 R"pkt( / dot1q(pcp=7, dei=1, vid=4094, type=0x86dd))pkt"
+                 R"pkt( / ipv6(src=::1, dst=::1))pkt"
+                 R"pkt( / udp(sport=1, dport=2))pkt"
+                 R"pkt( / "v6")pkt") ==
+        "0200000000020200000000018100fffe86dd60000000000a1140000000000000"
+        "000000000000000000010000000000000000000000000000000100010002000a"
+        "899f7636");
+
+  // scapy 2.5.0: bytes(Ether(dst='02:00:00:00:00:02', src='02:00:00:00:00:01',
+  //   type=34984)/Dot1AD(vlan=10)/Dot1Q(vlan=20)/ARP(hwsrc='02:00:00:00:00:01', psrc='192.0.2.1',
+  //   hwdst='00:00:00:00:00:00', pdst='192.0.2.2')).hex()
+  CHECK(bytes_of(R"pkt(eth(src=02:00:00:00:00:01, dst=02:00:00:00:00:02, type=0x88a8))pkt"
+                 R"pkt( / dot1q(vid=10))pkt"
+                 R"pkt( / dot1q(vid=20))pkt"
+                 R"pkt( / arp(op=request, sha=02:00:00:00:00:01, spa=192.0.2.1, tpa=192.0.2.2))pkt") ==
+        "02000000000202000000000188a8000a81000014080600010800060400010200"
+        "00000001c0000201000000000000c0000202");
+}
+
+TEST_CASE("golden bytes, mpls: defaults, a stack of two, every field") {
+  // scapy 2.5.0: bytes(Ether(dst='02:00:00:00:00:02',
+  //   src='02:00:00:00:00:01')/MPLS(ttl=64)/IP(src='10.0.0.1', dst='10.0.0.2')/UDP(sport=7,
+  //   dport=9)).hex()
+  CHECK(bytes_of(R"pkt(eth(src=02:00:00:00:00:01, dst=02:00:00:00:00:02))pkt"
+                 R"pkt( / mpls())pkt"
+                 R"pkt( / ipv4(src=10.0.0.1, dst=10.0.0.2))pkt"
+                 R"pkt( / udp(sport=7, dport=9))pkt") ==
+        "0200000000020200000000018847000001404500001c00010000401166ce0a00"
+        "00010a000002000700090008ebcb");
+
+  // scapy 2.5.0: bytes(Ether(dst='02:00:00:00:00:02', src='02:00:00:00:00:01')/MPLS(label=100,
+  //   ttl=64)/MPLS(label=200, ttl=5)/IP(src='127.0.0.1', dst='127.0.0.1')/UDP(sport=7, dport=9)).hex()
+  CHECK(bytes_of(R"pkt(eth(src=02:00:00:00:00:01, dst=02:00:00:00:00:02))pkt"
+                 R"pkt( / mpls(label=100))pkt"
+                 R"pkt( / mpls(label=200, ttl=5))pkt"
+                 R"pkt( / ipv4(dst=127.0.0.1))pkt"
+                 R"pkt( / udp(sport=7, dport=9))pkt") ==
+        "020000000002020000000001884700064040000c81054500001c000100004011"
+        "7cce7f0000017f00000100070009000801cc");
+
+  // scapy 2.5.0: bytes(Ether(dst='02:00:00:00:00:02', src='02:00:00:00:00:01')/MPLS(label=1048575,
+  //   cos=7, s=1, ttl=1)/IPv6(src='::1', dst='::1')/UDP(sport=7, dport=9)).hex()
+  CHECK(bytes_of(R"pkt(eth(src=02:00:00:00:00:01, dst=02:00:00:00:00:02))pkt"
+                 R"pkt( / mpls(label=0xfffff, tc=7, s=1, ttl=1))pkt"
+                 R"pkt( / ipv6(src=::1, dst=::1))pkt"
+                 R"pkt( / udp(sport=7, dport=9))pkt") ==
+        "0200000000020200000000018847ffffff016000000000081140000000000000"
+        "0000000000000000000100000000000000000000000000000001000700090008"
+        "ffcc");
+}
+
+TEST_CASE("golden bytes, gre: defaults, key and sequence, checksum over Ethernet, every field") {
+  // scapy 2.5.0: bytes(IP(src='192.0.2.1', dst='192.0.2.2')/GRE()).hex()
+  CHECK(bytes_of(R"pkt(ipv4(src=192.0.2.1, dst=192.0.2.2))pkt"
+                 R"pkt( / gre())pkt") ==
+        "4500001800010000402ff6b2c0000201c000020200000000");
+
+  // scapy 2.5.0: bytes(IP(src='192.0.2.1', dst='192.0.2.2')/GRE(key_present=1, seqnum_present=1,
+  //   key=4660, sequence_number=7)/IP(src='10.0.0.1', dst='10.0.0.2')/UDP(sport=1, dport=2)).hex()
+  CHECK(bytes_of(R"pkt(ipv4(src=192.0.2.1, dst=192.0.2.2))pkt"
+                 R"pkt( / gre(key=0x1234, seq=7))pkt"
+                 R"pkt( / ipv4(src=10.0.0.1, dst=10.0.0.2))pkt"
+                 R"pkt( / udp(sport=1, dport=2))pkt") ==
+        "4500003c00010000402ff68ec0000201c0000202300008000000123400000007"
+        "4500001c00010000401166ce0a0000010a000002000100020008ebd8");
+
+  // scapy 2.5.0: bytes(IP(src='192.0.2.1', dst='192.0.2.2')/GRE(chksum_present=1,
+  //   proto=25944)/Ether(dst='02:00:00:00:00:02', src='02:00:00:00:00:01')/IP(src='10.0.0.1',
+  //   dst='10.0.0.2')/ICMP(id=1, seq=2)).hex()
+  CHECK(bytes_of(R"pkt(ipv4(src=192.0.2.1, dst=192.0.2.2))pkt"
+                 R"pkt( / gre(c=1))pkt"
+                 R"pkt( / eth(src=02:00:00:00:00:01, dst=02:00:00:00:00:02))pkt"
+                 R"pkt( / ipv4(src=10.0.0.1, dst=10.0.0.2))pkt"
+                 R"pkt( / icmp(id=1, seq=2))pkt") ==
+        "4500004600010000402ff684c0000201c0000202800065580ea4000002000000"
+        "000202000000000108004500001c00010000400166de0a0000010a0000020800"
+        "f7fc00010002");
+
+  // scapy 2.5.0: bytes(IPv6(src='::1', dst='::1')/GRE(chksum_present=1, key_present=1,
+  //   seqnum_present=1, proto=34525, offset=5, key=4294967295,
+  //   sequence_number=16909060)/IPv6(src='fd00::1', dst='fd00::2')/UDP(sport=3,
+  //   dport=4)/Raw(load=b'gre')).hex()
+  CHECK(bytes_of(R"pkt(ipv6(src=::1, dst=::1))pkt"
+                 R"pkt( / gre(c=1, reserved1=5, key=0xffffffff, seq=0x01020304, proto=0x86dd))pkt"
+                 R"pkt( / ipv6(src=fd00::1, dst=fd00::2))pkt"
+                 R"pkt( / udp(sport=3, dport=4))pkt"
+                 R"pkt( / "gre")pkt") ==
+        "6000000000432f40000000000000000000000000000000010000000000000000"
+        "0000000000000001b00086dd53e70005ffffffff0102030460000000000b1140"
+        "fd000000000000000000000000000001fd000000000000000000000000000002"
+        "00030004000b395a677265");
+}
+
+TEST_CASE("golden bytes, vxlan: defaults, a VNI, every field") {
+  // scapy 2.5.0: bytes(IP(src='192.0.2.1', dst='192.0.2.2')/UDP(sport=49152,
+  //   dport=4789)/VXLAN(flags=8)/Ether(dst='02:00:00:00:00:02',
+  //   src='02:00:00:00:00:01')/ARP(hwsrc='00:00:00:00:00:00', psrc='0.0.0.0',
+  //   hwdst='00:00:00:00:00:00', pdst='0.0.0.0')).hex()
+  CHECK(bytes_of(R"pkt(ipv4(src=192.0.2.1, dst=192.0.2.2))pkt"
+                 R"pkt( / udp(sport=49152))pkt"
+                 R"pkt( / vxlan())pkt"
+                 R"pkt( / eth(src=02:00:00:00:00:01, dst=02:00:00:00:00:02))pkt"
+                 R"pkt( / arp())pkt") ==
+        "4500004e000100004011f69ac0000201c0000202c00012b5003a86b108000000"
+        "0000000002000000000202000000000108060001080006040001000000000000"
+        "0000000000000000000000000000");
+
+  // scapy 2.5.0: bytes(IP(src='192.0.2.1', dst='192.0.2.2')/UDP(sport=49152,
+  //   dport=4789)/VXLAN(flags=8, vni=42)/Ether(dst='02:00:00:00:00:02',
+  //   src='02:00:00:00:00:01')/IP(src='10.0.0.1', dst='10.0.0.2')/ICMP(id=3,
+  //   seq=4)/Raw(load=b'inner')).hex()
+  CHECK(bytes_of(R"pkt(ipv4(src=192.0.2.1, dst=192.0.2.2))pkt"
+                 R"pkt( / udp(sport=49152))pkt"
+                 R"pkt( / vxlan(vni=42))pkt"
+                 R"pkt( / eth(src=02:00:00:00:00:01, dst=02:00:00:00:00:02))pkt"
+                 R"pkt( / ipv4(src=10.0.0.1, dst=10.0.0.2))pkt"
+                 R"pkt( / icmp(id=3, seq=4))pkt"
+                 R"pkt( / "inner")pkt") ==
+        "45000053000100004011f695c0000201c0000202c00012b5003f6ab308000000"
+        "00002a0002000000000202000000000108004500002100010000400166d90a00"
+        "00010a0000020800ae2400030004696e6e6572");
+
+  // scapy 2.5.0: bytes(IP(src='192.0.2.1', dst='192.0.2.2')/UDP(sport=1000,
+  //   dport=4789)/VXLAN(flags=8, reserved1=1193046, vni=16777215,
+  //   reserved2=171)/Ether(dst='02:00:00:00:00:02',
+  //   src='02:00:00:00:00:01')/ARP(hwsrc='02:00:00:00:00:01', psrc='10.0.0.1',
+  //   hwdst='00:00:00:00:00:00', pdst='10.0.0.2')).hex()
+  CHECK(bytes_of(R"pkt(ipv4(src=192.0.2.1, dst=192.0.2.2))pkt"
+                 R"pkt( / udp(sport=1000, dport=4789))pkt"
+                 R"pkt( / vxlan(flags=I, reserved1=0x123456, vni=0xffffff, reserved2=0xab))pkt"
+                 R"pkt( / eth(src=02:00:00:00:00:01, dst=02:00:00:00:00:02))pkt"
+                 R"pkt( / arp(sha=02:00:00:00:00:01, spa=10.0.0.1, tpa=10.0.0.2))pkt") ==
+        "4500004e000100004011f69ac0000201c000020203e812b5003af8b108123456"
+        "ffffffab02000000000202000000000108060001080006040001020000000001"
+        "0a0000010000000000000a000002");
+}
+
+TEST_CASE("golden bytes, ntp: defaults, every field, NTPv3 over IPv6") {
+  // scapy 2.5.0: bytes(IP(src='127.0.0.1', dst='127.0.0.1')/UDP(sport=123,
+  //   dport=123)/NTPHeader(stratum=0, poll=10, id=None, orig=Decimal('0'), sent=Decimal('0'))).hex()
+  CHECK(bytes_of(R"pkt(ipv4(src=127.0.0.1, dst=127.0.0.1))pkt"
+                 R"pkt( / udp(sport=123))pkt"
+                 R"pkt( / ntp())pkt") ==
+        "4500004c0001000040117c9e7f0000017f000001007b007b0038d38523000a00"
+        "0000000000000000000000000000000000000000000000000000000000000000"
+        "000000000000000000000000");
+
+  // scapy 2.5.0: bytes(IP(src='127.0.0.1', dst='127.0.0.1')/UDP(sport=123,
+  //   dport=40000)/NTPHeader(leap=3, mode=4, stratum=2, poll=6, precision=-23,
+  //   delay=Decimal('0.00444'), dispersion=Decimal('0.01694'), id='192.0.2.1',
+  //   ref=Decimal('3919688387'), orig=Decimal('3919688388.5'), recv=Decimal('3919688388'),
+  //   sent=Decimal('3919688388.75'))).hex()
+  CHECK(bytes_of(R"pkt(ipv4(src=127.0.0.1, dst=127.0.0.1))pkt"
+                 R"pkt( / udp(sport=123, dport=40000))pkt"
+                 R"pkt( / ntp(leap=unsynchronized, mode=server, stratum=2, poll=6, precision=0xe9, root_delay=0x00000123, root_disp=0x00000456, ref_id=0xc0000201, ref_ts=0xe9a1b2c300000000, orig_ts=0xe9a1b2c480000000, recv_ts=0xe9a1b2c400000000, xmit_ts=0xe9a1b2c4c0000000))pkt") ==
+        "4500004c0001000040117c9e7f0000017f000001007b9c40003800bfe40206e9"
+        "0000012300000456c0000201e9a1b2c300000000e9a1b2c480000000e9a1b2c4"
+        "00000000e9a1b2c4c0000000");
+
+  // scapy 2.5.0: bytes(IPv6(src='::1', dst='::1')/UDP(sport=123, dport=123)/NTPHeader(version=3,
+  //   mode=1, stratum=16, poll=10, id='0.0.0.0', orig=Decimal('0'), sent=Decimal('1'))).hex()
+  CHECK(bytes_of(R"pkt(ipv6(src=::1, dst=::1))pkt"
+                 R"pkt( / udp(sport=123, dport=123))pkt"
+                 R"pkt( / ntp(version=3, mode=symmetric_active, stratum=16, xmit_ts=0x0000000100000000))pkt") ==
+        "6000000000381140000000000000000000000000000000010000000000000000"
+        "0000000000000001007b007b0038db7519100a00000000000000000000000000"
+        "0000000000000000000000000000000000000000000000000000000100000000");
+}
+
+TEST_CASE("golden bytes, igmp: defaults, v2 report, leave, v3 report with records") {
+  // scapy 2.5.0: bytes(IP(src='192.0.2.1', dst='224.0.0.1')/IGMP(mrcode=0)).hex()
+  CHECK(bytes_of(R"pkt(ipv4(src=192.0.2.1, dst=224.0.0.1))pkt"
+                 R"pkt( / igmp())pkt") ==
+        "4500001c00010000010217ddc0000201e00000011100eeff00000000");
+
+  // scapy 2.5.0: bytes(IP(ttl=1, src='192.0.2.1', dst='239.1.2.3')/IGMP(type=22, mrcode=0,
+  //   gaddr='239.1.2.3')).hex()
+  CHECK(bytes_of(R"pkt(ipv4(src=192.0.2.1, dst=239.1.2.3))pkt"
+                 R"pkt( / igmp(type=report_v2, mrt=0, group=239.1.2.3))pkt") ==
+        "4500001c00010000010206dac0000201ef0102031600f8faef010203");
+
+  // scapy 2.5.0: bytes(IP(ttl=1, src='192.0.2.1', dst='224.0.0.2')/IGMP(type=23, mrcode=100,
+  //   gaddr='239.1.2.3')).hex()
+  CHECK(bytes_of(R"pkt(ipv4(src=192.0.2.1, dst=224.0.0.2))pkt"
+                 R"pkt( / igmp(type=leave, mrt=100, group=239.1.2.3))pkt") ==
+        "4500001c00010000010217dcc0000201e00000021764f796ef010203");
+
+  // scapy 2.5.0: bytes(IP(ttl=1, src='192.0.2.1', dst='224.0.0.22')/IGMPv3(type=34,
+  //   mrcode=0)/IGMPv3mr(records=[IGMPv3gr(srcaddrs=['192.0.2.1', '192.0.2.2'], rtype=1,
+  //   maddr='239.1.1.1'),IGMPv3gr(rtype=4, maddr='239.2.2.2'),IGMPv3gr(srcaddrs=['192.0.2.3'],
+  //   rtype=5, maddr='239.3.3.3')])).hex()
+  CHECK(bytes_of(R"pkt(ipv4(src=192.0.2.1, dst=224.0.0.22, tos=0xc0))pkt"
+                 R"pkt( / igmp(type=report_v3, numrec=3, records=[is_include(239.1.1.1, 0xc0000201, 0xc0000202), to_exclude(239.2.2.2), allow(239.3.3.3, 0xc0000203)]))pkt") ==
+        "45c0004000010000010216e4c0000201e00000162200bae20000000301000002"
+        "ef010101c0000201c000020204000000ef02020205000001ef030303c0000203");
+}
+
+TEST_CASE("golden bytes, icmp: the contract port unreachable, echo, frag needed, time exceeded, redirect, parameter problem, timestamp, source quench") {
+  // scapy 2.5.0: bytes(IP(src='127.0.0.1', dst='127.0.0.1')/ICMP(type=3, code=3)/IP(src='127.0.0.1',
+  //   dst='127.0.0.1')/UDP(sport=4000, dport=33434)).hex()
+  CHECK(bytes_of(R"pkt(ipv4(dst=127.0.0.1))pkt"
+                 R"pkt( / icmp(type=dest_unreach, code=port_unreach))pkt"
+                 R"pkt( / ipv4(src=127.0.0.1, dst=127.0.0.1))pkt"
+                 R"pkt( / udp(sport=4000, dport=33434))pkt") ==
+        "450000380001000040017cc27f0000017f0000010303fb18000000004500001c"
+        "0001000040117cce7f0000017f0000010fa0829a00086fa1");
+
+  // scapy 2.5.0: bytes(IP(src='127.0.0.1', dst='127.0.0.1')/ICMP(type=8, id=7,
+  //   seq=1)/Raw(load=b'ping')).hex()
+  CHECK(bytes_of(R"pkt(ipv4(dst=127.0.0.1))pkt"
+                 R"pkt( / icmp(type=echo_request, id=7, seq=1))pkt"
+                 R"pkt( / "ping")pkt") ==
+        "450000200001000040017cda7f0000017f000001080019270007000170696e67");
+
+  // scapy 2.5.0: bytes(IP(src='192.0.2.254', dst='192.0.2.1')/ICMP(type=3, code=4, length=7,
+  //   nexthopmtu=1400)/IP(flags=2, src='192.0.2.1', dst='198.51.100.7')/UDP(sport=5000,
+  //   dport=6000)/Raw(load=b'x')).hex()
+  CHECK(bytes_of(R"pkt(ipv4(src=192.0.2.254, dst=192.0.2.1))pkt"
+                 R"pkt( / icmp(type=dest_unreach, code=frag_needed, length=7, mtu=1400))pkt"
+                 R"pkt( / ipv4(src=192.0.2.1, dst=198.51.100.7, flags=DF))pkt"
+                 R"pkt( / udp(sport=5000, dport=6000))pkt"
+                 R"pkt( / "x")pkt") ==
+        "45000039000100004001f5c3c00002fec00002010304e3d3000705784500001d"
+        "0001400040114e93c0000201c633640713881770000970a778");
+
+  // scapy 2.5.0: bytes(IP(src='192.0.2.254', dst='192.0.2.1')/ICMP(type=11, code=0)/IP(ttl=1,
+  //   src='192.0.2.1', dst='198.51.100.7')/UDP(sport=33000, dport=33434)).hex()
+  CHECK(bytes_of(R"pkt(ipv4(src=192.0.2.254, dst=192.0.2.1))pkt"
+                 R"pkt( / icmp(type=time_exceeded, code=ttl_exceeded))pkt"
+                 R"pkt( / ipv4(src=192.0.2.1, dst=198.51.100.7, ttl=1))pkt"
+                 R"pkt( / udp(sport=33000, dport=33434))pkt") ==
+        "45000038000100004001f5c4c00002fec00002010b00e155000000004500001c"
+        "000100000111cd94c0000201c633640780e8829a0008101f");
+
+  // scapy 2.5.0: bytes(IP(src='192.0.2.254', dst='192.0.2.1')/ICMP(type=5, code=1,
+  //   gw='192.0.2.253')/IP(src='192.0.2.1', dst='198.51.100.7')/UDP(sport=1, dport=2)).hex()
+  CHECK(bytes_of(R"pkt(ipv4(src=192.0.2.254, dst=192.0.2.1))pkt"
+                 R"pkt( / icmp(type=redirect, code=1, gateway=192.0.2.253))pkt"
+                 R"pkt( / ipv4(src=192.0.2.1, dst=198.51.100.7))pkt"
+                 R"pkt( / udp(sport=1, dport=2))pkt") ==
+        "45000038000100004001f5c4c00002fec000020105012457c00002fd4500001c"
+        "0001000040118e94c0000201c6336407000100020008139f");
+
+  // scapy 2.5.0: bytes(IP(src='192.0.2.254', dst='192.0.2.1')/ICMP(type=12, ptr=20,
+  //   length=6)/IP(src='192.0.2.1', dst='198.51.100.7')/UDP(sport=1, dport=2)).hex()
+  CHECK(bytes_of(R"pkt(ipv4(src=192.0.2.254, dst=192.0.2.1))pkt"
+                 R"pkt( / icmp(type=param_problem, pointer=20, length=6, unused=0))pkt"
+                 R"pkt( / ipv4(src=192.0.2.1, dst=198.51.100.7))pkt"
+                 R"pkt( / udp(sport=1, dport=2))pkt") ==
+        "45000038000100004001f5c4c00002fec00002010c00cc4f140600004500001c"
+        "0001000040118e94c0000201c6336407000100020008139f");
+
+  // scapy 2.5.0: bytes(IP(src='192.0.2.1', dst='192.0.2.2')/ICMP(type=13, id=9, seq=10, ts_ori=1000,
+  //   ts_rx=2000, ts_tx=3000)).hex()
+  CHECK(bytes_of(R"pkt(ipv4(src=192.0.2.1, dst=192.0.2.2))pkt"
+                 R"pkt( / icmp(type=timestamp_request, id=9, seq=10, ts_ori=1000, ts_rx=2000, ts_tx=3000))pkt") ==
+        "45000028000100004001f6d0c0000201c00002020d00db7c0009000a000003e8"
+        "000007d000000bb8");
+
+  // scapy 2.5.0: bytes(IP(src='192.0.2.254', dst='192.0.2.1')/ICMP(type=4)/IP(src='192.0.2.1',
+  //   dst='198.51.100.7')/UDP(sport=1, dport=2)).hex()
+  CHECK(bytes_of(R"pkt(ipv4(src=192.0.2.254, dst=192.0.2.1))pkt"
+                 R"pkt( / icmp(type=source_quench))pkt"
+                 R"pkt( / ipv4(src=192.0.2.1, dst=198.51.100.7))pkt"
+                 R"pkt( / udp(sport=1, dport=2))pkt") ==
+        "45000038000100004001f5c4c00002fec00002010400e855000000004500001c"
+        "0001000040118e94c0000201c6336407000100020008139f");
+}
+
+TEST_CASE("golden bytes, icmpv6: dest unreachable, packet too big, time exceeded, parameter problem, echo") {
+  // scapy 2.5.0: bytes(IPv6(src='2001:db8::fe',
+  //   dst='2001:db8::1')/ICMPv6DestUnreach(code=4)/IPv6(src='2001:db8::1',
+  //   dst='2001:db8::2')/UDP(sport=4000, dport=33434)).hex()
+  CHECK(bytes_of(R"pkt(ipv6(src=2001:db8::fe, dst=2001:db8::1))pkt"
+                 R"pkt( / icmpv6(type=dest_unreach, code=4))pkt"
+                 R"pkt( / ipv6(src=2001:db8::1, dst=2001:db8::2))pkt"
+                 R"pkt( / udp(sport=4000, dport=33434))pkt") ==
+        "6000000000383a4020010db80000000000000000000000fe20010db800000000"
+        "0000000000000001010430e900000000600000000008114020010db800000000"
+        "000000000000000120010db80000000000000000000000020fa0829a0008122f");
+
+  // scapy 2.5.0: bytes(IPv6(src='2001:db8::fe',
+  //   dst='2001:db8::1')/ICMPv6PacketTooBig(mtu=1400)/IPv6(src='2001:db8::1',
+  //   dst='2001:db8::2')/UDP(sport=4000, dport=33434)/Raw(load=b'big')).hex()
+  CHECK(bytes_of(R"pkt(ipv6(src=2001:db8::fe, dst=2001:db8::1))pkt"
+                 R"pkt( / icmpv6(type=packet_too_big, mtu=1400))pkt"
+                 R"pkt( / ipv6(src=2001:db8::1, dst=2001:db8::2))pkt"
+                 R"pkt( / udp(sport=4000, dport=33434))pkt"
+                 R"pkt( / "big")pkt") ==
+        "60000000003b3a4020010db80000000000000000000000fe20010db800000000"
+        "000000000000000102002a720000057860000000000b114020010db800000000"
+        "000000000000000120010db80000000000000000000000020fa0829a000b48bf"
+        "626967");
+
+  // scapy 2.5.0: bytes(IPv6(src='2001:db8::fe',
+  //   dst='2001:db8::1')/ICMPv6TimeExceeded(code=1)/IPv6(hlim=1, src='2001:db8::1',
+  //   dst='2001:db8::2')/UDP(sport=1, dport=2)).hex()
+  CHECK(bytes_of(R"pkt(ipv6(src=2001:db8::fe, dst=2001:db8::1))pkt"
+                 R"pkt( / icmpv6(type=time_exceeded, code=1, length=0))pkt"
+                 R"pkt( / ipv6(src=2001:db8::1, dst=2001:db8::2, hlim=1))pkt"
+                 R"pkt( / udp(sport=1, dport=2))pkt") ==
+        "6000000000383a4020010db80000000000000000000000fe20010db800000000"
+        "000000000000000103012f2b00000000600000000008110120010db800000000"
+        "000000000000000120010db8000000000000000000000002000100020008a466");
+
+  // scapy 2.5.0: bytes(IPv6(src='2001:db8::fe', dst='2001:db8::1')/ICMPv6ParamProblem(code=1,
+  //   ptr=40)/IPv6(src='2001:db8::1', dst='2001:db8::2')/UDP(sport=1, dport=2)).hex()
+  CHECK(bytes_of(R"pkt(ipv6(src=2001:db8::fe, dst=2001:db8::1))pkt"
+                 R"pkt( / icmpv6(type=param_problem, code=1, pointer=40))pkt"
+                 R"pkt( / ipv6(src=2001:db8::1, dst=2001:db8::2))pkt"
+                 R"pkt( / udp(sport=1, dport=2))pkt") ==
+        "6000000000383a4020010db80000000000000000000000fe20010db800000000"
+        "000000000000000104012dc400000028600000000008114020010db800000000"
+        "000000000000000120010db8000000000000000000000002000100020008a466");
+
+  // scapy 2.5.0: bytes(IPv6(src='::1', dst='::1')/ICMPv6EchoRequest(id=1,
+  //   seq=2)/Raw(load=b'echo')).hex()
+  CHECK(bytes_of(R"pkt(ipv6(src=::1, dst=::1))pkt"
+                 R"pkt( / icmpv6(id=1, seq=2))pkt"
+                 R"pkt( / "echo")pkt") ==
+        "60000000000c3a40000000000000000000000000000000010000000000000000"
+        "00000000000000018000b1e1000100026563686f");
+}
+
+TEST_CASE("golden bytes, icmpv6_ns: the contract solicitation, defaults, every field with an unknown option") {
+  // scapy 2.5.0: bytes(IPv6(src='::1', dst='ff02::1:ff00:2')/ICMPv6ND_NS(tgt='fe80::2')/ICMPv6NDOptS
+  //   rcLLAddr(lladdr='02:00:00:00:00:01')).hex()
+  CHECK(bytes_of(R"pkt(ipv6(src=::1, dst=ff02::1:ff00:2))pkt"
+                 R"pkt( / icmpv6_ns(target=fe80::2, options=[slla(02:00:00:00:00:01)]))pkt") ==
+        "6000000000203aff00000000000000000000000000000001ff02000000000000"
+        "00000001ff0000028700791800000000fe800000000000000000000000000002"
+        "0101020000000001");
+
+  // scapy 2.5.0: bytes(IPv6(src='::', dst='ff02::1:ff00:2')/ICMPv6ND_NS()).hex()
+  CHECK(bytes_of(R"pkt(ipv6(src=::, dst=ff02::1:ff00:2))pkt"
+                 R"pkt( / icmpv6_ns())pkt") ==
+        "6000000000183aff00000000000000000000000000000000ff02000000000000"
+        "00000001ff00000287007aa60000000000000000000000000000000000000000");
+
+  // scapy 2.5.0: bytes(IPv6(src='fe80::1', dst='fe80::2')/ICMPv6ND_NS(res=7,
+  //   tgt='fe80::2')/ICMPv6NDOptSrcLLAddr(lladdr='02:00:00:00:00:01')/ICMPv6NDOptUnknown(type=99,
+  //   len=1, data=b'\x01\x02\x03\x04\x05\x06')).hex()
+  CHECK(bytes_of(R"pkt(ipv6(src=fe80::1, dst=fe80::2))pkt"
+                 R"pkt( / icmpv6_ns(code=0, reserved=7, target=fe80::2, options=[slla(02:00:00:00:00:01), unknown(99, hex"010203040506")]))pkt") ==
+        "6000000000283afffe800000000000000000000000000001fe80000000000000"
+        "000000000000000287000dff00000007fe800000000000000000000000000002"
+        "01010200000000016301010203040506");
+}
+
+TEST_CASE("golden bytes, icmpv6_na: every field with tlla, defaults") {
+  // scapy 2.5.0: bytes(IPv6(src='fe80::2', dst='fe80::1')/ICMPv6ND_NA(R=0, S=1, O=1,
+  //   tgt='fe80::2')/ICMPv6NDOptDstLLAddr(lladdr='02:00:00:00:00:02')).hex()
+  CHECK(bytes_of(R"pkt(ipv6(src=fe80::2, dst=fe80::1))pkt"
+                 R"pkt( / icmpv6_na(r=0, s=1, o=1, target=fe80::2, options=[tlla(02:00:00:00:00:02)]))pkt") ==
+        "6000000000203afffe800000000000000000000000000002fe80000000000000"
+        "00000000000000018800181a60000000fe800000000000000000000000000002"
+        "0201020000000002");
+
+  // scapy 2.5.0: bytes(IPv6(src='fe80::2', dst='ff02::1')/ICMPv6ND_NA()).hex()
+  CHECK(bytes_of(R"pkt(ipv6(src=fe80::2, dst=ff02::1))pkt"
+                 R"pkt( / icmpv6_na())pkt") ==
+        "6000000000183afffe800000000000000000000000000002ff02000000000000"
+        "00000000000000018800da25a000000000000000000000000000000000000000");
+}
+
+TEST_CASE("golden bytes, icmpv6_rs: with slla, defaults") {
+  // scapy 2.5.0: bytes(IPv6(src='fe80::1',
+  //   dst='ff02::2')/ICMPv6ND_RS()/ICMPv6NDOptSrcLLAddr(lladdr='02:00:00:00:00:01')).hex()
+  CHECK(bytes_of(R"pkt(ipv6(src=fe80::1, dst=ff02::2))pkt"
+                 R"pkt( / icmpv6_rs(options=[slla(02:00:00:00:00:01)]))pkt") ==
+        "6000000000103afffe800000000000000000000000000001ff02000000000000"
+        "000000000000000285007a2c000000000101020000000001");
+
+  // scapy 2.5.0: bytes(IPv6(src='::', dst='ff02::2')/ICMPv6ND_RS()).hex()
+  CHECK(bytes_of(R"pkt(ipv6(src=::, dst=ff02::2))pkt"
+                 R"pkt( / icmpv6_rs())pkt") ==
+        "6000000000083aff00000000000000000000000000000000ff02000000000000"
+        "000000000000000285007bb800000000");
+}
+
+TEST_CASE("golden bytes, icmpv6_ra: defaults, every field with slla, mtu and prefix") {
+  // scapy 2.5.0: bytes(IPv6(src='fe80::1', dst='ff02::1')/ICMPv6ND_RA(prf=0)).hex()
+  CHECK(bytes_of(R"pkt(ipv6(src=fe80::1, dst=ff02::1))pkt"
+                 R"pkt( / icmpv6_ra())pkt") ==
+        "6000000000103afffe800000000000000000000000000001ff02000000000000"
+        "000000000000000186007527000007080000000000000000");
+
+  // scapy 2.5.0: bytes(IPv6(src='fe80::1', dst='ff02::1')/ICMPv6ND_RA(chlim=64, M=1, O=1, prf=1,
+  //   routerlifetime=600, reachabletime=30000, retranstimer=1000)/ICMPv6NDOptSrcLLAddr(lladdr='02:00:0
+  //   0:00:00:01')/ICMPv6NDOptMTU(mtu=1500)/ICMPv6NDOptPrefixInfo(prefix='2001:db8::')).hex()
+  CHECK(bytes_of(R"pkt(ipv6(src=fe80::1, dst=ff02::1))pkt"
+                 R"pkt( / icmpv6_ra(hlim=64, m=1, o=1, prf=high, lifetime=600, reachable=30000, retrans=1000, options=[slla(02:00:00:00:00:01), mtu(1500), prefix(2001:db8::, 64)]))pkt") ==
+        "6000000000403afffe800000000000000000000000000001ff02000000000000"
+        "00000000000000018600406a40c8025800007530000003e80101020000000001"
+        "05010000000005dc030440c0ffffffffffffffff0000000020010db800000000"
+        "0000000000000000");
+}
+
+TEST_CASE("golden bytes, icmpv6_redirect: with tlla, defaults") {
+  // scapy 2.5.0: bytes(IPv6(src='fe80::1', dst='fe80::2')/ICMPv6ND_Redirect(tgt='fe80::3',
+  //   dst='2001:db8::9')/ICMPv6NDOptDstLLAddr(lladdr='02:00:00:00:00:03')).hex()
+  CHECK(bytes_of(R"pkt(ipv6(src=fe80::1, dst=fe80::2))pkt"
+                 R"pkt( / icmpv6_redirect(target=fe80::3, dst=2001:db8::9, options=[tlla(02:00:00:00:00:03)]))pkt") ==
+        "6000000000303afffe800000000000000000000000000001fe80000000000000"
+        "00000000000000028900494600000000fe800000000000000000000000000003"
+        "20010db80000000000000000000000090201020000000003");
+
+  // scapy 2.5.0: bytes(IPv6(src='fe80::1', dst='fe80::2')/ICMPv6ND_Redirect()).hex()
+  CHECK(bytes_of(R"pkt(ipv6(src=fe80::1, dst=fe80::2))pkt"
+                 R"pkt( / icmpv6_redirect())pkt") ==
+        "6000000000283afffe800000000000000000000000000001fe80000000000000"
+        "0000000000000002890079980000000000000000000000000000000000000000"
+        "00000000000000000000000000000000");
+}
+
 namespace {
 
 // Every packet of a set (a generator, or fragment()'s list), as lowercase hex.

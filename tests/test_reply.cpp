@@ -199,3 +199,30 @@ TEST_CASE("a DHCP reply answers the request by xid and client address") {
   CHECK_FALSE(answers("ipv4(src=10.0.0.1, dst=10.0.0.2) / udp(sport=5353, dport=53)",
                       wire("ipv4(src=10.0.0.3, dst=10.0.0.1) / udp(sport=53, dport=5353)")));
 }
+
+TEST_CASE("a neighbour advertisement answers the solicitation for its target (reply icmpv6_na to icmpv6_ns)") {
+  const std::string ns = "ipv6(src=fe80::1, dst=ff02::1:ff00:2) / icmpv6_ns(target=fe80::2, options=[slla(02:00:00:00:00:01)])";
+  // From the target's own address, to the solicitation's source: the probe went to a multicast group.
+  CHECK(answers(ns, wire("ipv6(src=fe80::2, dst=fe80::1) / icmpv6_na(r=0, s=1, target=fe80::2, "
+                         "options=[tlla(02:00:00:00:00:02)])")));
+  CHECK_FALSE(answers(ns, wire("ipv6(src=fe80::3, dst=fe80::1) / icmpv6_na(s=1, target=fe80::3)")));  // another target
+  CHECK_FALSE(answers(ns, wire("ipv6(src=fe80::2, dst=fe80::1) / icmpv6_na(s=0, target=fe80::2)")));  // unsolicited
+  CHECK_FALSE(answers(ns, wire("ipv6(src=fe80::2, dst=fe80::9) / icmpv6_na(s=1, target=fe80::2)")));  // to someone else
+  CHECK_FALSE(answers(ns, wire(ns)));  // the solicitation itself
+  // A unicast probe is still answered only from where it went.
+  CHECK_FALSE(answers("ipv6(src=fd00::1, dst=fd00::2) / icmpv6(id=1, seq=1)",
+                      wire("ipv6(src=fd00::3, dst=fd00::1) / icmpv6(type=echo_reply, id=1, seq=1)")));
+}
+
+TEST_CASE("reply ... to PROBE: errors name the probe's layer and refuse quotes") {
+  Session s(Registry::with_stdlib());
+  auto declare = [&](const std::string& text) {
+    for (auto& st : parse_script(Source::make("<t>", text)).stmts) s.declare(st);
+  };
+  CHECK_THROWS_WITH(declare("reply icmpv6_na to icmpv6_nx { target == sent.target }"),
+                    Catch::Contains("unknown layer 'icmpv6_nx'"));
+  CHECK_THROWS_WITH(declare("reply icmpv6_na to icmpv6_ns { target == sent.targt }"),
+                    Catch::Contains("icmpv6_ns has no field 'targt'"));
+  CHECK_THROWS_WITH(declare("reply icmpv6_na quoted to icmpv6_ns { target == sent.target }"),
+                    Catch::Contains("a quote"));
+}

@@ -256,8 +256,11 @@ std::string option_bytes(const Registry& reg, const LayerDef& opt, const ast::Ex
   if (!def->variadic && pos_args.size() != np)
     throw ScriptError(e.pos, fmt::format("option {} takes {} argument{}, {} given", def->name, np, np == 1 ? "" : "s",
                                          pos_args.size()));
-  if (def->variadic && pos_args.size() < np)
-    throw ScriptError(e.pos, fmt::format("option {} takes at least {} argument{}", def->name, np, np == 1 ? "" : "s"));
+  // The rest may be empty after other parameters (an IGMPv3 record without
+  // sources), not alone (`sack()` says nothing).
+  const std::size_t least = np > 1 ? np - 1 : np;
+  if (def->variadic && pos_args.size() < least)
+    throw ScriptError(e.pos, fmt::format("option {} takes at least {} argument{}", def->name, least, least == 1 ? "" : "s"));
   for (std::size_t k = 0; k < pos_args.size() && k < np; ++k) {
     std::size_t fi = def->params[k];
     const FieldDef& pf = def->fields[fi];

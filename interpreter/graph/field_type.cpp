@@ -54,8 +54,18 @@ class UIntType final : public FieldType {
                            : "a number or flag names joined with |";
   }
   std::string format(const FieldDef& f, const FieldValue& v) const override {
+    // A number with several names (ICMP codes of different types) is shown
+    // as the number: the name would depend on another field.
+    const std::string* name = nullptr;
+    bool several = false;
     for (auto& [n, x] : f.enums)
-      if (x == v.num) return n;
+      if (x == v.num) {
+        several = name != nullptr;
+        if (several) break;
+        name = &n;
+      }
+    if (name && !several) return *name;
+    if (several) return std::to_string(v.num);
     if (!f.flags.empty()) {
       if (v.num == 0) return "0";
       std::string out;

@@ -706,6 +706,21 @@ const Binding* Registry::binding(const std::string& lower, const std::string& up
   return nullptr;
 }
 
+const Binding* Registry::binding(const std::string& lower, const std::string& upper, std::size_t field) const {
+  for (auto it = bindings_.rbegin(); it != bindings_.rend(); ++it)
+    if (it->lower == lower && it->upper == upper && it->field == field) return &*it;
+  return nullptr;
+}
+
+std::vector<const Binding*> Registry::bindings(const std::string& lower, const std::string& upper) const {
+  std::vector<const Binding*> out;
+  for (auto it = bindings_.rbegin(); it != bindings_.rend(); ++it)
+    if (it->lower == lower && it->upper == upper &&
+        std::none_of(out.begin(), out.end(), [&](const Binding* b) { return b->field == it->field; }))
+      out.push_back(&*it);
+  return out;
+}
+
 std::shared_ptr<const std::vector<ReadBind>> Registry::reads_from(const std::string& lower) const {
   auto it = read_cache_.find(lower);
   if (it != read_cache_.end()) return it->second;

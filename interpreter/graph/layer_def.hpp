@@ -205,6 +205,12 @@ class Registry {
   std::vector<std::string> layer_names() const;  // sorted, options excluded
   // First binding from lower to upper, or null.
   const Binding* binding(const std::string& lower, const std::string& upper) const;
+  // The latest binding from lower to upper that sets `field`, or null.
+  const Binding* binding(const std::string& lower, const std::string& upper, std::size_t field) const;
+  // Building: every field the bindings from lower to upper set, the latest
+  // binding per field (ND's ipv6.next = 58 and ipv6.hlim = 255); the first
+  // is the latest binding of all, the field that selects upper.
+  std::vector<const Binding*> bindings(const std::string& lower, const std::string& upper) const;
   std::vector<Binding> bindings_of(const std::string& layer) const;  // as lower or upper
   // Reading: the bindings from `lower` (shared; rebuilt when declarations change).
   std::shared_ptr<const std::vector<ReadBind>> reads_from(const std::string& lower) const;

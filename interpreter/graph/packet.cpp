@@ -125,9 +125,10 @@ void Packet::push_layer(std::shared_ptr<const LayerDef> def, Pos pos) {
 void Packet::stack(const Packet& upper, const Registry& reg) {
   if (!layers_.empty() && !upper.layers_.empty()) {
     LayerInst& lo = layers_.back();
-    const Binding* b = reg.binding(lo.def->name, upper.layers_.front().def->name);
-    if (b && b->field != kNoField) {
-      lo.selector = static_cast<int>(b->field);
+    auto binds = reg.bindings(lo.def->name, upper.layers_.front().def->name);
+    std::erase_if(binds, [](const Binding* b) { return b->field == kNoField; });  // `bind L -> U` sets nothing
+    if (!binds.empty()) lo.selector = static_cast<int>(binds.front()->field);
+    for (const Binding* b : binds) {
       FieldSlot& s = lo.fields[b->field];
       if (s.origin == Origin::Default) {
         s.value = b->value;

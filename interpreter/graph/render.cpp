@@ -41,9 +41,23 @@ bool has_option_list(const Registry* reg, const LayerDef& def, const FieldDef& f
 const FieldValue& implied_value(const Packet& p, std::size_t l, std::size_t f, const Registry* reg) {
   const LayerInst& li = p.layers()[l];
   if (reg && l + 1 < p.layers().size())
-    if (const Binding* b = reg->binding(li.def->name, p.layers()[l + 1].def->name))
-      if (b->field == f) return b->value;
+    if (const Binding* b = reg->binding(li.def->name, p.layers()[l + 1].def->name, f)) return b->value;
   return li.def->fields[f].default_value;
+}
+
+bool reads_present(const AutoExpr& e, std::size_t f) {
+  if (e.op == AutoExpr::Op::Present && e.index == f) return true;
+  for (auto& a : e.args)
+    if (reads_present(a, f)) return true;
+  return false;
+}
+
+// Whether a rule of the layer asks present(field f).
+bool named_by_present(const LayerDef& def, std::size_t f) {
+  for (auto& fd : def.fields)
+    for (auto* r : {fd.auto_rule.get(), fd.cond.get(), fd.size_rule.get()})
+      if (r && reads_present(*r, f)) return true;
+  return false;
 }
 
 // Whether a field must be written for the packet to rebuild the same.
@@ -54,7 +68,11 @@ bool must_write(const Packet& p, std::size_t l, std::size_t f, const Registry* r
   if (!s.present) return false;
   if (s.origin == Origin::User) return true;
   if (s.origin != Origin::Wire) return false;
-  if (d.auto_rule || d.cond) return true;
+  if (d.auto_rule) return true;
+  // A conditional field whose presence a present() rule reads (GRE's key
+  // sets k) is written; one present by another field's value (ICMP's mtu,
+  // by type) is left out where the text gives it anyway.
+  if (d.cond && named_by_present(*li.def, f)) return true;
   return !(s.value == implied_value(p, l, f, reg));
 }
 
@@ -64,9 +82,9 @@ std::string option_text(const Registry& reg, const OptionElem& el, const std::st
   Packet op = option_packet(reg, el, bytes);
   const LayerInst& li = op.layers()[0];
   const LayerDef& od = *el.def;
-  // A variadic option needs at least one element to be written by name
-  // (`sack()` does not build): an empty one read from the wire stays bytes.
-  if (od.variadic && !od.params.empty() && li.fields[od.params.back()].value.bytes.empty()) return as_hex;
+  // A variadic option alone needs at least one element to be written by
+  // name (`sack()` does not build): an empty one read from the wire stays bytes.
+  if (od.variadic && od.params.size() == 1 && li.fields[od.params.back()].value.bytes.empty()) return as_hex;
   std::vector<std::string> args;
   for (std::size_t k = 0; k < od.params.size(); ++k) {
     std::size_t fi = od.params[k];
@@ -290,6 +308,10 @@ std::string render_summary(const Packet& p, std::size_t from) {
     if (!def.summary.empty()) {
       part += ' ';
       const std::string& t = def.summary;
+      // A field absent from this packet (its `if` is false) is left out
+      // with the text since the previous field: "{type} id {id}" is
+      // "dest_unreach" for an ICMP error.
+      std::size_t mark = part.size();
       for (std::size_t i = 0; i < t.size(); ++i) {
         std::size_t j;
         if (t[i] == '{' && (j = t.find('}', i)) != std::string::npos) {
@@ -300,7 +322,10 @@ std::string render_summary(const Packet& p, std::size_t from) {
             bool cut = d.kind == FieldKind::Bytes && v.bytes.size() > 24;
             if (cut) v.bytes.resize(24);
             part += format_value(d, v) + (cut ? "..." : "");
+          } else if (fi >= 0) {
+            part.resize(mark);
           }
+          mark = part.size();
           i = j;
         } else {
           part += t[i];

@@ -18,6 +18,7 @@ using Op = ReplyExpr::Op;
 struct Compiler {
   const LayerDef& def;
   bool quotes;  // the probe is in the quote: `sent` names nothing here
+  const LayerDef* sent_def = nullptr;  // `to PROBE`: sent.FIELD is a field of PROBE
 
   void need_field(const std::string& name, Pos pos) const {
     if (def.field_index(name) >= 0) return;
@@ -73,7 +74,12 @@ struct Compiler {
         if (quotes)
           throw ScriptError(obj.pos, "the probe is in the quote here: a rule with 'payload quotes sent' cannot read sent.FIELD "
                                      "(write the comparison as a `reply LAYER quoted` rule)");
-        need_field(e.s, e.pos);
+        if (sent_def && sent_def->field_index(e.s) < 0) {
+          std::string hint = nearest_name(e.s, sent_def->field_names());
+          throw ScriptError(e.pos, fmt::format("{} has no field '{}'{}", sent_def->name, e.s,
+                                               hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint)));
+        }
+        if (!sent_def) need_field(e.s, e.pos);
         r.op = Op::SentField;
         r.s = e.s;
         return r;
@@ -210,6 +216,9 @@ Verdict judge(const std::vector<std::shared_ptr<const ReplyRule>>& rules, const 
   Eval ev{mine, sent};
   bool applied = false;
   for (auto& r : rules) {
+    // A rule is about a probe layer of the reply's name, or the one `to` names.
+    const std::string& probe = r->probe.empty() ? r->layer : r->probe;
+    if (sent ? sent->def->name != probe : !r->probe.empty()) continue;
     if (r->when && !ev.holds(*r->when)) continue;
     applied = true;
     for (auto& c : r->conds)
@@ -259,6 +268,17 @@ ReplyRule compile_reply(const ast::ReplyDecl& d, const Registry& reg, Pos pos) {
     throw ScriptError(pos, "a `quoted` rule compares a quote with the probe; it cannot quote again (payload quotes sent)");
   Compiler c{*def, d.quotes};
   ReplyRule r;
+  if (!d.probe.empty()) {
+    c.sent_def = reg.layer(d.probe).get();
+    if (!c.sent_def) {
+      std::string hint = nearest_name(d.probe, reg.layer_names());
+      throw ScriptError(d.probe_pos, fmt::format("unknown layer '{}'{}", d.probe, hint.empty() ? "" : fmt::format("; did you mean '{}'?", hint)));
+    }
+    if (d.quoted || d.quotes)
+      throw ScriptError(d.probe_pos, "`to PROBE` names the probe's layer an answer replaces; a quote (quoted, payload "
+                                     "quotes sent) is of a layer of the same name");
+    r.probe = d.probe;
+  }
   r.layer = d.layer;
   r.pos = pos;
   r.quoted = d.quoted;
@@ -281,6 +301,19 @@ const std::vector<std::shared_ptr<const ReplyRule>>& Registry::replies_of(const 
   return it == replies_.end() ? none : it->second;
 }
 
+namespace {
+
+// Whether reply layer r stands for probe layer p: the same name, or a
+// `reply R to P` rule.
+bool pairs(const Registry& reg, const LayerInst& r, const LayerInst& p) {
+  if (r.def->name == p.def->name) return true;
+  for (auto& rule : reg.replies_of(r.def->name, false))
+    if (rule->probe == p.def->name) return true;
+  return false;
+}
+
+}  // namespace
+
 bool answers(const Registry& reg, const Packet& probe, const Packet& reply) {
   const auto& R = reply.layers();
   const auto& P = probe.layers();
@@ -291,14 +324,14 @@ bool answers(const Registry& reg, const Packet& probe, const Packet& reply) {
   // An error message quoting the probe: the outermost layer that says so.
   for (std::size_t i = r0; i < R.size(); ++i) {
     bool quoting = false;
-    const LayerInst* sent = i - r0 < P.size() && P[i - r0].def->name == R[i].def->name ? &P[i - r0] : nullptr;
+    const LayerInst* sent = i - r0 < P.size() && pairs(reg, R[i], P[i - r0]) ? &P[i - r0] : nullptr;
     Verdict v = judge(reg.replies_of(R[i].def->name, false), R[i], sent, &quoting);
     if (quoting) return v == Verdict::Holds && quote_matches(reg, probe, reply, i);
   }
   for (std::size_t k = 0; r0 + k < R.size() && k < P.size(); ++k) {
     const LayerInst& r = R[r0 + k];
     const LayerInst& p = P[k];
-    if (r.def->name != p.def->name) {
+    if (!pairs(reg, r, p)) {
       if (r.def->name == kRaw || p.def->name == kRaw) break;  // payloads past what the rules read
       return false;
     }

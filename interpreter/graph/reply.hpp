@@ -51,6 +51,7 @@ struct ReplyRule {
   Pos pos;
   bool quoted = false;
   bool quotes = false;
+  std::string probe;  // `to PROBE`: the layer of the probe it answers (else one named `layer`)
   std::shared_ptr<ReplyExpr> when;
   std::vector<ReplyExpr> conds;
   std::string text;  // as written

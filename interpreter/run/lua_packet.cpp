@@ -229,7 +229,7 @@ void assign(lua_State* L, int idx, Session& s, PacketSet& set, std::size_t layer
     v = f.default_value;
     origin = Origin::Default;
     if (layer + 1 < t.layers().size())
-      if (const Binding* b = reg.binding(def.name, t.layers()[layer + 1].def->name); b && b->field == fi) {
+      if (const Binding* b = reg.binding(def.name, t.layers()[layer + 1].def->name, fi)) {
         v = b->value;
         origin = Origin::Bound;
       }

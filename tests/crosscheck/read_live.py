@@ -352,6 +352,13 @@ TSHARK_FIELDS = {
             ("spa", "arp.src.proto_ipv4", str), ("tha", "arp.dst.hw_mac", lower),
             ("tpa", "arp.dst.proto_ipv4", str)],
 }
+# Neighbour discovery (the veth capture has solicitations and advertisements):
+# one pkt layer per message, tshark's icmpv6.
+ND = {"icmpv6_ns": ("ICMPv6ND_NS", "icmpv6.nd.ns.target_address"), "icmpv6_na": ("ICMPv6ND_NA", "icmpv6.nd.na.target_address"),
+      "icmpv6_rs": ("ICMPv6ND_RS", None), "icmpv6_ra": ("ICMPv6ND_RA", None), "icmpv6_redirect": ("ICMPv6ND_Redirect", None)}
+for _nd, (_cls, _target) in ND.items():
+    TSHARK_PROTOS.setdefault("icmpv6", "icmpv6")
+    TSHARK_FIELDS[_nd] = TSHARK_FIELDS["icmpv6"][:3] + ([("target", _target, str)] if _target else [])
 # Layers where a field is only in tshark's tree for some packets (id and seq of echo messages).
 TSHARK_OPTIONAL = {("icmp", "id"), ("icmp", "seq"), ("icmpv6", "id"), ("icmpv6", "seq")}
 TCP_OPTION_KINDS = {"eol": 0, "nop": 1, "mss": 2, "wscale": 3, "sackok": 4, "sack": 5, "timestamp": 8}
@@ -412,7 +419,7 @@ def compare_tshark_packet(path, d, row, sp, stats):
         if name in FINAL:
             stack = stack[:i + 1]
             break
-    headers = [l["layer"] for l in d["layers"] if l["layer"] != "raw"]
+    headers = ["icmpv6" if l["layer"] in ND else l["layer"] for l in d["layers"] if l["layer"] != "raw"]
     if headers != stack:
         fail("tshark", path, n, "stack", "layers", headers, row["frame.protocols"][0],
              [l.__class__.__name__ for l in scapy_layers(sp)])
@@ -472,6 +479,8 @@ SCAPY_FIELDS = {
     # Every ICMPv6 class of scapy's starts with type, code and checksum, though
     # some name the code `res` (ICMPv6MLReport2): these are read by position.
     "icmpv6": (None, [("type", 0), ("code", 1), ("checksum", 2)]),
+    **{nd: ([cls], [("type", "type"), ("code", "code"), ("checksum", "cksum")] + ([("target", "tgt")] if t else []))
+       for nd, (cls, t) in ND.items()},
     "arp": (["ARP"], [("htype", "hwtype"), ("ptype", "ptype"), ("hlen", "hwlen"), ("plen", "plen"),
                       ("op", "op"), ("sha", "hwsrc"), ("spa", "psrc"), ("tha", "hwdst"), ("tpa", "pdst")]),
 }
@@ -580,6 +589,16 @@ def compare_scapy_packet(path, d, sp, row, stats):
     rest = bytes(theirs.payload)
     if layer["layer"] in ("icmp", "icmpv6"):
         rest = bytes(theirs)[8:]       # scapy's ICMPv6 classes take in more than pkt's 8 bytes
+    elif layer["layer"] in ND:
+        opt = theirs.payload           # scapy's ND options are layers; pkt's are the layer's options field
+        while opt.__class__.__name__.startswith("ICMPv6NDOpt"):
+            opt = opt.payload
+        rest = bytes(opt)
+        # Options scapy 2.5 does not know (the kernel's nonce, RFC 3971) are its raw
+        # payload, and pkt's options read as bytes: the same bytes, in the same place.
+        undeclared = bytes.fromhex("".join(o["bytes"] for o in layer["fields"]["options"] if o["option"] is None))
+        if undeclared and rest.startswith(undeclared):
+            rest = rest[len(undeclared):]
     raw = "".join(l["fields"]["load"] for l in d["layers"] if l["layer"] == "raw")
     trailer = "".join(l.get("trailer", "") for l in d["layers"])
     if raw + trailer != rest.hex():

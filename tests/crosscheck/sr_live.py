@@ -19,6 +19,8 @@ probes (the kernel's route gives it), and checks:
   traceroute  scripts/examples/traceroute.pkt, UDP and ICMP: hop 1 is the
               router's time exceeded, hop 2 the peer;
   arp         scripts/examples/arp_scan.pkt on a0: the is-at carries R's MAC;
+  nd          a neighbour solicitation to R's solicited-node group: R's
+              kernel's advertisement answers it (reply icmpv6_na to icmpv6_ns);
   lua         sr1 and sr from Lua, as docs/receiving.md shows them.
 Needs root, ip (iproute2), nft and ping; otherwise prints SKIP and exits 77
 (skipped, for ctest).
@@ -164,9 +166,9 @@ def test_udp(pkt_bin, tmp):
     lines = r.stdout.splitlines()
     want = [
         r"udp 40001 > 7 .*->  ipv4 %s > %s / udp 7 > 40001 / raw \"echo:hi\"  rtt" % (B4, A4),
-        r"udp 40001 > 9999 .*->  ipv4 %s > %s / icmp dest_unreach .* / ipv4 %s > %s / udp 40001 > 9999" % (B4, A4, A4, B4),
+        r"udp 40001 > 9999 .*->  ipv4 %s > %s / icmp dest_unreach.* / ipv4 %s > %s / udp 40001 > 9999" % (B4, A4, A4, B4),
         r"udp 40002 > 7 .*->  ipv6 %s > %s / udp 7 > 40002 / raw \"echo:hi\"  rtt" % (B6, A6),
-        r"udp 40002 > 9999 .*->  ipv6 %s > %s / icmpv6 dest_unreach .* / ipv6 %s > %s / udp 40002 > 9999" % (B6, A6, A6, B6),
+        r"udp 40002 > 9999 .*->  ipv6 %s > %s / icmpv6 dest_unreach.* / ipv6 %s > %s / udp 40002 > 9999" % (B6, A6, A6, B6),
     ]
     ok = r.returncode == 0 and "4 answered, 0 unanswered" in r.stdout and all(any(re.search(w, l) for l in lines) for w in want)
     check("udp", ok, r, "UDP replies matched, port unreachable (ICMP, ICMPv6) matched through the quote")
@@ -188,6 +190,21 @@ def test_arp(pkt_bin):
     ok = r.returncode == 0 and re.search(r"^%s is at %s " % (re.escape(R4A), mac), r.stdout, re.M) \
         and "a0: 1 of 5 answered" in r.stdout
     check("arp", bool(ok), r, "%s is at %s (R's r0)" % (R4A, mac))
+
+
+def test_nd(pkt_bin, tmp):
+    """A neighbour solicitation to R's solicited-node group: R's kernel advertises, matched by target."""
+    mac_a = sh(*in_ns(NS_A, "cat", "/sys/class/net/a0/address")).stdout.strip()
+    group = "ff02::1:ff00:254"  # the solicited-node address of fd88:1::254 (RFC 4291 2.7.1)
+    script = os.path.join(tmp, "nd.pkt")
+    with open(script, "w") as f:
+        f.write("packet ns = ipv6(src=%s, dst=%s) / icmpv6_ns(target=%s, options=[slla(%s)])\n"
+                "sr ns timeout 2s on a0\n" % (A6, group, R6A, mac_a))
+    r = subprocess.run(in_ns(NS_A, pkt_bin, "run", script, "--scope", SCOPE + ",ff02::/16"),
+                       capture_output=True, text=True, timeout=120)
+    ok = r.returncode == 0 and "1 answered, 0 unanswered" in r.stdout and re.search(
+        r"->  ipv6 %s > %s / icmpv6_na %s s 1  rtt" % (re.escape(R6A), re.escape(A6), re.escape(R6A)), r.stdout)
+    check("nd", bool(ok), r, "%s's solicitation answered by R's solicited advertisement" % R6A)
 
 
 def test_lua(pkt_bin, tmp):
@@ -224,6 +241,7 @@ def main():
             test_udp(pkt_bin, tmp)
             test_traceroute(pkt_bin)
             test_arp(pkt_bin)
+            test_nd(pkt_bin, tmp)
             test_lua(pkt_bin, tmp)
     finally:
         if peer:
