@@ -1,9 +1,12 @@
 """Network namespaces for the live tests (read_live, sniff_live, sr_live,
-source_live): each test names its namespaces after its pid, creates them,
+source_live, fragment_live): each test names its namespaces after its pid, creates them,
 and deletes them whatever happens; `delete_namespaces(..., stale=True)`
 also removes those of runs that died before they could."""
+import json
 import os
 import subprocess
+import sys
+import time
 
 
 def sh(*cmd, check=True, timeout=30, **kw):
@@ -35,3 +38,61 @@ def delete_namespaces(mine, pattern, stale=False):
         m = pattern.match(ns)
         if ns in mine or (stale and m and not alive(int(m.group(1)))):
             sh("ip", "netns", "del", ns, check=False)
+
+
+def veth_pair(ns_a, dev_a, addrs_a, ns_b, dev_b, addrs_b):
+    """Two new namespaces joined by a veth pair: lo up, each end given its
+    (IPv4, IPv6) addresses (/24 and /64, IPv6 without DAD) and up; returns
+    once the link has a carrier."""
+    sh("ip", "netns", "add", ns_a)
+    sh("ip", "netns", "add", ns_b)
+    sh("ip", "link", "add", dev_a, "netns", ns_a, "type", "veth", "peer", "name", dev_b, "netns", ns_b)
+    for ns, dev, (v4, v6) in ((ns_a, dev_a, addrs_a), (ns_b, dev_b, addrs_b)):
+        sh(*in_ns(ns, "ip", "link", "set", "lo", "up"))
+        sh(*in_ns(ns, "ip", "addr", "add", v4 + "/24", "dev", dev))
+        sh(*in_ns(ns, "ip", "addr", "add", v6 + "/64", "dev", dev, "nodad"))
+        sh(*in_ns(ns, "ip", "link", "set", dev, "up"))
+    deadline = time.monotonic() + 10
+    while "LOWER_UP" not in sh(*in_ns(ns_a, "ip", "link", "show", dev_a)).stdout:
+        if time.monotonic() > deadline:
+            raise RuntimeError("%s has no carrier" % dev_a)
+        time.sleep(0.05)
+
+
+# Runs in a peer namespace: UDP listeners on 0.0.0.0 and :: at a port, one
+# JSON line per datagram received, until `want` arrived or the time is up.
+UDP_LISTENER = r"""
+import json, select, socket, sys, time
+port, want, limit = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
+s4 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s4.bind(("0.0.0.0", port))
+s6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s6.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1); s6.bind(("::", port))
+print("ready", flush=True)
+got, end = 0, time.monotonic() + limit
+while got < want and time.monotonic() < end:
+    r, _, _ = select.select([s4, s6], [], [], max(0.0, end - time.monotonic()))
+    for s in r:
+        data, addr = s.recvfrom(65536)
+        print(json.dumps({"from": addr[0], "sport": addr[1], "data": data.decode("latin-1")}), flush=True)
+        got += 1
+"""
+
+
+def send_to_listener(pkt, script_text, ns_send, ns_listen, port, want, scope, tmp, limit=5.0):
+    """Runs `pkt run` on the script in ns_send while UDP_LISTENER listens on
+    `port` in ns_listen; returns (the datagrams received, pkt's result)."""
+    script = os.path.join(tmp, "send.pkt")
+    with open(script, "w") as f:
+        f.write(script_text)
+    listener = subprocess.Popen(in_ns(ns_listen, sys.executable, "-c", UDP_LISTENER, str(port), str(want), str(limit)),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        if listener.stdout.readline().strip() != "ready":
+            raise RuntimeError("the listener did not start: %s" % listener.stderr.read())
+        run = sh(*in_ns(ns_send, pkt, "run", script, "--scope", scope), check=False, timeout=30)
+        out, _ = listener.communicate(timeout=limit + 10)
+    finally:
+        if listener.poll() is None:
+            listener.kill()
+            listener.wait()
+    return [json.loads(line) for line in out.splitlines() if line.strip()], run

@@ -23,15 +23,12 @@ shows that pkt chose the veth's address and computed the checksum with it.
 Needs root and iproute2; otherwise prints `SKIP: reason` and exits 77.
 Usage: source_live.py [PKT]   (PKT defaults to $PKT, then build/pkt)
 """
-import json
 import os
 import re
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
-import time
 
 import netns
 from netns import in_ns, sh
@@ -45,32 +42,6 @@ V6_A, V6_B = "fd00:77::1", "fd00:77::2"
 SCOPE = "10.77.0.0/24,fd00:77::/64"   # the namespaces' own networks, nothing else
 PORT = 9999
 
-# Runs in the peer namespace: UDP listeners on 0.0.0.0 and ::, one JSON line
-# per datagram received, until `want` arrived or the time is up.
-LISTENER = r"""
-import json, select, socket, sys, time
-want, limit = int(sys.argv[1]), float(sys.argv[2])
-s4 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s4.bind(("0.0.0.0", %d))
-s6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-s6.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1); s6.bind(("::", %d))
-print("ready", flush=True)
-got, end = 0, time.monotonic() + limit
-while got < want and time.monotonic() < end:
-    r, _, _ = select.select([s4, s6], [], [], max(0.0, end - time.monotonic()))
-    for s in r:
-        data, addr = s.recvfrom(2048)
-        print(json.dumps({"from": addr[0], "sport": addr[1], "data": data.decode("latin-1")}), flush=True)
-        got += 1
-""" % (PORT, PORT)
-
-
-
-
-
-
-
-
-
 
 def delete_namespaces(stale=False):
     """This run's namespaces; with stale, also those of runs that died without deleting theirs."""
@@ -78,38 +49,12 @@ def delete_namespaces(stale=False):
 
 
 def make_namespaces():
-    sh("ip", "netns", "add", NS_A)
-    sh("ip", "netns", "add", NS_B)
-    sh("ip", "link", "add", "vsrc-a", "netns", NS_A, "type", "veth", "peer", "name", "vsrc-b", "netns", NS_B)
-    for ns, dev, v4, v6 in ((NS_A, "vsrc-a", V4_A, V6_A), (NS_B, "vsrc-b", V4_B, V6_B)):
-        sh(*in_ns(ns, "ip", "link", "set", "lo", "up"))
-        sh(*in_ns(ns, "ip", "addr", "add", v4 + "/24", "dev", dev))
-        sh(*in_ns(ns, "ip", "addr", "add", v6 + "/64", "dev", dev, "nodad"))
-        sh(*in_ns(ns, "ip", "link", "set", dev, "up"))
-    deadline = time.monotonic() + 10
-    while "LOWER_UP" not in sh(*in_ns(NS_A, "ip", "link", "show", "vsrc-a")).stdout:
-        if time.monotonic() > deadline:
-            raise RuntimeError("vsrc-a has no carrier")
-        time.sleep(0.05)
+    netns.veth_pair(NS_A, "vsrc-a", (V4_A, V6_A), NS_B, "vsrc-b", (V4_B, V6_B))
 
 
 def exchange(pkt, script_text, want, tmp, limit=5.0):
     """Runs `pkt run` on the script in NS_A while NS_B listens; returns (datagrams, pkt's result)."""
-    script = os.path.join(tmp, "send.pkt")
-    with open(script, "w") as f:
-        f.write(script_text)
-    listener = subprocess.Popen(in_ns(NS_B, sys.executable, "-c", LISTENER, str(want), str(limit)),
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        if listener.stdout.readline().strip() != "ready":
-            raise RuntimeError("the listener did not start: %s" % listener.stderr.read())
-        run = sh(*in_ns(NS_A, pkt, "run", script, "--scope", SCOPE), check=False, timeout=30)
-        out, err = listener.communicate(timeout=limit + 10)
-    finally:
-        if listener.poll() is None:
-            listener.kill()
-            listener.wait()
-    return [json.loads(line) for line in out.splitlines() if line.strip()], run
+    return netns.send_to_listener(pkt, script_text, NS_A, NS_B, PORT, want, SCOPE, tmp, limit)
 
 
 def main():
