@@ -81,7 +81,11 @@ layer framed "A message after its 2-byte length" {
 layer greeting "What the frame holds" { text : bytes }
 bind tcp.dport = 7015 -> framed
 bind framed -> greeting
-layer names2 "Two names; the second may point into the first" { first : name; second : name }
+layer names2 "Two names; the second may point into the first" {
+    first  : name
+    second : name
+    summary "to {second}"
+}
 layer zone "Names in a list" { n : u8 = auto; recs : bytes count n }
 option zone.recs rec(owner) "A record" { owner : name }
 )";
@@ -481,6 +485,7 @@ TEST_CASE("a compressed name is shown followed; its text keeps the pointer") {
   CHECK_THAT(render_show(r, false, reg), Catch::Contains("first  = \"www.example.com\"\n"));
   CHECK_THAT(render_json_layers(r, reg), Catch::Contains("\"second\": \"mail.example.com\", \"second_wire\": \"mail.@4\""));
   CHECK_THAT(render_pkt(r, reg), Catch::Contains("second=\"mail.@4\""));
+  CHECK(render_summary(r) == "names2 to \"mail.example.com\"");
   CHECK(rebuilt(r) == h);
   // In a list, offsets are from the start of the layer that holds it: the
   // second record points to byte 5, "example" in the first.
@@ -495,6 +500,7 @@ TEST_CASE("a compressed name is shown followed; its text keeps the pointer") {
   // read) is shown as written.
   Packet fwd = build("names2(first=\"a\", second=\"@40\")");
   CHECK_THAT(render_show(fwd, false, reg), Catch::Contains("second = \"@40\"\n"));
+  CHECK(render_summary(fwd) == "names2 to \"@40\"");
   CHECK_THAT(render_json_layers(fwd, reg), Catch::Contains("\"second\": \"@40\"}"));
   // A label that is not text: the written form.
   Packet odd = build("names2(first=hex\"02610000\", second=\"b.@0\")");
