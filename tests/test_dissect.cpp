@@ -81,6 +81,13 @@ layer framed "A message after its 2-byte length" {
 layer greeting "What the frame holds" { text : bytes }
 bind tcp.dport = 7015 -> framed
 bind framed -> greeting
+layer names2 "Two names; the second may point into the first" {
+    first  : name
+    second : name
+    summary "to {second}"
+}
+layer zone "Names in a list" { n : u8 = auto; recs : bytes count n }
+option zone.recs rec(owner) "A record" { owner : name }
 )";
     for (auto& st : parse_script(Source::make("<decls>", decls)).stmts) s.declare(st);
     return s;
@@ -466,6 +473,38 @@ TEST_CASE("names: labels when building, up to a zero or a pointer when reading")
   }
   Packet runs = read(bytes_of_hex("05616263"), "lookup");
   CHECK(layers(runs) == "raw");
+}
+
+TEST_CASE("a compressed name is shown followed; its text keeps the pointer") {
+  const Registry* reg = &session().registry();
+  // "www.example.com", then "mail." and a pointer to byte 4 ("example.com").
+  std::string h = "03777777076578616d706c6503636f6d00" "046d61696cc004";
+  Packet r = read(bytes_of_hex(h), "names2");
+  REQUIRE(layers(r) == "names2");
+  CHECK_THAT(render_show(r, false, reg), Catch::Contains("second = \"mail.example.com\"  (compressed: \"mail.@4\")"));
+  CHECK_THAT(render_show(r, false, reg), Catch::Contains("first  = \"www.example.com\"\n"));
+  CHECK_THAT(render_json_layers(r, reg), Catch::Contains("\"second\": \"mail.example.com\", \"second_wire\": \"mail.@4\""));
+  CHECK_THAT(render_pkt(r, reg), Catch::Contains("second=\"mail.@4\""));
+  CHECK(render_summary(r) == "names2 to \"mail.example.com\"");
+  CHECK(rebuilt(r) == h);
+  // In a list, offsets are from the start of the layer that holds it: the
+  // second record points to byte 5, "example" in the first.
+  std::string z = "02" "03777777076578616d706c6500" "046d61696cc005";
+  Packet zr = read(bytes_of_hex(z), "zone");
+  REQUIRE(layers(zr) == "zone");
+  CHECK_THAT(render_show(zr, false, reg), Catch::Contains("rec(\"www.example\"), rec(\"mail.example\" (compressed: \"mail.@5\"))"));
+  CHECK_THAT(render_json_layers(zr, reg), Catch::Contains("\"owner\": \"mail.example\", \"owner_wire\": \"mail.@5\""));
+  CHECK_THAT(render_pkt(zr, reg), Catch::Contains("rec(\"mail.@5\")"));
+  CHECK(rebuilt(zr) == z);
+  // A pointer that cannot be followed (forward: built from text, never
+  // read) is shown as written.
+  Packet fwd = build("names2(first=\"a\", second=\"@40\")");
+  CHECK_THAT(render_show(fwd, false, reg), Catch::Contains("second = \"@40\"\n"));
+  CHECK(render_summary(fwd) == "names2 to \"@40\"");
+  CHECK_THAT(render_json_layers(fwd, reg), Catch::Contains("\"second\": \"@40\"}"));
+  // A label that is not text: the written form.
+  Packet odd = build("names2(first=hex\"02610000\", second=\"b.@0\")");
+  CHECK_THAT(render_show(odd, false, reg), Catch::Contains("second = \"b.@0\"\n"));
 }
 
 TEST_CASE("a choice of layout by a field's value") {

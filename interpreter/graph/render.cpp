@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <cstring>
 #include <fmt/format.h>
 
 #include "dissect.hpp"
@@ -11,6 +12,72 @@
 namespace pkt {
 
 namespace {
+
+// Where the name fields being shown can follow their compression pointers
+// (RFC 1035 4.1.4): the bytes of the top layer that holds them, from its
+// start (the offsets a pointer gives are from there), and what to add to a
+// field's byte offset (FieldSlot::bit_offset / 8) to have its place there.
+struct NameScope {
+  const std::uint8_t* msg = nullptr;
+  std::size_t len = 0;
+  std::int64_t shift = 0;
+};
+
+NameScope layer_scope(const Packet& p, std::size_t l) {
+  const LayerInst& li = p.layers()[l];
+  if (li.offset > p.size()) return {};
+  return {p.bytes().data() + li.offset, p.size() - li.offset, -static_cast<std::int64_t>(li.offset)};
+}
+
+bool is_name(const FieldDef& f) { return f.type_name == "name"; }
+
+// The text of a name that ends in a compression pointer, the pointer
+// followed within the scope, with the limits reading applies: each pointer
+// points before the labels it ends, 64 pointers at most, 255 bytes in all.
+// False (the name is shown as written, "www.@12") when it does not end in a
+// pointer, or cannot be followed, or a label is not plain text.
+bool expand_name(const NameScope* scope, const FieldSlot& s, std::string& text) {
+  const std::string& w = s.value.bytes;
+  if (!scope || !scope->msg || w.size() < 2 || (static_cast<unsigned char>(w[w.size() - 2]) & 0xc0) != 0xc0) return false;
+  std::int64_t at = static_cast<std::int64_t>(s.bit_offset / 8) + scope->shift;
+  if (at < 0 || static_cast<std::size_t>(at) + w.size() > scope->len ||
+      std::memcmp(scope->msg + at, w.data(), w.size()) != 0)
+    return false;  // the bytes are not where the field says (a packet not built yet)
+  const std::uint8_t* m = scope->msg;
+  std::size_t pos = static_cast<std::size_t>(at), start = pos, total = 0, jumps = 0;
+  std::string out;
+  while (true) {
+    if (pos >= scope->len) return false;
+    unsigned b = m[pos];
+    if (b == 0) break;
+    if ((b & 0xc0) == 0xc0) {
+      if (pos + 1 >= scope->len) return false;
+      std::size_t off = ((b & 0x3fu) << 8) | m[pos + 1];
+      if (off >= start || ++jumps > 64) return false;
+      start = pos = off;
+      continue;
+    }
+    if (b & 0xc0) return false;
+    if (pos + 1 + b > scope->len) return false;
+    total += 1 + b;
+    if (total + 1 > 255) return false;
+    for (std::size_t k = pos + 1; k < pos + 1 + b; ++k)
+      if (m[k] == '.' || m[k] < 0x20 || m[k] > 0x7e) return false;
+    out += (out.empty() ? "" : ".") + std::string(reinterpret_cast<const char*>(m + pos + 1), b);
+    pos += 1 + b;
+  }
+  text = out.empty() ? "." : out;
+  return true;
+}
+
+std::string quote_text(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
 
 }  // namespace
 
@@ -76,7 +143,10 @@ bool must_write(const Packet& p, std::size_t l, std::size_t f, const Registry* r
   return !(s.value == implied_value(p, l, f, reg));
 }
 
-std::string option_text(const Registry& reg, const OptionElem& el, const std::string& bytes) {
+// With a scope (show), a name ending in a compression pointer is shown
+// expanded, `"example.com" (compressed: "@12")`; without one (the pkt
+// text) as written, which builds the same bytes.
+std::string option_text(const Registry& reg, const OptionElem& el, const std::string& bytes, const NameScope* scope = nullptr) {
   const std::string as_hex = "hex\"" + hex_encode(std::string_view(bytes).substr(el.offset, el.size)) + "\"";
   if (!el.def) return as_hex;
   Packet op = option_packet(reg, el, bytes);
@@ -85,6 +155,12 @@ std::string option_text(const Registry& reg, const OptionElem& el, const std::st
   // A variadic option alone needs at least one element to be written by
   // name (`sack()` does not build): an empty one read from the wire stays bytes.
   if (od.variadic && od.params.size() == 1 && li.fields[od.params.back()].value.bytes.empty()) return as_hex;
+  auto value = [&](std::size_t fi) {
+    const FieldDef& fd = od.fields[fi];
+    std::string v = format_value(fd, li.fields[fi].value), text;
+    if (is_name(fd) && expand_name(scope, li.fields[fi], text)) v = fmt::format("{} (compressed: {})", quote_text(text), v);
+    return v;
+  };
   std::vector<std::string> args;
   for (std::size_t k = 0; k < od.params.size(); ++k) {
     std::size_t fi = od.params[k];
@@ -93,20 +169,28 @@ std::string option_text(const Registry& reg, const OptionElem& el, const std::st
       std::string arr = format_value(fd, li.fields[fi].value);  // "[a, b]"
       if (arr.size() > 2) args.push_back(arr.substr(1, arr.size() - 2));
     } else {
-      args.push_back(format_value(fd, li.fields[fi].value));
+      args.push_back(value(fi));
     }
   }
   for (std::size_t f = 1; f < li.fields.size(); ++f) {
     if (std::find(od.params.begin(), od.params.end(), f) != od.params.end()) continue;
-    if (must_write(op, 0, f, &reg)) args.push_back(fmt::format("{}={}", od.fields[f].name, format_value(od.fields[f], li.fields[f].value)));
+    if (must_write(op, 0, f, &reg)) args.push_back(fmt::format("{}={}", od.fields[f].name, value(f)));
   }
   if (args.empty() && od.params.empty()) return od.name;
   return fmt::format("{}({})", od.name, fmt::join(args, ", "));
 }
 
-std::string options_text(const Registry& reg, const LayerDef& def, const FieldDef& f, const std::string& bytes, std::uint32_t at) {
+// `at`: where the list starts in its layer. With `scope` (the layer's),
+// compressed names are shown expanded.
+std::string options_text(const Registry& reg, const LayerDef& def, const FieldDef& f, const std::string& bytes, std::uint32_t at,
+                         const NameScope* scope = nullptr) {
   std::vector<std::string> parts;
-  for (auto& el : read_options(reg, def, f, bytes, at)) parts.push_back(option_text(reg, el, bytes));
+  for (auto& el : read_options(reg, def, f, bytes, at)) {
+    // An option's field offsets are from the option's start.
+    NameScope inner;
+    if (scope) inner = {scope->msg, scope->len, static_cast<std::int64_t>(at) + el.offset};
+    parts.push_back(option_text(reg, el, bytes, scope ? &inner : nullptr));
+  }
   return "[" + fmt::format("{}", fmt::join(parts, ", ")) + "]";
 }
 
@@ -129,7 +213,10 @@ std::string json_escape(const std::string& s) {
 
 // An option's fields (from 1: past its kind; from 0 for a record with no
 // kind) leave out what its rules compute.
-std::string json_fields(const Packet& p, std::size_t l, const Registry* reg, std::size_t from, bool option = false) {
+// A name ending in a compression pointer is given expanded, its written
+// form next to it as "NAME_wire": "@12" (where `scope` lets it be followed).
+std::string json_fields(const Packet& p, std::size_t l, const Registry* reg, std::size_t from, bool option = false,
+                        const NameScope* scope = nullptr) {
   const LayerInst& li = p.layers()[l];
   std::vector<std::string> parts;
   for (std::size_t f = from; f < li.fields.size(); ++f) {
@@ -147,12 +234,21 @@ std::string json_fields(const Packet& p, std::size_t l, const Registry* reg, std
         Packet op = option_packet(*reg, el, s.value.bytes);
         const FieldDef& tag = el.def->fields[0];
         bool tagged = tag.has_default && !tag.auto_rule && tag.fixed_size();
-        std::string inner = json_fields(op, 0, reg, tagged ? 1 : 0, true);
+        NameScope in_list;
+        // An option's field offsets are from the option's start.
+        if (scope) in_list = {scope->msg, scope->len, static_cast<std::int64_t>(s.bit_offset / 8) + scope->shift + el.offset};
+        std::string inner = json_fields(op, 0, reg, tagged ? 1 : 0, true, scope ? &in_list : nullptr);
         opts.push_back(fmt::format("{{\"option\": \"{}\"{}{}}}", el.def->name, inner.empty() ? "" : ", ", inner));
       }
       v = "[" + fmt::format("{}", fmt::join(opts, ", ")) + "]";
     } else {
       v = d.type().json(d, s.value);
+      std::string text;
+      if (is_name(d) && expand_name(scope, s, text)) {
+        parts.push_back(fmt::format("\"{}\": \"{}\"", json_escape(d.name), json_escape(text)));
+        parts.push_back(fmt::format("\"{}_wire\": {}", json_escape(d.name), v));
+        continue;
+      }
     }
     parts.push_back(fmt::format("\"{}\": {}", json_escape(d.name), v));
   }
@@ -172,6 +268,7 @@ std::string render_show(const Packet& p, bool color, const Registry* reg) {
     out += fmt::format("{}{}{} ({} bytes)\n", bold, li.def->name, reset, li.size);
     std::size_t w = 0;
     for (auto& f : li.def->fields) w = std::max(w, f.name.size());
+    const NameScope scope = layer_scope(p, l);
     for (std::size_t i = 0; i < li.fields.size(); ++i) {
       const FieldDef& f = li.def->fields[i];
       const FieldSlot& s = li.fields[i];
@@ -180,8 +277,11 @@ std::string render_show(const Packet& p, bool color, const Registry* reg) {
       bool numeric_note = f.kind == FieldKind::UInt && (!f.enums.empty() || !f.flags.empty()) &&
                           val != std::to_string(s.value.num);
       if (numeric_note) val += fmt::format(" ({:#x})", s.value.num);
+      std::string text;
       if (has_option_list(reg, *li.def, f)) {
-        val = options_text(*reg, *li.def, f, s.value.bytes, s.bit_offset / 8 - li.offset);
+        val = options_text(*reg, *li.def, f, s.value.bytes, s.bit_offset / 8 - li.offset, &scope);
+      } else if (is_name(f) && expand_name(&scope, s, text)) {
+        val = fmt::format("{}  (compressed: {})", quote_text(text), val);
       } else if (f.kind == FieldKind::Bytes && s.value.bytes.size() > 64) {
         FieldValue head;
         head.bytes = s.value.bytes.substr(0, 64);
@@ -288,7 +388,8 @@ std::string render_json_layers(const Packet& p, const Registry* reg) {
     const LayerInst& li = p.layers()[l];
     std::string extra;
     if (!li.trailer.empty()) extra = fmt::format(", \"trailer\": \"{}\"", hex_encode(li.trailer));
-    layers.push_back(fmt::format("{{\"layer\": \"{}\", \"fields\": {{{}}}{}}}", li.def->name, json_fields(p, l, reg, 0), extra));
+    const NameScope scope = layer_scope(p, l);
+    layers.push_back(fmt::format("{{\"layer\": \"{}\", \"fields\": {{{}}}{}}}", li.def->name, json_fields(p, l, reg, 0, false, &scope), extra));
   }
   std::string out = fmt::format("\"layers\": [{}]", fmt::join(layers, ", "));
   if (!p.notes().empty()) {
@@ -319,9 +420,15 @@ std::string render_summary(const Packet& p, std::size_t from) {
           if (fi >= 0 && li.fields[fi].present) {
             const FieldDef& d = def.fields[fi];
             FieldValue v = li.fields[fi].value;
+            NameScope scope = layer_scope(p, l);
+            std::string text;
             bool cut = d.kind == FieldKind::Bytes && v.bytes.size() > 24;
-            if (cut) v.bytes.resize(24);
-            part += format_value(d, v) + (cut ? "..." : "");
+            if (is_name(d) && expand_name(&scope, li.fields[fi], text)) {
+              part += quote_text(text);  // a compressed name, followed
+            } else {
+              if (cut) v.bytes.resize(24);
+              part += format_value(d, v) + (cut ? "..." : "");
+            }
           } else if (fi >= 0) {
             part.resize(mark);
           }

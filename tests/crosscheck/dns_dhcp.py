@@ -200,6 +200,42 @@ def check_read(pkt, tmp):
     if '"@12"' not in lines[-1] or 'target="ns1.@12"' not in lines[-1]:
         fail("compressed names: %s" % lines[-1])
     print("ok   read json values, compressed names")
+    check_shown_names(pkt, pcap, len(scapy_pkts), pk[-1])
+
+
+def check_shown_names(pkt, pcap, frame, js):
+    """show and json give a compressed name followed, as tshark shows it."""
+    fields = js["layers"][-1]["fields"]
+    got_q = [q["qname"] for q in fields["qd"]]
+    got_r = [r["rrname"] for lst in ("an", "ns", "ar") for r in fields[lst]]
+    got_t = [r[k] for lst in ("an", "ns", "ar") for r in fields[lst] for k in ("target", "exchange") if k in r]
+    wires = [r["rrname_wire"] for lst in ("an", "ns", "ar") for r in fields[lst] if "rrname_wire" in r]
+    if not wires or not all("@" in w for w in wires) or any("@" in n for n in got_q + got_r + got_t):
+        fail("json: compressed names not followed, or no NAME_wire: %s" % json.dumps(fields)[:2000])
+    show = ru.run([pkt, "read", pcap, "--format", "show"]).out
+    for n in got_r + got_t:
+        if '"%s"' % n not in show:
+            fail("show lacks the name %s:\n%s" % (n, show[-3000:]))
+    if '"example.com" (compressed: "@12")' not in show:
+        fail("show: no name shown followed with its pointer:\n%s" % show[-3000:])
+    if not shutil.which("tshark"):
+        print("SKIP tshark names: not found")
+        return
+    r = subprocess.run(["tshark", "-n", "-r", pcap, "-Y", "frame.number == %d" % frame, "-T", "fields",
+                        "-E", "separator=\t", "-E", "aggregator=,", "-e", "dns.qry.name", "-e", "dns.resp.name",
+                        "-e", "dns.cname", "-e", "dns.mx.mail_exchange", "-e", "dns.ptr.domain_name", "-e", "dns.ns"],
+                       capture_output=True, text=True)
+    cols = r.stdout.rstrip("\n").split("\t")
+    if r.returncode != 0 or len(cols) != 6:
+        fail("tshark names: %s %s" % (r.stdout, r.stderr))
+        return
+    want_t = sorted(",".join(cols[2:]).split(","))
+    # tshark gives an SRV record's name as its service and protocol, not dns.resp.name.
+    got_r = [r["rrname"] for lst in ("an", "ns", "ar") for r in fields[lst] if r["type"] != 33]
+    if cols[0].split(",") != got_q or cols[1].split(",") != got_r or sorted(got_t) != want_t:
+        fail("names (pkt json, tshark): %s %s %s / %s" % (got_q, got_r, got_t, cols))
+    else:
+        print("ok   compressed names followed as tshark shows them:", cols[1])
 
 
 def check_bad(pkt, tmp):
