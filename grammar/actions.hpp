@@ -763,6 +763,16 @@ struct action<until_name> {
 };
 
 template <>
+struct action<strict_clause> {
+  template <typename In>
+  static void apply(const In& in, FieldFrame& f) {
+    if (f.field.strict) fail_at(in, 0, "a field has at most one 'strict'");
+    f.field.strict = true;
+    f.field.strict_pos = pos_of(in);
+  }
+};
+
+template <>
 struct action<if_start> {
   template <typename In>
   static void apply(const In& in, FieldFrame& f) {
