@@ -82,6 +82,8 @@ struct FieldDecl {
   Pos until_pos;
   bool strict = false;    // `strict`: every element of the list is one of its options
   Pos strict_pos;
+  bool padded = false;    // `size N padded`: a shorter value is padded with zeros to N bytes
+  Pos padded_pos;
   std::string doc;        // optional trailing "doc string"
 };
 

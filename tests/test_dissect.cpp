@@ -95,6 +95,11 @@ option records.recs ping "A record with no value" {
     length : u8 = auto len(this)
 }
 bind udp.dport = 7016 -> records
+layer label "A fixed-size name field" {
+    name : bytes size 8 padded = hex"0000000000000000"
+    kind : u8 = 1
+}
+bind udp.dport = 7017 -> label
 layer loose "The same records, not strict" { tag : u16 = 0x5252; recs : bytes }
 option loose.recs ping "A record with no value" { type : u8 = 2; length : u8 = auto len(this) }
 )";
@@ -618,4 +623,18 @@ TEST_CASE("sctp: a chunk length of 0 is an error building and makes the layer ra
   CHECK_THAT(error_of(v4 + "sctp(chunks=[data(length=0)])"),
              Catch::Contains("option data would not read back as one of sctp.chunks's options: data.length is 0, but 16 + len(data) gives 16"));
   CHECK_THAT(error_of(v4 + "sctp(chunks=[data(length=0, data=\"x\")])"), Catch::Contains("condition `if length >= 16` is false"));
+}
+
+TEST_CASE("size N padded: a shorter value is sent with zeros after it") {
+  CHECK(hex(build(std::string(kUdp) + "udp(sport=7017, dport=7017) / label(name=\"ab\")")).substr(56) == "616200000000000001");
+  CHECK(hex(build(std::string(kUdp) + "udp(sport=7017, dport=7017) / label()")).substr(56) == "000000000000000001");
+  CHECK(hex(build(std::string(kUdp) + "udp(sport=7017, dport=7017) / label(name=\"abcdefgh\")")).substr(56) == "616263646566676801");
+  CHECK_THAT(error_of(std::string(kUdp) + "udp(dport=7017) / label(name=\"abcdefghi\")"),
+             Catch::Contains("label.name is 9 bytes, but it has room for 8"));
+  Packet r = read(wire_of(build(std::string(kUdp) + "udp(sport=7017, dport=7017) / label(name=\"ab\")")));
+  CHECK(layers(r) == "ipv4/udp/label");
+  CHECK(field(r, "label", "name").value.bytes == std::string("ab\0\0\0\0\0\0", 8));
+  Session s(Registry::with_stdlib());
+  CHECK_THROWS_WITH(s.declare(parse_script(Source::make("<t>", "layer bad \"x\" { n : u8; b : bytes size n padded }")).stmts.at(0)),
+                    Catch::Contains("'padded' applies to bytes fields of a fixed size"));
 }

@@ -482,6 +482,12 @@ void Registry::define(const ast::LayerDecl& decl) {
         throw ScriptError(fd.strict_pos, fmt::format("{} is a list with 'count' or 'until', read option by option already: 'strict' adds nothing", f.name));
       f.strict = true;
     }
+    if (fd.padded) {
+      if (f.kind != FieldKind::Bytes || !f.size_rule || f.size_rule->op != AutoExpr::Op::Int || f.size_rule->i == 0 ||
+          f.size_rule->i > (1u << 20))
+        throw ScriptError(fd.padded_pos, fmt::format("'padded' applies to bytes fields of a fixed size (`size 64 padded`); {} is not one", f.name));
+      f.padded = static_cast<std::uint32_t>(f.size_rule->i);
+    }
   }
   // Fields whose change can add or remove another field.
   std::function<void(const AutoExpr&, bool)> mark = [&](const AutoExpr& e, bool all) {

@@ -87,6 +87,7 @@ struct FieldDef {
   std::string count_text;
   std::string until;                    // `until OPTION`: a list of options that ends with that option
   bool strict = false;                  // `strict`: reading and building, every element is one of its options
+  std::uint32_t padded = 0;             // `size N padded`: a shorter value is padded with zeros to N bytes
   bool shapes_layout = false;  // an `if` (or present()) reads it: changing it may change the layout
   std::vector<std::pair<std::string, std::uint64_t>> enums;
   std::vector<std::pair<std::string, std::uint64_t>> flags;
