@@ -763,6 +763,26 @@ struct action<until_name> {
 };
 
 template <>
+struct action<strict_clause> {
+  template <typename In>
+  static void apply(const In& in, FieldFrame& f) {
+    if (f.field.strict) fail_at(in, 0, "a field has at most one 'strict'");
+    f.field.strict = true;
+    f.field.strict_pos = pos_of(in);
+  }
+};
+
+template <>
+struct action<padded_clause> {
+  template <typename In>
+  static void apply(const In& in, FieldFrame& f) {
+    if (f.field.padded) fail_at(in, 0, "a field has at most one 'padded'");
+    f.field.padded = true;
+    f.field.padded_pos = pos_of(in);
+  }
+};
+
+template <>
 struct action<if_start> {
   template <typename In>
   static void apply(const In& in, FieldFrame& f) {

@@ -80,6 +80,10 @@ struct FieldDecl {
   ExprPtr count_rule;     // `count expr`: a list of that many options (elements)
   std::string until;      // `until OPTION`: a list of options that ends with that option
   Pos until_pos;
+  bool strict = false;    // `strict`: every element of the list is one of its options
+  Pos strict_pos;
+  bool padded = false;    // `size N padded`: a shorter value is padded with zeros to N bytes
+  Pos padded_pos;
   std::string doc;        // optional trailing "doc string"
 };
 

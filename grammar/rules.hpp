@@ -225,7 +225,11 @@ struct count_clause : seq< count_start, sp, must< count_rule > > {};
 struct until_start : seq< kw_until, not_at< sp, one< ':' > > > {};
 struct until_name : ident {};
 struct until_clause : seq< until_start, sp, must< until_name > > {};
-struct field_mod : sor< enum_block, flags_block, align_clause, size_clause, if_clause, count_clause, until_clause > {};
+struct kw_strict : TAO_PEGTL_KEYWORD( "strict" ) {};
+struct strict_clause : seq< kw_strict, not_at< sp, one< ':' > > > {};  // a field may be named `strict`
+struct kw_padded : TAO_PEGTL_KEYWORD( "padded" ) {};
+struct padded_clause : seq< kw_padded, not_at< sp, one< ':' > > > {};  // a field may be named `padded`
+struct field_mod : sor< enum_block, flags_block, align_clause, size_clause, if_clause, count_clause, until_clause, strict_clause, padded_clause > {};
 struct auto_rule : seq< rx_expr > {};
 // `= auto` alone (before the end of the line, a comment, a doc string, `;`
 // or `}`): the rule is derived from a size rule that reads the field.

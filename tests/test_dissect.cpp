@@ -88,6 +88,27 @@ layer names2 "Two names; the second may point into the first" {
 }
 layer zone "Names in a list" { n : u8 = auto; recs : bytes count n }
 option zone.recs rec(owner) "A record" { owner : name }
+layer records "Type-length records up to the end of the layer" {
+    tag  : u16 = 0x5252
+    recs : bytes strict
+}
+option records.recs text(value) "A text record" {
+    type   : u8 = 1
+    length : u8 = auto 2 + len(value)
+    value  : bytes size length - 2 if length >= 2
+}
+option records.recs ping "A record with no value" {
+    type   : u8 = 2
+    length : u8 = auto len(this)
+}
+bind udp.dport = 7016 -> records
+layer label "A fixed-size name field" {
+    name : bytes size 8 padded = hex"0000000000000000"
+    kind : u8 = 1
+}
+bind udp.dport = 7017 -> label
+layer loose "The same records, not strict" { tag : u16 = 0x5252; recs : bytes }
+option loose.recs ping "A record with no value" { type : u8 = 2; length : u8 = auto len(this) }
 )";
     for (auto& st : parse_script(Source::make("<decls>", decls)).stmts) s.declare(st);
     return s;
@@ -580,4 +601,79 @@ TEST_CASE("neighbour discovery reads as its own layers; other ICMPv6 stays icmpv
   Packet rc = read(cut);
   CHECK(layers(rc) == "ipv6/icmpv6/raw");
   CHECK_FALSE(rc.notes().empty());
+}
+
+TEST_CASE("a strict list: read option by option, each built option reads back") {
+  Packet r = build(std::string(kUdp) + "udp(sport=7016, dport=7016) / records(recs=[text(\"hi\"), ping])");
+  CHECK(hex(r).substr(56) == "5252010468690202");
+  Packet back = read(wire_of(r));
+  CHECK(layers(back) == "ipv4/udp/records");
+  CHECK(back.notes().empty());
+  CHECK(field(back, "records", "recs").value.num == 2);
+  CHECK(rebuilt(back) == hex(r));
+  // A length that leaves no room for the record's own fields: raw with a note, never a hang.
+  Packet zero = read(bytes_of_hex("52520200"), "records");
+  CHECK(layers(zero) == "raw");
+  REQUIRE(zero.notes().size() == 1);
+  CHECK_THAT(zero.notes()[0], Catch::Contains("records.recs: element 1 (at byte 0) is none of its options: ping.length is 0, but len(this) gives 2"));
+  Packet second = read(bytes_of_hex("525202020200"), "records");
+  CHECK(layers(second) == "raw");
+  CHECK_THAT(second.notes().at(0), Catch::Contains("element 2 (at byte 2)"));
+  Packet cut = read(bytes_of_hex("525201056869"), "records");
+  CHECK(layers(cut) == "raw");
+  CHECK_THAT(cut.notes().at(0), Catch::Contains("records.recs: element 1"));
+  // The same bytes in a list that is not strict read as one bytes element.
+  Packet loose = read(bytes_of_hex("52520200"), "loose");
+  CHECK(layers(loose) == "loose");
+  CHECK(loose.notes().empty());
+  // Building: an option that would not read back is an error at it; bytes are sent as given.
+  CHECK_THAT(error_of(std::string(kUdp) + "udp(dport=7016) / records(recs=[text(\"a\"), ping(length=0)])"),
+             Catch::Contains("option ping would not read back as one of records.recs's options: ping.length is 0, but len(this) gives 2"));
+  CHECK_THAT(error_of(std::string(kUdp) + "udp(dport=7016) / records(recs=ping(length=3))"),
+             Catch::Contains("ping.length is 3, but len(this) gives 2"));
+  CHECK(hex(build(std::string(kUdp) + "udp(dport=7016) / records(recs=[hex\"0200\"])")).substr(56) == "52520200");
+  // `strict` is for lists of options.
+  Session s(Registry::with_stdlib());
+  CHECK_THROWS_WITH(s.declare(parse_script(Source::make("<t>", "layer bad \"x\" { n : u8 strict }")).stmts.at(0)),
+                    Catch::Contains("'strict' applies to lists of options"));
+}
+
+TEST_CASE("sctp: a chunk length of 0 is an error building and makes the layer raw with a note reading") {
+  const std::string v4 = "ipv4(src=127.0.0.1, dst=127.0.0.1) / ";
+  Packet ok = read(wire_of(build(v4 + "sctp(chunks=[shutdown(cum_tsn=1), data(data=\"abc\")])")));
+  CHECK(layers(ok) == "ipv4/sctp");
+  CHECK(ok.notes().empty());
+  CHECK(field(ok, "sctp", "chunks").value.num == 2);
+  // Chunks given as bytes are sent as given; reading them back is raw with a note, never a hang.
+  Packet zero = read(wire_of(build(v4 + "sctp(chunks=[hex\"0700000000000001\"])")));
+  CHECK(layers(zero) == "ipv4/raw");
+  REQUIRE(zero.notes().size() == 1);
+  CHECK_THAT(zero.notes()[0],
+             Catch::Contains("sctp.chunks: element 1 (at byte 0) is none of its options: shutdown.length is 0, but len(this) gives 8"));
+  Packet data0 = read(wire_of(build(v4 + "sctp(chunks=[hex\"00000000000000000000000000000000\"])")));
+  CHECK(layers(data0) == "ipv4/raw");
+  CHECK_THAT(data0.notes().at(0), Catch::Contains("data.length is 0, but 16 + len(data) gives 16"));
+  Packet second = read(wire_of(build(v4 + "sctp(chunks=[shutdown(cum_tsn=1), hex\"00000000\"])")));
+  CHECK(layers(second) == "ipv4/raw");
+  CHECK_THAT(second.notes().at(0), Catch::Contains("sctp.chunks: element 2 (at byte 8) is none of its options"));
+  // Building a chunk whose length does not fit it is an error at the chunk.
+  CHECK_THAT(error_of(v4 + "sctp(chunks=[shutdown(length=0)])"),
+             Catch::Contains("option shutdown would not read back as one of sctp.chunks's options: shutdown.length is 0, but len(this) gives 8"));
+  CHECK_THAT(error_of(v4 + "sctp(chunks=[data(length=0)])"),
+             Catch::Contains("option data would not read back as one of sctp.chunks's options: data.length is 0, but 16 + len(data) gives 16"));
+  CHECK_THAT(error_of(v4 + "sctp(chunks=[data(length=0, data=\"x\")])"), Catch::Contains("condition `if length >= 16` is false"));
+}
+
+TEST_CASE("size N padded: a shorter value is sent with zeros after it") {
+  CHECK(hex(build(std::string(kUdp) + "udp(sport=7017, dport=7017) / label(name=\"ab\")")).substr(56) == "616200000000000001");
+  CHECK(hex(build(std::string(kUdp) + "udp(sport=7017, dport=7017) / label()")).substr(56) == "000000000000000001");
+  CHECK(hex(build(std::string(kUdp) + "udp(sport=7017, dport=7017) / label(name=\"abcdefgh\")")).substr(56) == "616263646566676801");
+  CHECK_THAT(error_of(std::string(kUdp) + "udp(dport=7017) / label(name=\"abcdefghi\")"),
+             Catch::Contains("label.name is 9 bytes, but it has room for 8"));
+  Packet r = read(wire_of(build(std::string(kUdp) + "udp(sport=7017, dport=7017) / label(name=\"ab\")")));
+  CHECK(layers(r) == "ipv4/udp/label");
+  CHECK(field(r, "label", "name").value.bytes == std::string("ab\0\0\0\0\0\0", 8));
+  Session s(Registry::with_stdlib());
+  CHECK_THROWS_WITH(s.declare(parse_script(Source::make("<t>", "layer bad \"x\" { n : u8; b : bytes size n padded }")).stmts.at(0)),
+                    Catch::Contains("'padded' applies to bytes fields of a fixed size"));
 }

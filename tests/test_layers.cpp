@@ -1006,3 +1006,11 @@ TEST_CASE("fragment declarations: bad ones are errors at their place") {
   CHECK_THROWS_WITH(declare("fragment ipv4 { offset = src; more = flags.MF }"), Catch::Contains("must be a number"));
   CHECK_THROWS_WITH(declare("fragment nosuch { offset = a; more = b }"), Catch::Contains("unknown layer 'nosuch'"));
 }
+
+TEST_CASE("golden bytes, bootp: sname and file shorter than their size are padded with zeros, as scapy does") {
+  // scapy 2.5.0: bytes(IP(src='0.0.0.0', dst='255.255.255.255')/UDP(sport=68, dport=67)
+  //   /BOOTP(file=b'boot.img', sname=b'srv')).hex()
+  CHECK(bytes_of(R"pkt(ipv4(src=0.0.0.0, dst=255.255.255.255) / udp(sport=68, dport=67) / bootp(file="boot.img", sname="srv"))pkt") ==
+        "4500010800010000401179e500000000ffffffff0044004300f49f57010106000000000000000000000000000000000000000000000000"
+        "0000000000000000000000000000000000737276" + std::string(122, '0') + "626f6f742e696d67" + std::string(240, '0'));
+}

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "dissect.hpp"
 #include "packet.hpp"
 
 namespace pkt {
@@ -225,12 +226,28 @@ std::string build_option(const Registry& reg, const LayerDef& layer, const Field
                                          hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint),
                                          fmt::join(names, ", ")));
   }
+  std::string out;
   try {
-    return option_bytes(reg, *def, e, env);
+    out = option_bytes(reg, *def, e, env);
   } catch (const ScriptError& err) {
     if (std::string(err.what()).rfind("option ", 0) == 0) throw;
     throw ScriptError(err.pos(), fmt::format("option {}: {}", def->name, err.what()));
   }
+  if (f.strict && !out.empty()) {
+    // A strict list reads back option by option: this one must read back
+    // whole, as one of the field's options (bytes are sent as given).
+    auto opts = reg.options_of(layer.name, f.name);
+    Dissector dis(reg);
+    Packet one;
+    std::string why;
+    OptionElem el = match_option(opts, reinterpret_cast<const std::uint8_t*>(out.data()), 0,
+                                 static_cast<std::uint32_t>(out.size()), dis, one, &why);
+    if (el.size != out.size())
+      throw ScriptError(e.pos, fmt::format("option {} would not read back as one of {}.{}'s options: {}", def->name, layer.name, f.name,
+                                           el.size ? fmt::format("it is {} bytes, and {} of them read as an option", out.size(), el.size)
+                                                   : why.empty() ? std::string("it is none of them") : why));
+  }
+  return out;
 }
 
 void reject_word_args(const ast::Expr& call) {

@@ -426,6 +426,33 @@ bool Dissector::read_layer(const LayerDef& def, const std::uint8_t* data, std::u
       why = fmt::format("{}.{} has size {} = {} bytes, but {} are left", def.name, fd.name, fd.size_text, n, left);
       return false;
     }
+    if (d.strict && n) {
+      // A strict list: split option by option now; bytes that are none of
+      // its options make the layer not fit (raw with a note).
+      const FieldDef& fd = def.fields[f];
+      auto opts = reg_.options_of(def.name, fd.name);
+      Dissector dis(reg_);
+      dis.msg_ = msg_ ? msg_ : data + li.offset;
+      dis.msg_len_ = msg_ ? msg_len_ : static_cast<std::uint32_t>(limit / 8) - li.offset;
+      Packet one;
+      const std::uint32_t start = static_cast<std::uint32_t>(bit / 8), stop = start + static_cast<std::uint32_t>(n);
+      std::uint64_t got = 0;
+      for (std::uint32_t p = start; p < stop; ++got) {
+        std::string w;
+        OptionElem el = match_option(opts, data, p, stop, dis, one, &w);
+        if (!el.size) {
+          why = fmt::format("{}.{}: element {} (at byte {}) is none of its options{}", def.name, fd.name, got + 1, p - start,
+                            w.empty() ? ", or runs past the end" : ": " + w);
+          return false;
+        }
+        p += el.size;
+      }
+      s.bit_size = static_cast<std::uint32_t>(n * 8);
+      set_bytes(s.value.bytes, data + start, n);
+      s.value.num = got;
+      bit += n * 8;
+      continue;
+    }
     if (d.kind == FieldKind::Array && n % (d.bits / 8)) {
       why = fmt::format("{}.{} is {} bytes, not a whole number of u{} elements", def.name, def.fields[f].name, n, d.bits);
       return false;
@@ -615,8 +642,18 @@ OptionElem match_option(const std::vector<std::shared_ptr<const LayerDef>>& opts
     p.resolve_wire_origins();
     bool agrees = true;
     const LayerInst& li = p.layers()[0];
-    for (std::size_t f = 0; f < li.fields.size(); ++f)
-      if (li.fields[f].origin == Origin::Wire && od->fields[f].auto_rule && rule_has_len(*od->fields[f].auto_rule)) agrees = false;
+    for (std::size_t f = 0; f < li.fields.size() && agrees; ++f)
+      if (li.fields[f].origin == Origin::Wire && od->fields[f].auto_rule && rule_has_len(*od->fields[f].auto_rule)) {
+        agrees = false;
+        // Why, for a note or an error: "shutdown.length is 0, but len(this) gives 8".
+        if (why_out && why_out->empty() && od->fields[f].kind == FieldKind::UInt) {
+          try {
+            *why_out = fmt::format("{}.{} is {}, but {} gives {}", od->name, od->fields[f].name, li.fields[f].value.num,
+                                   od->fields[f].auto_text, p.computed_value(0, f).num);
+          } catch (const ScriptError&) {
+          }
+        }
+      }
     if (!agrees || li.size == 0) continue;
     // A generic option (no tag) stands for bytes of any other kind, unless
     // the list has only generic ones (records such as DNS questions).

@@ -35,6 +35,7 @@ std::string describe_layer(const Registry& reg, const LayerDef& def) {
     if (f.size_rule) line += fmt::format("  size {}", f.size_text);
     if (f.count_rule) line += fmt::format("  count {}", f.count_text);
     if (!f.until.empty()) line += fmt::format("  until {}", f.until);
+    if (f.strict) line += "  strict";
     if (f.cond) line += fmt::format("  if {}", f.cond_text);
     if (f.align > 1)
       line += f.pad_with.empty() ? fmt::format("  (padded with zeros to {} bytes)", f.align)
@@ -57,6 +58,7 @@ std::string describe_layer(const Registry& reg, const LayerDef& def) {
     if (!opts.empty()) {
       std::string bound = f.count_rule   ? fmt::format("as many as {}", f.count_text)
                           : !f.until.empty() ? fmt::format("the last one {}", f.until)
+                          : f.strict ? std::string("each element one of them")
                                              : fmt::format("padded with zeros to {} bytes", std::max(1u, f.align));
       out += fmt::format("\noptions for {} (in a list; {}):\n", f.name, bound);
       for (auto& o : opts) {

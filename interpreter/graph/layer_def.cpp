@@ -475,6 +475,19 @@ void Registry::define(const ast::LayerDecl& decl) {
       f.count_text = clause_text(*fd.count_rule);
     }
     f.until = fd.until;
+    if (fd.strict) {
+      if (f.kind != FieldKind::Bytes || f.ftype != &default_field_type(f))
+        throw ScriptError(fd.strict_pos, fmt::format("'strict' applies to lists of options (bytes fields); {} is {}", f.name, f.type_name));
+      if (fd.count_rule || !fd.until.empty())
+        throw ScriptError(fd.strict_pos, fmt::format("{} is a list with 'count' or 'until', read option by option already: 'strict' adds nothing", f.name));
+      f.strict = true;
+    }
+    if (fd.padded) {
+      if (f.kind != FieldKind::Bytes || !f.size_rule || f.size_rule->op != AutoExpr::Op::Int || f.size_rule->i == 0 ||
+          f.size_rule->i > (1u << 20))
+        throw ScriptError(fd.padded_pos, fmt::format("'padded' applies to bytes fields of a fixed size (`size 64 padded`); {} is not one", f.name));
+      f.padded = static_cast<std::uint32_t>(f.size_rule->i);
+    }
   }
   // Fields whose change can add or remove another field.
   std::function<void(const AutoExpr&, bool)> mark = [&](const AutoExpr& e, bool all) {
@@ -574,6 +587,7 @@ void Registry::define(const ast::LayerDecl& decl) {
     r.size_linear = linear_rule(f.size_rule.get(), *def);
     r.count = f.count_rule.get();
     r.until = !f.until.empty();
+    r.strict = f.strict;
     r.self_sized = f.type().self_sized();
     def->read_plan.push_back(std::move(r));
   }

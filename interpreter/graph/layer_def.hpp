@@ -86,6 +86,8 @@ struct FieldDef {
   std::shared_ptr<AutoExpr> count_rule; // `count expr`: a list of that many options (records)
   std::string count_text;
   std::string until;                    // `until OPTION`: a list of options that ends with that option
+  bool strict = false;                  // `strict`: reading and building, every element is one of its options
+  std::uint32_t padded = 0;             // `size N padded`: a shorter value is padded with zeros to N bytes
   bool shapes_layout = false;  // an `if` (or present()) reads it: changing it may change the layout
   std::vector<std::pair<std::string, std::uint64_t>> enums;
   std::vector<std::pair<std::string, std::uint64_t>> flags;
@@ -129,6 +131,7 @@ struct ReadField {
   LinearRule size_linear;
   const AutoExpr* count = nullptr;   // `count RULE`: read that many options
   bool until = false;                 // `until OPTION`: read options up to and with that one
+  bool strict = false;                // `strict`: read element by element; none of the options fails
   bool self_sized = false;            // the type says where it ends (a name: labels up to a zero)
 };
 

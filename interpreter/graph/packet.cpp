@@ -176,6 +176,12 @@ void Packet::set(std::size_t layer, std::size_t field, FieldValue v, Origin orig
   FieldSlot& s = li.fields[field];
   if (d.kind == FieldKind::UInt && v.num > d.max())
     throw ScriptError(pos, fmt::format("{}={} is out of range: {} is {}", d.name, v.num, d.name, d.describe_type()));
+  if (d.padded && v.bytes.size() != d.padded && is_given(origin)) {
+    // `size N padded`: a shorter value is sent with zeros after it.
+    if (v.bytes.size() > d.padded)
+      throw ScriptError(pos, fmt::format("{}.{} is {} bytes, but it has room for {}", li.def->name, d.name, v.bytes.size(), d.padded));
+    v.bytes.resize(d.padded, '\0');
+  }
   // A value handed to its rule (origin auto) is only a placeholder until the rule runs.
   if (d.fixed_size() && d.kind != FieldKind::UInt && v.bytes.size() != d.bits / 8 && !(d.auto_rule && is_computed(origin)))
     throw ScriptError(pos, fmt::format("{}.{} needs {} bytes, got {}", li.def->name, d.name, d.bits / 8, v.bytes.size()));

@@ -9,7 +9,8 @@
      and the ports, tag and chunk types pkt set;
   3. scapy writes a pcap of SCTP packets; `pkt read` gives the same field
      values and its --format pkt text rebuilds the same bytes; a chunk of
-     length 0 reads as bytes (no hang), and building one is an error;
+     length 0 makes the sctp layer raw with a note (no hang), and building
+     one is an error;
   4. fragment(): IPv4 (with options, Ethernet below) and IPv6 (header
      inserted, or the packet's own, with a hop-by-hop header) for several
      sizes equal scapy's fragment() and fragment6(); tshark reassembles them
@@ -193,10 +194,17 @@ def main():
         ru.write_pcap(zpcap, 101, [zero])
         rz = ru.run([pkt, "read", zpcap, "--format", "json"])
         js = ru.parse_json_lines(rz.out) if rz.rc == 0 else []
-        check("read: a chunk of length 0 is raw bytes, not a hang",
-              len(js) == 1 and js[0]["layers"][1]["fields"]["chunks"] == [{"option": None, "bytes": "00" * 16}], rz.describe())
-        rb = ru.run([pkt, "build", "-e", V4 + " / sctp(chunks=[data(length=0, data=\"x\")])", "--format", "hex"])
-        check("build: a DATA chunk of length 0 is an error", rb.rc != 0 and "length" in rb.err, rb.describe())
+        check("read: a chunk of length 0 makes sctp raw with a note, not a hang",
+              len(js) == 1 and [l["layer"] for l in js[0]["layers"]] == ["ipv4", "raw"]
+              and any("sctp.chunks: element 1 (at byte 0) is none of its options: data.length is 0" in n
+                      for n in js[0].get("notes", [])), rz.describe())
+        for chunk, why in (("data(length=0, data=\"x\")", "length"),
+                           ("data(length=0)", "option data would not read back as one of sctp.chunks's options: "
+                                              "data.length is 0, but 16 + len(data) gives 16"),
+                           ("shutdown(length=0)", "option shutdown would not read back as one of sctp.chunks's options: "
+                                                  "shutdown.length is 0, but len(this) gives 8")):
+            rb = ru.run([pkt, "build", "-e", V4 + " / sctp(chunks=[%s])" % chunk, "--format", "hex"])
+            check("build: %s is an error" % chunk, rb.rc != 0 and why in rb.err and "<expr>:1:" in rb.err, rb.describe())
 
         # 4. fragment() against scapy.
         payload = bytes(range(256)) * 3
