@@ -31,7 +31,7 @@ class Session:
             os.execve(PKT, [PKT], env)
         self.out = ""
 
-    def read(self, until=None, timeout=3.0):
+    def read(self, until=None, timeout=10.0):
         end = time.time() + timeout
         got = ""
         while time.time() < end:
@@ -47,7 +47,7 @@ class Session:
         self.out += got
         return got
 
-    def type(self, text, until="pkt> ", timeout=3.0):
+    def type(self, text, until="pkt> ", timeout=10.0):
         os.write(self.fd, text.encode())
         return self.read(until, timeout)
 
