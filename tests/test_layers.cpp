@@ -559,7 +559,7 @@ TEST_CASE("golden bytes, mpls: defaults, a stack of two, every field") {
         "ffcc");
 }
 
-TEST_CASE("golden bytes, gre: defaults, key and sequence, checksum over Ethernet, every field") {
+TEST_CASE("golden bytes, gre: defaults, key and sequence, checksum over Ethernet, a checksum given, every field") {
   // scapy 2.5.0: bytes(IP(src='192.0.2.1', dst='192.0.2.2')/GRE()).hex()
   CHECK(bytes_of(R"pkt(ipv4(src=192.0.2.1, dst=192.0.2.2))pkt"
                  R"pkt( / gre())pkt") ==
@@ -585,6 +585,14 @@ TEST_CASE("golden bytes, gre: defaults, key and sequence, checksum over Ethernet
         "4500004600010000402ff684c0000201c0000202800065580ea4000002000000"
         "000202000000000108004500001c00010000400166de0a0000010a0000020800"
         "f7fc00010002");
+
+  // A checksum given sets c (given(checksum)), as chksum_present=1 with it:
+  // scapy 2.5.0: bytes(IP(src='192.0.2.1', dst='192.0.2.2')/GRE(chksum_present=1, chksum=0x1234)/
+  //   IP(src='10.0.0.1', dst='10.0.0.2')).hex()
+  CHECK(bytes_of(R"pkt(ipv4(src=192.0.2.1, dst=192.0.2.2))pkt"
+                 R"pkt( / gre(checksum=0x1234))pkt"
+                 R"pkt( / ipv4(src=10.0.0.1, dst=10.0.0.2))pkt") ==
+        "4500003000010000402ff69ac0000201c000020280000800123400004500001400010000400066e70a0000010a000002");
 
   // scapy 2.5.0: bytes(IPv6(src='::1', dst='::1')/GRE(chksum_present=1, key_present=1,
   //   seqnum_present=1, proto=34525, offset=5, key=4294967295,

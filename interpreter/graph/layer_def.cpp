@@ -64,7 +64,7 @@ std::vector<std::string> LayerDef::field_names() const {
 namespace {
 
 const std::set<std::string> kPrimitives = {"len", "inet_checksum", "crc32c", "nonzero", "bytes", "u8", "u16", "u24", "u32", "u64",
-                                           "present", "not", "bound", "choose", "slice", "route_source", "count"};
+                                           "present", "given", "not", "bound", "choose", "slice", "route_source", "count"};
 
 // Where a rule is written decides what it may name: auto rules see the
 // layer's regions (this, payload, pseudo); a pseudo-header also sees the
@@ -223,13 +223,13 @@ AutoExpr compile_auto(const ast::Expr& e, const LayerDef& layer, RuleKind kind, 
           throw ScriptError(x.pos, fmt::format("count() takes a list field; {} is {}", x.s, layer.fields[a.index].type_name));
         return a;
       }
-      if (e.s == "present" || e.s == "bound") {
+      if (e.s == "present" || e.s == "given" || e.s == "bound") {
         arity(1, 1);
         const ast::Expr& x = *e.args[0].value;
         if (x.kind != K::Name) throw ScriptError(x.pos, fmt::format("{}() takes a field name of {}", e.s, layer.name));
         if (e.s == "bound" && kind != RuleKind::Pseudo)
           throw ScriptError(e.pos, "bound() is for pseudo-headers: the value of a field as bound to the layer asking");
-        a.op = e.s == "present" ? Op::Present : Op::Bound;
+        a.op = e.s == "present" ? Op::Present : e.s == "given" ? Op::Given : Op::Bound;
         a.index = field_of(x.s, x.pos);
         return a;
       }
@@ -259,7 +259,7 @@ AutoExpr compile_auto(const ast::Expr& e, const LayerDef& layer, RuleKind kind, 
       }
       std::string hint = nearest_name(e.s, {kPrimitives.begin(), kPrimitives.end()});
       throw ScriptError(e.pos, fmt::format("unknown function '{}' in a rule; expected one of len, inet_checksum, crc32c, "
-                                           "nonzero, bytes, present, not, choose, slice, route_source, count, u8, u16, u24, u32, u64{}", e.s,
+                                           "nonzero, bytes, present, given, not, choose, slice, route_source, count, u8, u16, u24, u32, u64{}", e.s,
                                            hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint)));
     }
     default:
@@ -491,7 +491,8 @@ void Registry::define(const ast::LayerDecl& decl) {
   }
   // Fields whose change can add or remove another field.
   std::function<void(const AutoExpr&, bool)> mark = [&](const AutoExpr& e, bool all) {
-    if ((all && e.op == AutoExpr::Op::Field) || e.op == AutoExpr::Op::Present) def->fields[e.index].shapes_layout = true;
+    if ((all && e.op == AutoExpr::Op::Field) || e.op == AutoExpr::Op::Present || e.op == AutoExpr::Op::Given)
+      def->fields[e.index].shapes_layout = true;
     for (auto& a : e.args) mark(a, all);
   };
   for (auto& f : def->fields) {

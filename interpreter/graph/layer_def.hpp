@@ -43,6 +43,7 @@ struct AutoExpr {
     Add, Sub, Mul, Div,
     Eq, Ne, Lt, Le, Gt, Ge, BitAnd, And, Or, Not,  // comparisons and logic: 1 or 0
     Present,               // present(field): 1 when field `index` has a value (set, read, or a default)
+    Given,                 // given(field): 1 when field `index` was set by the user or read from the wire
     Upper,                 // in a pseudo-header: the layer asking for it, with its payload (a region)
     Bound,                 // bound(field) in a pseudo-header: field `index` as bound to the asking layer
     LowerField,            // LAYER.FIELD: field `s2` of the nearest layer named `s` below

@@ -86,7 +86,7 @@ bool uses_content(const AutoExpr& e, bool inside_len) {
 }
 
 void collect_fields(const AutoExpr& e, std::vector<std::size_t>& out, bool& pseudo) {
-  if (e.op == AutoExpr::Op::Field || e.op == AutoExpr::Op::Present || e.op == AutoExpr::Op::Bound ||
+  if (e.op == AutoExpr::Op::Field || e.op == AutoExpr::Op::Present || e.op == AutoExpr::Op::Given || e.op == AutoExpr::Op::Bound ||
       e.op == AutoExpr::Op::Count)
     out.push_back(e.index);
   if (e.op == AutoExpr::Op::Pseudo) pseudo = true;
@@ -268,8 +268,9 @@ void Packet::apply(const FastPlan& fp, std::uint64_t v) {
 namespace {
 
 // The value of a read rule (size, if, when, payload size): numbers over the
-// fields of one layer. `get(i)` gives field i's number, `has(i)` whether it
-// has a value, `bytes(i)` its length in bytes, `lower(layer, field)` a field
+// fields of one layer. `get(i)` gives field i's number, `has(i, false)`
+// whether it has a value (`has(i, true)`: whether it was given, set or
+// read), `bytes(i)` its length in bytes, `lower(layer, field)` a field
 // of the nearest layer of that name below.
 template <typename Get, typename Has, typename Size, typename Lower>
 std::uint64_t eval_rule(const AutoExpr& e, Get& get, Has& has, Size& bytes, Lower& lower) {
@@ -278,7 +279,8 @@ std::uint64_t eval_rule(const AutoExpr& e, Get& get, Has& has, Size& bytes, Lowe
   switch (e.op) {
     case Op::Int: return e.i;
     case Op::Field: return get(e.index);
-    case Op::Present: return has(e.index) ? 1 : 0;
+    case Op::Present: return has(e.index, false) ? 1 : 0;
+    case Op::Given: return has(e.index, true) ? 1 : 0;
     case Op::LowerField: return lower(e.s, e.s2, e.pos);
     case Op::Len: {
       std::uint64_t n = 0;
@@ -348,8 +350,9 @@ std::uint64_t Packet::eval_read_rule(const AutoExpr& e, std::size_t l) const {
     }
     return d.kind == FieldKind::UInt ? s.value.num : s.value.bytes.size();
   };
-  auto has = [&](std::size_t i) {
+  auto has = [&](std::size_t i, bool given) {
     const FieldSlot& s = li.fields[i];
+    if (given) return is_given(s.origin);
     return s.origin != Origin::Default || li.def->fields[i].has_default;
   };
   auto bytes = [&](std::size_t i) -> std::uint64_t {
@@ -616,6 +619,7 @@ struct Evaluator {
         v.i = s.origin != Origin::Default || layers[l].def->fields[e.index].has_default ? 1 : 0;
         return v;
       }
+      case Op::Given: v.i = is_given(layers[l].fields[e.index].origin) ? 1 : 0; return v;
       case Op::LowerField: {
         for (std::size_t k = l; k-- > 0;) {
           if (layers[k].def->name != e.s) continue;

@@ -113,13 +113,20 @@ const FieldValue& implied_value(const Packet& p, std::size_t l, std::size_t f, c
 }
 
 bool reads_present(const AutoExpr& e, std::size_t f) {
-  if (e.op == AutoExpr::Op::Present && e.index == f) return true;
+  if ((e.op == AutoExpr::Op::Present || e.op == AutoExpr::Op::Given) && e.index == f) return true;
   for (auto& a : e.args)
     if (reads_present(a, f)) return true;
   return false;
 }
 
-// Whether a rule of the layer asks present(field f).
+bool reads_given(const AutoExpr& e) {
+  if (e.op == AutoExpr::Op::Given) return true;
+  for (auto& a : e.args)
+    if (reads_given(a)) return true;
+  return false;
+}
+
+// Whether a rule of the layer asks present(field f) or given(field f).
 bool named_by_present(const LayerDef& def, std::size_t f) {
   for (auto& fd : def.fields)
     for (auto* r : {fd.auto_rule.get(), fd.cond.get(), fd.size_rule.get()})
@@ -134,6 +141,10 @@ bool must_write(const Packet& p, std::size_t l, std::size_t f, const Registry* r
   const FieldDef& d = li.def->fields[f];
   if (!s.present) return false;
   if (s.origin == Origin::User) return true;
+  // A flag computed from whether another field was given (GRE's c, by
+  // given(checksum)) is written when set: read back, that field is only
+  // computed, and the text would not give it.
+  if (s.origin == Origin::Auto && d.auto_rule && reads_given(*d.auto_rule) && !(s.value == d.default_value)) return true;
   if (s.origin != Origin::Wire) return false;
   if (d.auto_rule) return true;
   // A conditional field whose presence a present() rule reads (GRE's key
