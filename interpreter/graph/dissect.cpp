@@ -33,11 +33,14 @@ inline __attribute__((always_inline)) std::uint64_t get_bits(const std::uint8_t*
   return v;
 }
 
+}  // namespace
+
 // Follows a name with compression pointers (RFC 1035 4.1.4) through the
 // message: each pointer must point before the start of the labels it ends
 // (the name's start, then where the last pointer led), so the starts only
 // go down and there is no loop; at most 64 pointers, 255 bytes in all.
-bool follow_name(const std::uint8_t* msg, std::uint32_t len, std::uint32_t pos, std::string& why) {
+bool follow_name(const std::uint8_t* msg, std::uint32_t len, std::uint32_t pos, std::string& why,
+                 std::vector<std::string_view>* labels) {
   std::uint32_t total = 0, jumps = 0, start = pos;
   while (true) {
     if (pos >= len) {
@@ -69,6 +72,7 @@ bool follow_name(const std::uint8_t* msg, std::uint32_t len, std::uint32_t pos, 
       why = fmt::format("a label length byte 0x{:02x} at byte {} is neither a length (at most 63) nor a pointer", b, pos);
       return false;
     }
+    if (labels && pos + 1 + b <= len) labels->emplace_back(reinterpret_cast<const char*>(msg + pos + 1), b);
     total += 1 + b;
     if (total + 1 > 255) {
       why = "the name, its compression pointers followed, is longer than 255 bytes";
@@ -77,6 +81,8 @@ bool follow_name(const std::uint8_t* msg, std::uint32_t len, std::uint32_t pos, 
     pos += 1 + b;
   }
 }
+
+namespace {
 
 bool rule_has_len(const AutoExpr& e) {
   if (e.op == AutoExpr::Op::Len) return true;

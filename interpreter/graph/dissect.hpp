@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -63,6 +64,13 @@ class Dissector {
   std::shared_ptr<const LayerDef> raw_;
   std::vector<const ReadBind*> cands_;
 };
+
+// Follows a name (labels, compression pointers) that starts at `pos` of a
+// message: each pointer must point before the labels it ends, at most 64
+// pointers, 255 bytes in all. False, with `why`, when it cannot be followed.
+// With `labels`, they receive the labels in order (views into msg).
+bool follow_name(const std::uint8_t* msg, std::uint32_t len, std::uint32_t pos, std::string& why,
+                 std::vector<std::string_view>* labels = nullptr);
 
 // One element of a list of declared options, read from a field's bytes:
 // the option (null for bytes no option declaration matched) and where it is.

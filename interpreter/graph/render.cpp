@@ -32,8 +32,8 @@ NameScope layer_scope(const Packet& p, std::size_t l) {
 bool is_name(const FieldDef& f) { return f.type_name == "name"; }
 
 // The text of a name that ends in a compression pointer, the pointer
-// followed within the scope, with the limits reading applies: each pointer
-// points before the labels it ends, 64 pointers at most, 255 bytes in all.
+// followed within the scope by follow_name (dissect.hpp), with the limits
+// reading applies.
 // False (the name is shown as written, "www.@12") when it does not end in a
 // pointer, or cannot be followed, or a label is not plain text.
 bool expand_name(const NameScope* scope, const FieldSlot& s, std::string& text) {
@@ -43,28 +43,15 @@ bool expand_name(const NameScope* scope, const FieldSlot& s, std::string& text) 
   if (at < 0 || static_cast<std::size_t>(at) + w.size() > scope->len ||
       std::memcmp(scope->msg + at, w.data(), w.size()) != 0)
     return false;  // the bytes are not where the field says (a packet not built yet)
-  const std::uint8_t* m = scope->msg;
-  std::size_t pos = static_cast<std::size_t>(at), start = pos, total = 0, jumps = 0;
+  std::vector<std::string_view> labels;
+  std::string why;
+  if (scope->len > 0xffffffffu || !follow_name(scope->msg, static_cast<std::uint32_t>(scope->len), static_cast<std::uint32_t>(at), why, &labels))
+    return false;
   std::string out;
-  while (true) {
-    if (pos >= scope->len) return false;
-    unsigned b = m[pos];
-    if (b == 0) break;
-    if ((b & 0xc0) == 0xc0) {
-      if (pos + 1 >= scope->len) return false;
-      std::size_t off = ((b & 0x3fu) << 8) | m[pos + 1];
-      if (off >= start || ++jumps > 64) return false;
-      start = pos = off;
-      continue;
-    }
-    if (b & 0xc0) return false;
-    if (pos + 1 + b > scope->len) return false;
-    total += 1 + b;
-    if (total + 1 > 255) return false;
-    for (std::size_t k = pos + 1; k < pos + 1 + b; ++k)
-      if (m[k] == '.' || m[k] < 0x20 || m[k] > 0x7e) return false;
-    out += (out.empty() ? "" : ".") + std::string(reinterpret_cast<const char*>(m + pos + 1), b);
-    pos += 1 + b;
+  for (std::string_view label : labels) {
+    for (unsigned char c : label)
+      if (c == '.' || c < 0x20 || c > 0x7e) return false;
+    out += (out.empty() ? "" : ".") + std::string(label);
   }
   text = out.empty() ? "." : out;
   return true;
