@@ -13,8 +13,10 @@
 #include <string>
 #include <vector>
 
+#include "pacer.hpp"
 #include "packet_set.hpp"
 #include "scope.hpp"
+#include "send_stats.hpp"
 
 namespace pkt {
 
@@ -33,11 +35,17 @@ struct SendConfig {
   // Non-fatal notes (e.g. "the kernel rewrites the IPv4 checksum of raw
   // packets"), each given once per Sender. Unset: printed to stderr.
   std::function<void(const std::string&)> warn;
+  unsigned threads = 1;     // --threads N: the default for sends that name none
+  bool progress = false;    // show the progress line (stderr is a terminal, no --quiet)
 };
 
 struct SendOptions {
   std::uint64_t count = 1;        // times to send the whole set
   std::uint64_t interval_ns = 0;  // pause between packets
+  double rate_pps = 0;            // `rate 100kpps`: packets per second (0: none)
+  double rate_bps = 0;            // `rate 1Gbit`: bits per second, counting each packet's bytes as sent
+  unsigned threads = 0;           // `threads N` (0: SendConfig::threads)
+  bool bypass = false;            // `bypass`: PACKET_QDISC_BYPASS on the AF_PACKET socket
   std::string iface;              // `on IFACE`: required for link-layer frames
   bool check_only = false;        // check every packet (scope, sizes, interface) and send nothing
 };

@@ -37,6 +37,13 @@ struct RawResult {
   std::size_t written = 0;
 };
 
+// The outcome of a batch: `sent` packets left (the first `sent` of the
+// batch, in order); err is the errno of the first that did not (0: all left).
+struct BatchResult {
+  std::size_t sent = 0;
+  int err = 0;
+};
+
 class RawSockets {
  public:
   RawSockets() = default;
@@ -48,7 +55,9 @@ class RawSockets {
   // need_raw_privilege() when the process lacks CAP_NET_RAW.
   void open_ipv4(const std::string& iface);
   void open_ipv6(const std::string& iface);
-  void open_packet();
+  // `bypass`: PACKET_QDISC_BYPASS (frames skip the interface's queueing
+  // discipline). `max_frame`: the largest frame the send will queue.
+  void open_packet(bool bypass = false, std::size_t max_frame = 1514);
 
   // Send one packet; retry briefly while the queue is full (ENOBUFS/EAGAIN)
   // and on EINTR unless interrupted(). `scope_id`: the interface index for
@@ -57,6 +66,10 @@ class RawSockets {
   RawResult send_ipv6(const std::uint8_t* p, std::size_t n, const std::uint8_t dst[16], const std::string& iface,
                       unsigned scope_id);
   RawResult send_frame(const std::uint8_t* p, std::size_t n, unsigned ifindex);
+  // Ethernet frames on ifindex, in order. Returns when each of the n frames
+  // has left (released by the kernel) or one failed: only frames that left
+  // are counted. Retries like send_frame; stops early on interrupt.
+  BatchResult send_frames(const std::uint8_t* const* frames, const std::size_t* lens, std::size_t n, unsigned ifindex);
 
  private:
   std::map<std::string, int> v4_, v6_;  // by interface ("" = routed normally)
