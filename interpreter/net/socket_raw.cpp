@@ -165,7 +165,7 @@ void RawSockets::open_ipv6(const std::string& iface) {
   v6_[iface] = fd;
 }
 
-void RawSockets::open_packet() {
+void RawSockets::open_packet(bool /*bypass*/, std::size_t /*max_frame*/) {
   if (packet_ >= 0) return;
   // Protocol 0: this socket only sends; it receives nothing.
   packet_ = open_raw(AF_PACKET, SOCK_RAW, 0, "packet socket (AF_PACKET)");
