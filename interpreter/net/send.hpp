@@ -42,12 +42,12 @@ struct SendConfig {
 struct SendOptions {
   std::uint64_t count = 1;        // times to send the whole set
   std::uint64_t interval_ns = 0;  // pause between packets
+  std::string iface;              // `on IFACE`: required for link-layer frames
+  bool check_only = false;        // check every packet (scope, sizes, interface) and send nothing
   double rate_pps = 0;            // `rate 100kpps`: packets per second (0: none)
   double rate_bps = 0;            // `rate 1Gbit`: bits per second, counting each packet's bytes as sent
   unsigned threads = 0;           // `threads N` (0: SendConfig::threads)
   bool bypass = false;            // `bypass`: PACKET_QDISC_BYPASS on the AF_PACKET socket
-  std::string iface;              // `on IFACE`: required for link-layer frames
-  bool check_only = false;        // check every packet (scope, sizes, interface) and send nothing
 };
 
 class Sender {
