@@ -320,6 +320,8 @@ struct action<number> {
   template <typename In, typename F>
   static void apply(const In& in, F& f) {
     std::string_view t = in.string_view();
+    const bool minus = !t.empty() && t[0] == '-';
+    if (minus) t.remove_prefix(1);
     unsigned base = 10;
     if (t.size() > 2 && t[0] == '0' && (t[1] == 'x' || t[1] == 'X')) {
       base = 16;
@@ -339,11 +341,12 @@ struct action<number> {
     }
     const std::string_view unit = t.substr(i);
     if (unit.empty()) {
-      auto e = make_node(Kind::Int, pos_of(in));
+      auto e = make_node(minus && v ? Kind::NegInt : Kind::Int, pos_of(in));
       e->i = v;
       f.push(std::move(e));
       return;
     }
+    if (minus) fail_at(in, 0, "a duration cannot be negative");
     const std::uint64_t ns = unit == "ns" ? 1 : unit == "us" ? 1000 : unit == "ms" ? 1000000 : 1000000000;
     if (v > max / ns) fail_at(in, 0, "duration too large");
     auto e = make_node(Kind::Duration, pos_of(in));

@@ -26,6 +26,7 @@ struct Arg {
 struct Expr {
   enum class Kind {
     Int,       // i: 42, 0x2a, 0b101010
+    NegInt,    // i: the magnitude of a negative number, -20 (only signed fields take one)
     Duration,  // i: nanoseconds; 10ms, 1s, 500us, 20ns
     String,    // s: decoded UTF-8 text of "..." (escapes applied)
     Bytes,     // s: decoded bytes of hex"..." or base64"..."

@@ -107,7 +107,7 @@ struct int_bin : seq< one< '0' >, one< 'b', 'B' >, must< bin_digits > > {};
 struct time_unit : sor< TAO_PEGTL_STRING( "ns" ), TAO_PEGTL_STRING( "us" ), TAO_PEGTL_STRING( "ms" ), one< 's' > > {};
 struct int_dec : seq< plus< digit >, opt< time_unit > > {};
 struct num_end : not_at< identifier_other > {};
-struct number : seq< sor< int_hex, int_bin, int_dec >, must< num_end > > {};
+struct number : seq< opt< one< '-' >, at< digit > >, sor< int_hex, int_bin, int_dec >, must< num_end > > {};
 
 // ------------------------------------------------------- value expressions
 // value := union ('/' union)*;  union := repeat ('|' repeat)*;

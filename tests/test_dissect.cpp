@@ -107,6 +107,13 @@ layer label "A fixed-size name field" {
     kind : u8 = 1
 }
 bind udp.dport = 7017 -> label
+layer sensor "A signed number, a list of addresses, a list of strings" {
+    offset : i16 = 0
+    npeer  : u8 = auto len(peers) / 4
+    peers  : ipv4addr[] size npeer * 4
+    labels : text[]
+}
+bind udp.dport = 7018 -> sensor
 layer loose "The same records, not strict" { tag : u16 = 0x5252; recs : bytes }
 option loose.recs ping "A record with no value" { type : u8 = 2; length : u8 = auto len(this) }
 )";
@@ -601,6 +608,50 @@ TEST_CASE("neighbour discovery reads as its own layers; other ICMPv6 stays icmpv
   Packet rc = read(cut);
   CHECK(layers(rc) == "ipv6/icmpv6/raw");
   CHECK_FALSE(rc.notes().empty());
+}
+
+TEST_CASE("neighbour discovery after a hop-by-hop or destination options header is still its own layer") {
+  Packet hop = build("ipv6(src=fe80::1, dst=ff02::1:ff00:2) / ipv6_hop(options=[router_alert(0)]) / icmpv6_ns(target=fe80::2)");
+  Packet r = read(wire_of(hop));
+  CHECK(layers(r) == "ipv6/ipv6_hop/icmpv6_ns");
+  CHECK(rebuilt(r) == hex(hop));
+  Packet dst = build("ipv6(src=fe80::1, dst=ff02::1) / ipv6_dest() / icmpv6_ra(options=[mtu(1500)])");
+  CHECK(layers(read(wire_of(dst))) == "ipv6/ipv6_dest/icmpv6_ra");
+  // A later fragment is not read as a solicitation.
+  Packet frag = build("ipv6(src=fe80::1, dst=fe80::2) / ipv6_frag(offset=1) / icmpv6_na(target=fe80::2)");
+  CHECK(layers(read(wire_of(frag))) == "ipv6/ipv6_frag/raw");
+}
+
+TEST_CASE("signed fields, lists of addresses and of strings: written, shown and read back") {
+  const Registry* reg = &session().registry();
+  Packet s = build(std::string(kUdp) + "udp(sport=7018) / sensor(offset=-300, peers=[10.0.0.1, 10.0.0.2], labels=[\"kitchen\", \"floor 2\"])");
+  CHECK(hex(s).substr(56) == "fed4" "02" "0a000001" "0a000002" "076b69746368656e" "07666c6f6f722032");
+  Packet r = read(wire_of(s));
+  CHECK(layers(r) == "ipv4/udp/sensor");
+  CHECK_THAT(render_pkt(r, reg), Catch::Contains("sensor(offset=-300, peers=[10.0.0.1, 10.0.0.2], labels=[\"kitchen\", \"floor 2\"])"));
+  CHECK(rebuilt(r) == hex(s));
+  // The extremes of i16, and out of range on both sides.
+  CHECK(hex(build("sensor(offset=-32768)")).substr(0, 4) == "8000");
+  CHECK(hex(build("sensor(offset=32767)")).substr(0, 4) == "7fff");
+  CHECK_THAT(error_of("sensor(offset=32768)"), Catch::Contains("offset=32768 is out of range: offset is i16, -32768..32767"));
+  CHECK_THAT(error_of("sensor(offset=-32769)"), Catch::Contains("offset=-32769 is out of range"));
+  CHECK_THAT(error_of("ipv4(ttl=-1)"), Catch::Contains("ttl=-1 is out of range: ttl is u8, 0..255"));
+  // A range over a signed field goes through zero in order.
+  auto set = session().packets(*parse_expression(Source::make("<test>", "sensor(offset=-2..1)")));
+  std::vector<std::string> offs;
+  set->for_each([&](const Packet& p) { offs.push_back(hex(p).substr(0, 4)); return true; });
+  CHECK(offs == std::vector<std::string>{"fffe", "ffff", "0000", "0001"});
+  // One string alone; a string of 255 bytes is the most.
+  CHECK(hex(build("sensor(labels=\"a\")")).substr(6) == "0161");
+  CHECK_THAT(error_of("sensor(labels=[\"" + std::string(256, 'x') + "\"])"), Catch::Contains("a string is at most 255 bytes"));
+  CHECK_THAT(error_of("sensor(peers=[10.0.0.1, \"nope\"])"), Catch::Contains("invalid IPv4 address 'nope'"));
+  // Strings whose lengths do not add up are shown as the bytes, which build them back.
+  Packet odd = read(bytes_of_hex("0000000563"), "sensor");
+  CHECK(layers(odd) == "sensor");
+  CHECK_THAT(render_pkt(odd, reg), Catch::Contains("labels=hex\"0563\""));
+  CHECK(rebuilt(odd) == "0000000563");
+  // Addresses that are not a whole number of elements do not fit.
+  CHECK(layers(read(bytes_of_hex("0000010a0000"), "sensor")) == "raw");
 }
 
 TEST_CASE("a strict list: read option by option, each built option reads back") {

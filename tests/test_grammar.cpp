@@ -81,6 +81,7 @@ std::string show(const ExprPtr& e) {
   };
   switch (e->kind) {
     case Kind::Int: return std::to_string(e->i);
+    case Kind::NegInt: return "-" + std::to_string(e->i);
     case Kind::Duration: return std::to_string(e->i) + "ns";
     case Kind::String: return "\"" + e->s + "\"";
     case Kind::Bytes: return "bytes:" + hex(e->s);

@@ -670,7 +670,7 @@ TEST_CASE("golden bytes, ntp: defaults, every field, NTPv3 over IPv6") {
   //   sent=Decimal('3919688388.75'))).hex()
   CHECK(bytes_of(R"pkt(ipv4(src=127.0.0.1, dst=127.0.0.1))pkt"
                  R"pkt( / udp(sport=123, dport=40000))pkt"
-                 R"pkt( / ntp(leap=unsynchronized, mode=server, stratum=2, poll=6, precision=0xe9, root_delay=0x00000123, root_disp=0x00000456, ref_id=0xc0000201, ref_ts=0xe9a1b2c300000000, orig_ts=0xe9a1b2c480000000, recv_ts=0xe9a1b2c400000000, xmit_ts=0xe9a1b2c4c0000000))pkt") ==
+                 R"pkt( / ntp(leap=unsynchronized, mode=server, stratum=2, poll=6, precision=-23, root_delay=0x00000123, root_disp=0x00000456, ref_id=0xc0000201, ref_ts=0xe9a1b2c300000000, orig_ts=0xe9a1b2c480000000, recv_ts=0xe9a1b2c400000000, xmit_ts=0xe9a1b2c4c0000000))pkt") ==
         "4500004c0001000040117c9e7f0000017f000001007b9c40003800bfe40206e9"
         "0000012300000456c0000201e9a1b2c300000000e9a1b2c480000000e9a1b2c4"
         "00000000e9a1b2c4c0000000");
@@ -708,7 +708,7 @@ TEST_CASE("golden bytes, igmp: defaults, v2 report, leave, v3 report with record
   //   maddr='239.1.1.1'),IGMPv3gr(rtype=4, maddr='239.2.2.2'),IGMPv3gr(srcaddrs=['192.0.2.3'],
   //   rtype=5, maddr='239.3.3.3')])).hex()
   CHECK(bytes_of(R"pkt(ipv4(src=192.0.2.1, dst=224.0.0.22, tos=0xc0))pkt"
-                 R"pkt( / igmp(type=report_v3, numrec=3, records=[is_include(239.1.1.1, 0xc0000201, 0xc0000202), to_exclude(239.2.2.2), allow(239.3.3.3, 0xc0000203)]))pkt") ==
+                 R"pkt( / igmp(type=report_v3, numrec=3, records=[is_include(239.1.1.1, 192.0.2.1, 192.0.2.2), to_exclude(239.2.2.2), allow(239.3.3.3, 192.0.2.3)]))pkt") ==
         "45c0004000010000010216e4c0000201e00000162200bae20000000301000002"
         "ef010101c0000201c000020204000000ef02020205000001ef030303c0000203");
 }
@@ -865,7 +865,7 @@ TEST_CASE("golden bytes, icmpv6_ns: the contract solicitation, defaults, every f
         "01010200000000016301010203040506");
 }
 
-TEST_CASE("golden bytes, icmpv6_na: every field with tlla, defaults") {
+TEST_CASE("golden bytes, icmpv6_na: every field with tlla, defaults, tlla and an unknown option") {
   // scapy 2.5.0: bytes(IPv6(src='fe80::2', dst='fe80::1')/ICMPv6ND_NA(R=0, S=1, O=1,
   //   tgt='fe80::2')/ICMPv6NDOptDstLLAddr(lladdr='02:00:00:00:00:02')).hex()
   CHECK(bytes_of(R"pkt(ipv6(src=fe80::2, dst=fe80::1))pkt"
@@ -879,9 +879,18 @@ TEST_CASE("golden bytes, icmpv6_na: every field with tlla, defaults") {
                  R"pkt( / icmpv6_na())pkt") ==
         "6000000000183afffe800000000000000000000000000002ff02000000000000"
         "00000000000000018800da25a000000000000000000000000000000000000000");
+
+  // scapy 2.5.0: bytes(IPv6(src='2001:db8::2', dst='2001:db8::1', hlim=255)/ICMPv6ND_NA(R=1, S=1, O=0,
+  //   res=5, tgt='2001:db8::2')/ICMPv6NDOptDstLLAddr(lladdr='02:00:00:00:00:02')/ICMPv6NDOptUnknown(
+  //   type=99, len=1, data=b'\x01\x02\x03\x04\x05\x06')).hex()
+  CHECK(bytes_of(R"pkt(ipv6(src=2001:db8::2, dst=2001:db8::1))pkt"
+                 R"pkt( / icmpv6_na(r=1, s=1, o=0, reserved=5, target=2001:db8::2, options=[tlla(02:00:00:00:00:02), unknown(99, hex"010203040506")]))pkt") ==
+        "6000000000283aff20010db800000000000000000000000220010db800000000"
+        "00000000000000018800be56c000000520010db8000000000000000000000002"
+        "02010200000000026301010203040506");
 }
 
-TEST_CASE("golden bytes, icmpv6_rs: with slla, defaults") {
+TEST_CASE("golden bytes, icmpv6_rs: with slla, defaults, every field with an unknown option") {
   // scapy 2.5.0: bytes(IPv6(src='fe80::1',
   //   dst='ff02::2')/ICMPv6ND_RS()/ICMPv6NDOptSrcLLAddr(lladdr='02:00:00:00:00:01')).hex()
   CHECK(bytes_of(R"pkt(ipv6(src=fe80::1, dst=ff02::2))pkt"
@@ -894,6 +903,13 @@ TEST_CASE("golden bytes, icmpv6_rs: with slla, defaults") {
                  R"pkt( / icmpv6_rs())pkt") ==
         "6000000000083aff00000000000000000000000000000000ff02000000000000"
         "000000000000000285007bb800000000");
+
+  // scapy 2.5.0: bytes(IPv6(src='fe80::1', dst='ff02::2')/ICMPv6ND_RS(code=0, res=9)/ICMPv6NDOptSrcLLAddr(
+  //   lladdr='02:00:00:00:00:01')/ICMPv6NDOptUnknown(type=99, len=1, data=b'\xaa' * 6)).hex()
+  CHECK(bytes_of(R"pkt(ipv6(src=fe80::1, dst=ff02::2))pkt"
+                 R"pkt( / icmpv6_rs(code=0, reserved=9, options=[slla(02:00:00:00:00:01), unknown(99, hex"aaaaaaaaaaaa")]))pkt") ==
+        "6000000000183afffe800000000000000000000000000001ff02000000000000"
+        "00000000000000028500171a0000000901010200000000016301aaaaaaaaaaaa");
 }
 
 TEST_CASE("golden bytes, icmpv6_ra: defaults, every field with slla, mtu and prefix") {
@@ -914,7 +930,7 @@ TEST_CASE("golden bytes, icmpv6_ra: defaults, every field with slla, mtu and pre
         "0000000000000000");
 }
 
-TEST_CASE("golden bytes, icmpv6_redirect: with tlla, defaults") {
+TEST_CASE("golden bytes, icmpv6_redirect: with tlla, defaults, every field with the redirected header") {
   // scapy 2.5.0: bytes(IPv6(src='fe80::1', dst='fe80::2')/ICMPv6ND_Redirect(tgt='fe80::3',
   //   dst='2001:db8::9')/ICMPv6NDOptDstLLAddr(lladdr='02:00:00:00:00:03')).hex()
   CHECK(bytes_of(R"pkt(ipv6(src=fe80::1, dst=fe80::2))pkt"
@@ -929,6 +945,18 @@ TEST_CASE("golden bytes, icmpv6_redirect: with tlla, defaults") {
         "6000000000283afffe800000000000000000000000000001fe80000000000000"
         "0000000000000002890079980000000000000000000000000000000000000000"
         "00000000000000000000000000000000");
+
+  // scapy 2.5.0: inner = IPv6(src='2001:db8::1', dst='2001:db8::9')/UDP(sport=1000, dport=2000);
+  //   bytes(IPv6(src='fe80::1', dst='fe80::2')/ICMPv6ND_Redirect(res=3, tgt='fe80::3', dst='2001:db8::9')
+  //   /ICMPv6NDOptDstLLAddr(lladdr='02:00:00:00:00:03')/ICMPv6NDOptRedirectedHdr(pkt=inner)).hex()
+  // The redirected header (type 4) is an unknown option here: 6 reserved bytes, then the packet.
+  CHECK(bytes_of(R"pkt(ipv6(src=fe80::1, dst=fe80::2))pkt"
+                 R"pkt( / icmpv6_redirect(reserved=3, target=fe80::3, dst=2001:db8::9, options=[tlla(02:00:00:00:00:03), unknown(4, hex"000000000000600000000008114020010db800000000000000000000000120010db800000000000000000000000903e807d0000898aa")]))pkt") ==
+        "6000000000683afffe800000000000000000000000000001fe80000000000000"
+        "00000000000000028900d3d400000003fe800000000000000000000000000003"
+        "20010db800000000000000000000000902010200000000030407000000000000"
+        "600000000008114020010db800000000000000000000000120010db800000000"
+        "000000000000000903e807d0000898aa");
 }
 
 namespace {

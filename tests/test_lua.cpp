@@ -679,3 +679,39 @@ TEST_CASE("reading from Lua: dissect, pcap.read, has, nil for an absent layer", 
   Result nofile = run_script(dir.file("nofile.pkt"), "lua {\nfor p in pcap.read('/nonexistent.pcap') do end\n}\n");
   CHECK_THAT(nofile.error, Catch::Contains("cannot read /nonexistent.pcap"));
 }
+
+TEST_CASE("signed fields are Lua integers with their sign; address and string lists are tables of strings", "[lua]") {
+  SendConfig cfg;
+  cfg.dry_run = true;
+  Result r = run_script("types.pkt", R"(
+layer sensor "x" {
+    offset : i16 = 0
+    npeer  : u8 = auto len(peers) / 4
+    peers  : ipv4addr[] size npeer * 4
+    labels : text[]
+}
+packet n = ipv4(dst=127.0.0.1) / udp(dport=123) / ntp(precision=-20)
+packet s = ipv4(dst=127.0.0.1) / udp(dport=7013) / sensor(labels=["a"])
+lua {
+  print(n.ntp.precision, n.ntp.poll)
+  n.ntp.precision = -7
+  print(n:hex():sub(-90, -89))
+  print(pcall(function() n.ntp.precision = 128 end))
+  s.sensor.peers = {"10.1.1.1", "10.2.2.2"}
+  s.sensor.labels = {"x", "yy"}
+  print(#s.sensor.peers, s.sensor.peers[2], s.sensor.labels[2], s.sensor.npeer)
+  print(s:hex():sub(-24))
+  print(pcall(function() s.sensor.peers = {"nope"} end))
+  print(pcall(function() s.sensor.labels = {1} end))
+}
+)", cfg);
+  INFO(r.error);
+  REQUIRE(r.error.empty());
+  INFO(r.out);
+  CHECK(r.out.rfind("-20\t10\nf9\nfalse\t", 0) == 0);
+  CHECK(r.out.find("precision=128 is out of range: precision is i8, -128..127") != std::string::npos);
+  CHECK(r.out.find("2\t10.2.2.2\tyy\t2\n") != std::string::npos);
+  CHECK(r.out.find("0a0202020178027979\n") != std::string::npos);
+  CHECK(r.out.find("invalid IPv4 address 'nope'") != std::string::npos);
+  CHECK(r.out.find("sensor.labels[1] is a number; expected a string") != std::string::npos);
+}

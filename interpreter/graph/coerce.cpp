@@ -117,6 +117,7 @@ std::uint64_t flags_text(const LayerDef& layer, const FieldDef& f, const std::st
 std::uint64_t number_of(const LayerDef& layer, const FieldDef& f, const ast::Expr& e, const CoerceEnv& env, int depth) {
   switch (e.kind) {
     case K::Int: return check_range(layer, f, e.i, e.pos);
+    case K::NegInt: out_of_range(layer, f, "-" + std::to_string(e.i), e.pos);
     case K::Name: return check_range(layer, f, resolve_number(layer, f, e, env, depth), e.pos);
     case K::Or: {
       std::uint64_t acc = 0;
@@ -283,15 +284,11 @@ std::string option_bytes(const Registry& reg, const LayerDef& opt, const ast::Ex
     const FieldDef& pf = def->fields[fi];
     if (def->variadic && k + 1 == np) {
       // The rest of the arguments form the array.
-      std::string arr;
-      for (std::size_t j = k; j < pos_args.size(); ++j) {
-        const ast::Expr& v = *pos_args[j]->value;
-        std::uint64_t x = number_of(*def, pf, v, env, 0);
-        for (int b = static_cast<int>(pf.bits) - 8; b >= 0; b -= 8) arr.push_back(static_cast<char>(x >> b));
-      }
-      FieldValue fv;
-      fv.bytes = arr;
-      p.set(0, fi, fv, Origin::User, pos_args[k]->pos);
+      ast::Expr rest;
+      rest.kind = K::List;
+      rest.pos = pos_args[k]->pos;
+      for (std::size_t j = k; j < pos_args.size(); ++j) rest.items.push_back(pos_args[j]->value);
+      p.set(0, fi, coerce_field(*def, pf, rest, env), Origin::User, pos_args[k]->pos);
       break;
     }
     p.set(0, fi, coerce_field(*def, pf, *pos_args[k]->value, env), Origin::User, pos_args[k]->pos);
@@ -365,6 +362,7 @@ FieldValue coerce_text(const LayerDef& layer, const FieldDef& f, const std::stri
 
 FieldValue coerce_number(const LayerDef& layer, const FieldDef& f, std::uint64_t x, bool negative, Pos pos) {
   if (f.kind != FieldKind::UInt) wrong_kind(layer, f, pos);
+  if (f.is_signed) return f.type().from_text(layer, f, negative ? "-" + std::to_string(~x + 1) : std::to_string(x), pos);
   if (negative) out_of_range(layer, f, "-" + std::to_string(~x + 1), pos);
   FieldValue v;
   v.num = check_range(layer, f, x, pos);

@@ -2,8 +2,11 @@
 
 #include <arpa/inet.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <cctype>
+#include <cerrno>
+#include <cstdlib>
 
 #include "coerce.hpp"
 #include "encodings.hpp"
@@ -14,6 +17,10 @@ namespace pkt {
 using K = ast::Expr::Kind;
 
 std::string FieldType::describe(const FieldDef& f) const { return f.type_name; }
+
+FieldValue FieldType::from_texts(const LayerDef& layer, const FieldDef& f, const std::vector<std::string>&, Pos pos) const {
+  wrong_value_kind(layer, f, pos);
+}
 
 namespace {
 
@@ -91,6 +98,54 @@ class UIntType final : public FieldType {
     FieldValue v;
     v.num = number_text(layer, f, text, pos);
     return v;
+  }
+  LuaForm lua_form() const override { return LuaForm::Integer; }
+};
+
+// iN and iNle: two's complement numbers (NTP's poll and precision). The
+// value holds the N bits; written and shown with a sign, -20.
+class SIntType final : public FieldType {
+ public:
+  static std::int64_t signed_of(const FieldDef& f, std::uint64_t bits) {
+    if (f.bits >= 64) return static_cast<std::int64_t>(bits);
+    const std::uint64_t sign = 1ULL << (f.bits - 1);
+    return static_cast<std::int64_t>((bits ^ sign)) - static_cast<std::int64_t>(sign);
+  }
+  static std::uint64_t most(const FieldDef& f) { return (1ULL << (f.bits - 1)) - 1; }  // the largest positive value
+  std::string describe(const FieldDef& f) const override {
+    return fmt::format("{}, -{}..{}", f.type_name, most(f) + 1, most(f));
+  }
+  std::string expected(const FieldDef&) const override { return "a number, which may be negative (-20)"; }
+  std::string format(const FieldDef& f, const FieldValue& v) const override { return std::to_string(signed_of(f, v.num)); }
+  std::string json(const FieldDef& f, const FieldValue& v) const override { return format(f, v); }
+  // The bits of -magnitude (negative) or magnitude, range checked.
+  FieldValue make(const LayerDef& layer, const FieldDef& f, std::uint64_t magnitude, bool negative, Pos pos) const {
+    if (negative ? magnitude > most(f) + 1 : magnitude > most(f))
+      throw ScriptError(pos, fmt::format("{}={}{} is out of range: {} is {}", f.name, negative ? "-" : "", magnitude,
+                                         f.name, describe(f)));
+    FieldValue v;
+    v.num = (negative ? ~magnitude + 1 : magnitude) & f.max();
+    (void)layer;
+    return v;
+  }
+  FieldValue from_expr(const LayerDef& layer, const FieldDef& f, const ast::Expr& e, const CoerceEnv& env) const override {
+    if (e.kind == K::Int || e.kind == K::NegInt) return make(layer, f, e.i, e.kind == K::NegInt, e.pos);
+    if (e.kind == K::Name && env.resolve)
+      if (auto x = (*env.resolve)(e.s)) return coerce_field(layer, f, *x, env);
+    if (e.kind == K::Name) throw ScriptError(e.pos, fmt::format("unknown name '{}'", e.s));
+    wrong_value_kind(layer, f, e.pos);
+  }
+  FieldValue from_text(const LayerDef& layer, const FieldDef& f, const std::string& text, Pos pos) const override {
+    bool negative = !text.empty() && text[0] == '-';
+    std::string digits = text.substr(negative ? 1 : 0);
+    int base = 10;
+    if (digits.size() > 2 && digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X')) base = 16, digits = digits.substr(2);
+    char* end = nullptr;
+    errno = 0;
+    std::uint64_t m = digits.empty() ? 0 : std::strtoull(digits.c_str(), &end, base);
+    if (digits.empty() || *end || errno || !isxdigit(static_cast<unsigned char>(digits[0])))
+      throw ScriptError(pos, fmt::format("'{}' is not a number for {} ({})", text, f.name, describe(f)));
+    return make(layer, f, m, negative, pos);
   }
   LuaForm lua_form() const override { return LuaForm::Integer; }
 };
@@ -194,6 +249,184 @@ class ArrayType final : public FieldType {
     wrong_value_kind(layer, f, pos);
   }
   LuaForm lua_form() const override { return LuaForm::IntegerList; }
+};
+
+// ipv4addr[], ipv6addr[], mac[]: a list of addresses, stored one after the
+// other (IGMPv3's sources). Written and shown as [10.0.0.1, 10.0.0.2].
+class AddressArrayType final : public FieldType {
+ public:
+  AddressArrayType(K literal, unsigned width, const char* one) : literal_(literal), width_(width), one_(one) {}
+  std::string describe(const FieldDef& f) const override { return fmt::format("{} (a list of addresses)", f.type_name); }
+  std::string expected(const FieldDef&) const override { return fmt::format("{} or a list of them", one_); }
+  std::vector<std::string> texts(const FieldDef&, const FieldValue& v) const override {
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i + width_ <= v.bytes.size(); i += width_) out.push_back(text_of(v.bytes.substr(i, width_)));
+    return out;
+  }
+  std::string format(const FieldDef& f, const FieldValue& v) const override {
+    return fmt::format("[{}]", fmt::join(texts(f, v), ", "));
+  }
+  std::string json(const FieldDef& f, const FieldValue& v) const override {
+    std::vector<std::string> q;
+    for (auto& t : texts(f, v)) q.push_back("\"" + t + "\"");
+    return fmt::format("[{}]", fmt::join(q, ", "));
+  }
+  FieldValue from_expr(const LayerDef& layer, const FieldDef& f, const ast::Expr& e, const CoerceEnv& env) const override {
+    FieldValue v;
+    auto put = [&](const ast::Expr& x, auto& self) -> void {
+      if (x.kind == literal_) {
+        v.bytes += x.s;
+      } else if (x.kind == K::String) {
+        v.bytes += parse(f, x.s, x.pos);
+      } else if (x.kind == K::Name && env.resolve) {
+        auto r = (*env.resolve)(x.s);
+        if (!r) throw ScriptError(x.pos, fmt::format("unknown name '{}'", x.s));
+        self(*r, self);
+      } else {
+        wrong_value_kind(layer, f, x.pos);
+      }
+    };
+    if (e.kind == K::List)
+      for (auto& it : e.items) put(*it, put);
+    else
+      put(e, put);
+    return v;
+  }
+  FieldValue from_text(const LayerDef& layer, const FieldDef& f, const std::string& text, Pos pos) const override {
+    // "10.0.0.1, 10.0.0.2" (or with the brackets).
+    std::string t = text;
+    if (t.size() >= 2 && t.front() == '[' && t.back() == ']') t = t.substr(1, t.size() - 2);
+    std::vector<std::string> parts;
+    std::size_t i = 0;
+    while (i <= t.size()) {
+      std::size_t j = t.find(',', i);
+      if (j == std::string::npos) j = t.size();
+      std::string part = t.substr(i, j - i);
+      part.erase(0, part.find_first_not_of(' '));
+      part.erase(part.find_last_not_of(' ') + 1);
+      if (!part.empty() || j < t.size()) parts.push_back(part);
+      i = j + 1;
+    }
+    return from_texts(layer, f, parts, pos);
+  }
+  FieldValue from_texts(const LayerDef&, const FieldDef& f, const std::vector<std::string>& texts, Pos pos) const override {
+    FieldValue v;
+    for (auto& t : texts) v.bytes += parse(f, t, pos);
+    return v;
+  }
+  LuaForm lua_form() const override { return LuaForm::TextList; }
+
+ private:
+  std::string text_of(const std::string& b) const {
+    if (literal_ == K::MAC) {
+      std::string out;
+      for (unsigned char c : b) out += fmt::format("{}{:02x}", out.empty() ? "" : ":", c);
+      return out;
+    }
+    char buf[INET6_ADDRSTRLEN] = {0};
+    inet_ntop(literal_ == K::IPv4 ? AF_INET : AF_INET6, b.data(), buf, sizeof buf);
+    return buf;
+  }
+  std::string parse(const FieldDef& f, const std::string& t, Pos pos) const {
+    FieldDef one = f;
+    one.kind = literal_ == K::IPv4 ? FieldKind::IPv4 : literal_ == K::IPv6 ? FieldKind::IPv6 : FieldKind::MAC;
+    return address_from_text(one, t, pos);
+  }
+  K literal_;
+  std::size_t width_;
+  const char* one_;
+};
+
+// text[]: character-strings (RFC 1035 3.3), each after its length in one
+// byte: DNS TXT. Written and shown as ["v=spf1 -all", "hello"]; a string is
+// at most 255 bytes. Bytes that are not such a list are shown as hex"..".
+class TextListType final : public FieldType {
+ public:
+  std::string describe(const FieldDef& f) const override {
+    return fmt::format("{} (strings, each after its length byte)", f.type_name);
+  }
+  std::string expected(const FieldDef&) const override { return "a string or a list of strings, each at most 255 bytes"; }
+  static bool split(const std::string& w, std::vector<std::string>& out) {
+    for (std::size_t i = 0; i < w.size();) {
+      std::size_t n = static_cast<unsigned char>(w[i]);
+      if (i + 1 + n > w.size()) return false;
+      out.push_back(w.substr(i + 1, n));
+      i += 1 + n;
+    }
+    return true;
+  }
+  std::vector<std::string> texts(const FieldDef&, const FieldValue& v) const override {
+    std::vector<std::string> out;
+    split(v.bytes, out);
+    return out;
+  }
+  std::string format(const FieldDef&, const FieldValue& v) const override {
+    std::vector<std::string> parts;
+    if (!split(v.bytes, parts)) return "hex\"" + hex_encode(v.bytes) + "\"";
+    for (auto& p : parts) {
+      if (!printable(p)) return "hex\"" + hex_encode(v.bytes) + "\"";
+      p = quote(p);
+    }
+    return fmt::format("[{}]", fmt::join(parts, ", "));
+  }
+  std::string json(const FieldDef&, const FieldValue& v) const override {
+    std::vector<std::string> parts;
+    if (!split(v.bytes, parts)) return "\"" + hex_encode(v.bytes) + "\"";
+    for (auto& p : parts) {
+      std::string q = "\"";
+      for (unsigned char c : p) {
+        if (c == '"' || c == '\\') q += '\\';
+        if (c < 0x20 || c > 0x7e) q += fmt::format("\\u{:04x}", c);
+        else q += static_cast<char>(c);
+      }
+      p = q + "\"";
+    }
+    return fmt::format("[{}]", fmt::join(parts, ", "));
+  }
+  FieldValue from_expr(const LayerDef& layer, const FieldDef& f, const ast::Expr& e, const CoerceEnv& env) const override {
+    if (e.kind == K::Bytes) {  // the wire form as is, even one that is not such a list (as read)
+      FieldValue v;
+      v.bytes = e.s;
+      return v;
+    }
+    FieldValue v;
+    auto put = [&](const ast::Expr& x, auto& self) -> void {
+      if (x.kind == K::String) {
+        v.bytes += one(f, x.s, x.pos);
+      } else if (x.kind == K::Name && env.resolve) {
+        auto r = (*env.resolve)(x.s);
+        if (!r) throw ScriptError(x.pos, fmt::format("unknown name '{}'; a string is written in quotes, \"{}\"", x.s, x.s));
+        self(*r, self);
+      } else if (x.kind == K::Name) {
+        throw ScriptError(x.pos, fmt::format("unknown name '{}'; a string is written in quotes, \"{}\"", x.s, x.s));
+      } else {
+        v.bytes += one(f, bytes_value(layer, f, x, env), x.pos);
+      }
+    };
+    if (e.kind == K::List)
+      for (auto& it : e.items) put(*it, put);
+    else
+      put(e, put);
+    return v;
+  }
+  FieldValue from_text(const LayerDef& layer, const FieldDef& f, const std::string& text, Pos pos) const override {
+    return from_texts(layer, f, {text}, pos);
+  }
+  FieldValue from_texts(const LayerDef&, const FieldDef& f, const std::vector<std::string>& texts, Pos pos) const override {
+    FieldValue v;
+    for (auto& t : texts) v.bytes += one(f, t, pos);
+    return v;
+  }
+  LuaForm lua_form() const override { return LuaForm::TextList; }
+
+ private:
+  static std::string one(const FieldDef& f, const std::string& s, Pos pos) {
+    if (s.size() > 255)
+      throw ScriptError(pos, fmt::format("{}: a string is at most 255 bytes (it follows its length byte); this one is {}",
+                                         f.name, s.size()));
+    std::string out(1, static_cast<char>(s.size()));
+    return out.append(s);
+  }
 };
 
 // name: a domain name (RFC 1035 3.1) written as text, "www.example.com",
@@ -338,10 +571,15 @@ const AddressType kMAC(K::MAC, "a MAC address such as 02:00:00:00:00:01");
 const BytesType kBytes;
 const ArrayType kArray;
 const NameType kName;
+const SIntType kSInt;
+const AddressArrayType kIPv4Array(K::IPv4, 4, "an IPv4 address such as 10.0.0.1");
+const AddressArrayType kIPv6Array(K::IPv6, 16, "an IPv6 address such as 2001:db8::1");
+const AddressArrayType kMACArray(K::MAC, 6, "a MAC address such as 02:00:00:00:00:01");
+const TextListType kTextList;
 
 [[noreturn]] void bad_type(const std::string& t, Pos pos) {
   throw ScriptError(pos, fmt::format("unknown field type '{}'; expected u1..u64, uNle (N a multiple of 8), "
-                                     "uN[] (N a multiple of 8), ipv4addr, ipv6addr, mac, bytes or name", t));
+                                     "iN, iNle, uN[] (N a multiple of 8), ipv4addr, ipv6addr, mac, ipv4addr[], ipv6addr[], mac[], bytes, name or text[]", t));
 }
 
 }  // namespace
@@ -370,7 +608,11 @@ void declare_field_type(FieldDef& f, const std::string& t, Pos pos) {
                                 {"ipv6addr", FieldKind::IPv6, 128, &kIPv6},
                                 {"mac", FieldKind::MAC, 48, &kMAC},
                                 {"bytes", FieldKind::Bytes, 0, &kBytes},
-                                {"name", FieldKind::Bytes, 0, &kName}};
+                                {"name", FieldKind::Bytes, 0, &kName},
+                                {"ipv4addr[]", FieldKind::Array, 32, &kIPv4Array},
+                                {"ipv6addr[]", FieldKind::Array, 128, &kIPv6Array},
+                                {"mac[]", FieldKind::Array, 48, &kMACArray},
+                                {"text[]", FieldKind::Bytes, 0, &kTextList}};
   f.type_name = t;
   for (auto& n : named)
     if (t == n.name) {
@@ -379,22 +621,25 @@ void declare_field_type(FieldDef& f, const std::string& t, Pos pos) {
       f.ftype = n.type;
       return;
     }
-  if (t.size() < 2 || t[0] != 'u' || !isdigit(static_cast<unsigned char>(t[1]))) bad_type(t, pos);
+  if (t.size() < 2 || (t[0] != 'u' && t[0] != 'i') || !isdigit(static_cast<unsigned char>(t[1]))) bad_type(t, pos);
+  const bool sign = t[0] == 'i';
   std::size_t i = 1;
   unsigned n = 0;
   while (i < t.size() && isdigit(static_cast<unsigned char>(t[i])) && n < 1000) n = n * 10 + (t[i++] - '0');
   std::string rest = t.substr(i);
   if (n < 1 || n > 64) bad_type(t, pos);
+  if (sign && n < 2) bad_type(t, pos);
   f.bits = n;
   f.kind = FieldKind::UInt;
-  f.ftype = &kUInt;
+  f.ftype = sign ? static_cast<const FieldType*>(&kSInt) : &kUInt;
+  f.is_signed = sign;
   if (rest.empty()) return;
   if (n % 8) bad_type(t, pos);
   if (rest == "le") {
     f.little_endian = true;
     return;
   }
-  if (rest == "[]") {
+  if (rest == "[]" && !sign) {
     f.kind = FieldKind::Array;
     f.ftype = &kArray;
     return;

@@ -1,4 +1,5 @@
-// Field types as units. Each type (uN, ipv4addr, ipv6addr, mac, bytes, uN[])
+// Field types as units. Each type (uN, iN, ipv4addr, ipv6addr, mac, bytes,
+// name, uN[], ipv4addr[], ipv6addr[], mac[], text[])
 // knows, in one place, how it is declared, how its values are written in a
 // script and read from one, printed (DSL text, JSON), described in errors and
 // help, and how they cross into Lua. Adding a type (a DNS name, say) is a new
@@ -7,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "ast.hpp"
 
@@ -23,6 +25,7 @@ enum class LuaForm : std::uint8_t {
   Text,         // a string: the type's text form both ways (addresses)
   Bytes,        // a string of bytes
   IntegerList,  // a table of integers
+  TextList,     // a table of strings: each element's text form both ways (ipv4addr[], text[])
 };
 
 class FieldType {
@@ -40,6 +43,10 @@ class FieldType {
   // A value given as text (Lua strings, -D). Throws ScriptError at pos.
   virtual FieldValue from_text(const LayerDef& layer, const FieldDef& f, const std::string& text, Pos pos) const = 0;
   virtual LuaForm lua_form() const = 0;
+  // TextList types: the elements' text forms, and a value from them.
+  virtual std::vector<std::string> texts(const FieldDef& /*f*/, const FieldValue& /*v*/) const { return {}; }
+  virtual FieldValue from_texts(const LayerDef& layer, const FieldDef& f, const std::vector<std::string>& texts,
+                                Pos pos) const;
   // A type whose bytes say where they end (a name: labels up to a zero
   // label or a pointer) is read without a size rule.
   virtual bool self_sized() const { return false; }

@@ -69,6 +69,7 @@ struct FieldDef {
   FieldKind kind = FieldKind::UInt;
   unsigned bits = 0;           // UInt: 1..64; IPv4 32; IPv6 128; MAC 48; Array: element width; Bytes: 0
   bool little_endian = false;  // uNle
+  bool is_signed = false;      // iN: two's complement; the value holds the N bits
   unsigned align = 0;          // Bytes: pad so the layer up to the field's end is a multiple of `align` bytes
   std::string pad_with;        // `align N with OPTION`: the option that fills padding (else zeros)
   std::shared_ptr<const struct LayerDef> pad_option;  // set once that option is declared

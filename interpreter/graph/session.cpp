@@ -50,6 +50,24 @@ struct Session::Impl {
     }
     const ast::Expr& lo = *e.items.at(0);
     const ast::Expr& hi = *e.items.at(1);
+    if (f.kind == FieldKind::UInt && f.is_signed) {
+      // Two's complement is not in order (-1 is 0xff): the range becomes its values.
+      FieldValue a = coerce_field(def, f, lo, env()), b = coerce_field(def, f, hi, env());
+      auto as_signed = [&](std::uint64_t x) {
+        return f.bits < 64 && (x >> (f.bits - 1)) & 1 ? static_cast<std::int64_t>(x | ~f.max()) : static_cast<std::int64_t>(x);
+      };
+      std::int64_t x = as_signed(a.num), y = as_signed(b.num);
+      if (x > y) throw ScriptError(e.pos, fmt::format("empty range {}..{}: the first value must not exceed the last", x, y));
+      if (static_cast<std::uint64_t>(y) - static_cast<std::uint64_t>(x) >= (1u << 20))
+        throw ScriptError(e.pos, fmt::format("a range over the signed field {} is at most 1,048,576 values", f.name));
+      for (std::int64_t v = x;; ++v) {
+        FieldValue fv;
+        fv.num = static_cast<std::uint64_t>(v) & f.max();
+        d.values.push_back(fv);
+        if (v == y) break;
+      }
+      return d;
+    }
     if (f.kind == FieldKind::UInt) {
       FieldValue a = coerce_field(def, f, lo, env()), b = coerce_field(def, f, hi, env());
       if (a.num > b.num) throw ScriptError(e.pos, fmt::format("empty range {}..{}: the first value must not exceed the last", a.num, b.num));
@@ -79,7 +97,7 @@ struct Session::Impl {
   bool is_generator(const LayerDef& def, const FieldDef& f, const ast::Expr& e, int depth = 0) {
     if (e.kind == K::Range) return true;
     if (e.kind == K::List) {
-      if (f.kind == FieldKind::Array) return false;
+      if (f.kind == FieldKind::Array || f.type().lua_form() == LuaForm::TextList) return false;
       if (f.kind == FieldKind::Bytes && s.reg_.has_options(def.name, f.name)) return false;
       return true;
     }

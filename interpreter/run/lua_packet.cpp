@@ -76,13 +76,27 @@ std::string lua_string(lua_State* L, int idx) {
 // A field value as Lua sees it: the field type says which of four forms.
 void push_field(lua_State* L, const FieldDef& f, const FieldValue& v) {
   switch (f.type().lua_form()) {
-    case LuaForm::Integer: lua_pushinteger(L, static_cast<lua_Integer>(v.num)); return;
+    case LuaForm::Integer:
+      if (f.is_signed && f.bits < 64 && (v.num >> (f.bits - 1)) & 1)
+        lua_pushinteger(L, static_cast<lua_Integer>(v.num | ~f.max()));  // sign-extended
+      else
+        lua_pushinteger(L, static_cast<lua_Integer>(v.num));
+      return;
     case LuaForm::Text: {
       std::string t = format_value(f, v);
       lua_pushlstring(L, t.data(), t.size());
       return;
     }
     case LuaForm::Bytes: lua_pushlstring(L, v.bytes.data(), v.bytes.size()); return;
+    case LuaForm::TextList: {
+      std::vector<std::string> texts = f.type().texts(f, v);
+      lua_createtable(L, static_cast<int>(texts.size()), 0);
+      for (std::size_t i = 0; i < texts.size(); ++i) {
+        lua_pushlstring(L, texts[i].data(), texts[i].size());
+        lua_rawseti(L, -2, static_cast<lua_Integer>(i + 1));
+      }
+      return;
+    }
     case LuaForm::IntegerList: {
       std::size_t w = std::max(1u, f.bits / 8);
       std::size_t n = v.bytes.size() / w;
@@ -104,11 +118,13 @@ std::string expected_word(const Registry& reg, const LayerDef& def, const FieldD
     return "a string of options in the DSL, e.g. \"[mss(1460), nop]\"";
   switch (f.type().lua_form()) {
     case LuaForm::Integer:
+      if (f.is_signed) return "an integer";
       return f.flags.empty() ? (f.enums.empty() ? "an integer" : "an integer or an enum name")
                              : "an integer or flag names such as \"SYN|ACK\"";
     case LuaForm::Text: return "a string: " + f.type().expected(f);
     case LuaForm::Bytes: return "a string (bytes) or a packet";
     case LuaForm::IntegerList: return "an integer or a table of integers";
+    case LuaForm::TextList: return "a string or a table of strings: " + f.type().expected(f);
   }
   return "a value";
 }
@@ -156,9 +172,23 @@ FieldValue to_field(lua_State* L, int idx, Session& s, const LayerDef& def, cons
       std::string text = lua_string(L, idx);
       if (f.kind == FieldKind::Bytes && reg.has_options(def.name, f.name)) return dsl_value(s, def, f, text);
       if (form == LuaForm::IntegerList) return dsl_value(s, def, f, text);
+      if (form == LuaForm::TextList) return f.type().from_texts(def, f, {text}, Pos{});
       return coerce_text(def, f, text, Pos{});
     }
     case LUA_TTABLE:
+      if (form == LuaForm::TextList) {
+        std::vector<std::string> texts;
+        lua_Integer n = static_cast<lua_Integer>(lua_rawlen(L, idx));
+        for (lua_Integer i = 1; i <= n; ++i) {
+          lua_rawgeti(L, idx, i);
+          if (lua_type(L, -1) != LUA_TSTRING)
+            throw std::runtime_error(fmt::format("{}.{}[{}] is a {}; expected a string", def.name, f.name, i,
+                                                 luaL_typename(L, -1)));
+          texts.push_back(lua_string(L, -1));
+          lua_pop(L, 1);
+        }
+        return f.type().from_texts(def, f, texts, Pos{});
+      }
       if (form == LuaForm::IntegerList) {
         FieldValue v;
         lua_Integer n = static_cast<lua_Integer>(lua_rawlen(L, idx));
@@ -233,7 +263,7 @@ void assign(lua_State* L, int idx, Session& s, PacketSet& set, std::size_t layer
         v = b->value;
         origin = Origin::Bound;
       }
-  } else if (type == LUA_TTABLE && f.kind != FieldKind::Array && !options) {
+  } else if (type == LUA_TTABLE && f.kind != FieldKind::Array && f.type().lua_form() != LuaForm::TextList && !options) {
     Dim d;
     d.layer = layer;
     d.field = fi;
@@ -695,6 +725,7 @@ bool push_expr_value(lua_State* L, Session& s, const ast::Expr& e, int depth) {
   if (depth > 32) return false;
   switch (e.kind) {
     case K::Int: lua_pushinteger(L, static_cast<lua_Integer>(e.i)); return true;
+    case K::NegInt: lua_pushinteger(L, -static_cast<lua_Integer>(e.i)); return true;
     case K::Duration: lua_pushnumber(L, static_cast<lua_Number>(e.i) / 1e9); return true;
     case K::String: case K::Bytes: lua_pushlstring(L, e.s.data(), e.s.size()); return true;
     case K::IPv4: case K::IPv6: case K::MAC: {

@@ -47,7 +47,7 @@ def ip():
 
 ANSWERS_PKT = ('an=[rr("example.com", a, ttl=300, addr=93.184.216.34), rr("example.com", aaaa, addr6=2001:db8::1), '
                'rr("www.example.com", cname, target="example.com"), rr("example.com", mx, pref=10, exchange="mail.example.com"), '
-               'rr("example.com", txt, strings=hex"0568656c6c6f05776f726c64"), rr("example.com", srv, rdata=hex"00010002000300"), '
+               'rr("example.com", txt, strings=["hello", "world"]), rr("example.com", srv, rdata=hex"00010002000300"), '
                'rr("1.0.0.127.in-addr.arpa", ptr, ttl=60, target="localhost")], '
                'ns=[rr("example.com", ns, ttl=3600, target="ns1.example.com")], '
                'ar=[rr("ns1.example.com", a, addr=192.0.2.53)]')

@@ -145,7 +145,7 @@ CASES = [
       [(2, "mode", NTPHeader, "mode", "ntp.flags.mode"), (2, "version", NTPHeader, "version", "ntp.flags.vn"),
        (2, "poll", NTPHeader, "poll", "ntp.ppoll")]),
     C("ntp", "ipv4(src=127.0.0.1, dst=127.0.0.1) / udp(sport=123, dport=40000) / ntp(leap=unsynchronized, mode=server,"
-      " stratum=2, poll=6, precision=0xe9, root_delay=0x00000123, root_disp=0x00000456, ref_id=0xc0000201,"
+      " stratum=2, poll=6, precision=-23, root_delay=0x00000123, root_disp=0x00000456, ref_id=0xc0000201,"
       " ref_ts=0xe9a1b2c300000000, orig_ts=0xe9a1b2c480000000, recv_ts=0xe9a1b2c400000000, xmit_ts=0xe9a1b2c4c0000000)",
       ip4() / UDP(sport=123, dport=40000) / NTPHeader(
           leap=3, mode=4, stratum=2, poll=6, precision=-23, delay=0x123 / 65536, dispersion=0x456 / 65536,
@@ -168,7 +168,7 @@ CASES = [
       ip4(src="192.0.2.1", dst="224.0.0.2", ttl=1) / IGMP(type=0x17, mrcode=100, gaddr="239.1.2.3"),
       [(1, "mrt", IGMP, "mrcode", None), (1, "group", IGMP, "gaddr", "igmp.maddr")]),
     C("igmp", "ipv4(src=192.0.2.1, dst=224.0.0.22, tos=0xc0) / igmp(type=report_v3, numrec=3, records=[is_include(239.1.1.1,"
-      " 0xc0000201, 0xc0000202), to_exclude(239.2.2.2), allow(239.3.3.3, 0xc0000203)])",
+      " 192.0.2.1, 192.0.2.2), to_exclude(239.2.2.2), allow(239.3.3.3, 192.0.2.3)])",
       ip4(src="192.0.2.1", dst="224.0.0.22", ttl=1) / IGMPv3(type=0x22, mrcode=0) / IGMPv3mr(records=[
           IGMPv3gr(rtype=1, maddr="239.1.1.1", srcaddrs=["192.0.2.1", "192.0.2.2"]),
           IGMPv3gr(rtype=4, maddr="239.2.2.2"), IGMPv3gr(rtype=5, maddr="239.3.3.3", srcaddrs=["192.0.2.3"])]),

@@ -55,7 +55,7 @@ PACKETS = [
     ("raw_vxlan", "linktype 101", f"ipv4 / udp(sport=4000) / vxlan(vni=42) / {E} / ipv4 / udp"),
     ("raw_ntp", "linktype 101", "ipv4 / udp(sport=123) / ntp(mode=server, stratum=2)"),
     ("raw_igmp_v2", "linktype 101", "ipv4(dst=224.0.0.1) / igmp(type=report_v2, group=239.1.2.3)"),
-    ("raw_igmp_v3", "linktype 101", "ipv4(dst=224.0.0.22) / igmp(type=report_v3, numrec=2, records=[is_include(239.1.1.1, 1, 2), to_exclude(239.2.2.2)])"),
+    ("raw_igmp_v3", "linktype 101", "ipv4(dst=224.0.0.22) / igmp(type=report_v3, numrec=2, records=[is_include(239.1.1.1, 0.0.0.1, 0.0.0.2), to_exclude(239.2.2.2)])"),
     ("raw_icmp_port_unreach", "linktype 101", "ipv4 / icmp(type=dest_unreach, code=port_unreach) / ipv4 / udp(sport=4000, dport=33434)"),
     ("raw_icmp_redirect", "linktype 101", "ipv4 / icmp(type=redirect, gateway=10.0.0.1) / ipv4 / tcp"),
     ("raw_icmp_timestamp", "linktype 101", "ipv4 / icmp(type=timestamp_request, ts_ori=1)"),
@@ -94,7 +94,7 @@ PACKETS = [
 # DNS and DHCP: counted lists, names (compressed too, by hand below), lists ending at `end`.
 DNS_RECORDS = ('an=[rr("example.com", a, ttl=300, addr=93.184.216.34), rr("example.com", aaaa, addr6=2001:db8::1), '
                'rr("www.example.com", cname, target="example.com"), rr("example.com", mx, pref=10, exchange="mail.example.com"), '
-               'rr("example.com", txt, strings=hex"0568656c6c6f"), rr("example.com", srv, rdata=hex"00010002000300")], '
+               'rr("example.com", txt, strings=["hello"]), rr("example.com", srv, rdata=hex"00010002000300")], '
                'ns=[rr("example.com", ns, target="ns1.example.com")], ar=[rr("1.0.0.127.in-addr.arpa", ptr, target="localhost")]')
 NEW_PACKETS = [
     ("raw_ipv4_udp_dns_query", "linktype 101", "ipv4 / udp(sport=5353, dport=53) / dns(id=0x1234, qd=[question(\"example.com\", a)])"),
