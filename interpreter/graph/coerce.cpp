@@ -117,7 +117,7 @@ std::uint64_t flags_text(const LayerDef& layer, const FieldDef& f, const std::st
 std::uint64_t number_of(const LayerDef& layer, const FieldDef& f, const ast::Expr& e, const CoerceEnv& env, int depth) {
   switch (e.kind) {
     case K::Int: return check_range(layer, f, e.i, e.pos);
-    case K::NegInt: out_of_range(layer, f, "-" + std::to_string(e.i), e.pos);
+    case K::NegInt: out_of_range(layer, f, fmt::format("-{}", e.i), e.pos);
     case K::Name: return check_range(layer, f, resolve_number(layer, f, e, env, depth), e.pos);
     case K::Or: {
       std::uint64_t acc = 0;
@@ -362,7 +362,7 @@ FieldValue coerce_text(const LayerDef& layer, const FieldDef& f, const std::stri
 
 FieldValue coerce_number(const LayerDef& layer, const FieldDef& f, std::uint64_t x, bool negative, Pos pos) {
   if (f.kind != FieldKind::UInt) wrong_kind(layer, f, pos);
-  if (f.is_signed) return f.type().from_text(layer, f, negative ? "-" + std::to_string(~x + 1) : std::to_string(x), pos);
+  if (f.is_signed) return f.type().from_text(layer, f, negative ? fmt::format("-{}", ~x + 1) : std::to_string(x), pos);
   if (negative) out_of_range(layer, f, "-" + std::to_string(~x + 1), pos);
   FieldValue v;
   v.num = check_range(layer, f, x, pos);

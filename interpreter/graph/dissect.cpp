@@ -254,6 +254,38 @@ const Dissector::NextTable& Dissector::next_of(const LayerDef* def) {
   return *next_.back().second;
 }
 
+bool Dissector::read_list(const LayerDef& def, std::size_t f, const std::uint8_t* data, std::uint32_t start,
+                          std::uint32_t stop, std::uint64_t want, const std::uint8_t* msg, std::uint32_t msg_len,
+                          std::uint32_t& end, std::uint64_t& got, std::string& why) {
+  const FieldDef& fd = def.fields[f];
+  const bool counted = want != ~0ULL, marked = !fd.until.empty();
+  auto opts = reg_.options_of(def.name, fd.name);
+  Dissector dis(reg_);
+  dis.msg_ = msg;
+  dis.msg_len_ = msg_len;
+  Packet one;
+  std::uint32_t p = start;
+  got = 0;
+  for (bool ended = false; counted ? got < want : marked ? !ended : p < stop; ++got) {
+    if (p >= stop) {
+      why = counted ? fmt::format("{}.{} has count {} = {}, but the bytes end after {}", def.name, fd.name, fd.count_text, want, got)
+                    : fmt::format("{}.{} runs past the end without its '{}'", def.name, fd.name, fd.until);
+      return false;
+    }
+    std::string w;
+    OptionElem el = match_option(opts, data, p, stop, dis, one, &w);
+    if (!el.size) {
+      why = fmt::format("{}.{}: element {} (at byte {}) is none of its options{}", def.name, fd.name, got + 1, p - start,
+                        w.empty() ? ", or runs past the end" : ": " + w);
+      return false;
+    }
+    if (marked && el.def && el.def->name == fd.until) ended = true;
+    p += el.size;
+  }
+  end = p;
+  return true;
+}
+
 bool Dissector::read_layer(const LayerDef& def, const std::uint8_t* data, std::uint32_t pos, std::uint32_t end,
                            std::size_t idx, Packet& out, std::string& why) {
   LayerInst& li = out.layers_[idx];
@@ -371,32 +403,12 @@ bool Dissector::read_layer(const LayerDef& def, const std::uint8_t* data, std::u
           return false;
         }
       }
-      auto opts = reg_.options_of(def.name, fd.name);
-      Dissector dis(reg_);
-      dis.msg_ = msg_ ? msg_ : data + li.offset;
-      dis.msg_len_ = msg_ ? msg_len_ : static_cast<std::uint32_t>(limit / 8) - li.offset;
-      Packet one;
-      const std::uint32_t start = static_cast<std::uint32_t>(bit / 8), stop = static_cast<std::uint32_t>(limit / 8);
-      std::uint32_t p = start;
+      const std::uint32_t start = static_cast<std::uint32_t>(bit / 8);
+      std::uint32_t p = 0;
       std::uint64_t got = 0;
-      bool ended = false;
-      while (d.count ? got < want : !ended) {
-        if (p >= stop) {
-          why = d.count ? fmt::format("{}.{} has count {} = {}, but the bytes end after {}", def.name, fd.name, fd.count_text, want, got)
-                        : fmt::format("{}.{} runs past the end without its '{}'", def.name, fd.name, fd.until);
-          return false;
-        }
-        std::string w;
-        OptionElem el = match_option(opts, data, p, stop, dis, one, &w);
-        if (!el.size) {
-          why = fmt::format("{}.{}: element {} (at byte {}) is none of its options{}", def.name, fd.name, got + 1, p - start,
-                            w.empty() ? ", or runs past the end" : ": " + w);
-          return false;
-        }
-        if (d.until && el.def && el.def->name == fd.until) ended = true;
-        p += el.size;
-        ++got;
-      }
+      if (!read_list(def, f, data, start, static_cast<std::uint32_t>(limit / 8), want, msg_ ? msg_ : data + li.offset,
+                     msg_ ? msg_len_ : static_cast<std::uint32_t>(limit / 8) - li.offset, p, got, why))
+        return false;
       s.bit_size = (p - start) * 8;
       set_bytes(s.value.bytes, data + start, p - start);
       s.value.num = got;
@@ -435,24 +447,12 @@ bool Dissector::read_layer(const LayerDef& def, const std::uint8_t* data, std::u
     if (d.strict && n) {
       // A strict list: split option by option now; bytes that are none of
       // its options make the layer not fit (raw with a note).
-      const FieldDef& fd = def.fields[f];
-      auto opts = reg_.options_of(def.name, fd.name);
-      Dissector dis(reg_);
-      dis.msg_ = msg_ ? msg_ : data + li.offset;
-      dis.msg_len_ = msg_ ? msg_len_ : static_cast<std::uint32_t>(limit / 8) - li.offset;
-      Packet one;
-      const std::uint32_t start = static_cast<std::uint32_t>(bit / 8), stop = start + static_cast<std::uint32_t>(n);
+      const std::uint32_t start = static_cast<std::uint32_t>(bit / 8);
+      std::uint32_t p = 0;
       std::uint64_t got = 0;
-      for (std::uint32_t p = start; p < stop; ++got) {
-        std::string w;
-        OptionElem el = match_option(opts, data, p, stop, dis, one, &w);
-        if (!el.size) {
-          why = fmt::format("{}.{}: element {} (at byte {}) is none of its options{}", def.name, fd.name, got + 1, p - start,
-                            w.empty() ? ", or runs past the end" : ": " + w);
-          return false;
-        }
-        p += el.size;
-      }
+      if (!read_list(def, f, data, start, start + static_cast<std::uint32_t>(n), ~0ULL, msg_ ? msg_ : data + li.offset,
+                     msg_ ? msg_len_ : static_cast<std::uint32_t>(limit / 8) - li.offset, p, got, why))
+        return false;
       s.bit_size = static_cast<std::uint32_t>(n * 8);
       set_bytes(s.value.bytes, data + start, n);
       s.value.num = got;

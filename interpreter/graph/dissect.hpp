@@ -40,6 +40,14 @@ class Dissector {
   // Returns false (with `why`) when it does not fit.
   bool read_layer(const LayerDef& def, const std::uint8_t* data, std::uint32_t pos, std::uint32_t end, std::size_t idx,
                   Packet& out, std::string& why);
+  // Reads field f's list of options from data[start, stop), element by
+  // element, up to `want` elements (a count; ~0 for none), through the
+  // option named `until` (if not empty), or (neither) to `stop`. Sets `end`
+  // and `got`; false with `why` when an element is none of the options or
+  // the list runs short. `msg`/`msg_len`: the message names point into.
+  bool read_list(const LayerDef& def, std::size_t f, const std::uint8_t* data, std::uint32_t start, std::uint32_t stop,
+                 std::uint64_t want, const std::uint8_t* msg, std::uint32_t msg_len, std::uint32_t& end,
+                 std::uint64_t& got, std::string& why);
   // The bindings from one layer, indexed for reading: per field, by value.
   struct NextTable {
     std::shared_ptr<const std::vector<ReadBind>> binds;  // owns what the pointers point at
