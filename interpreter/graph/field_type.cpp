@@ -251,16 +251,52 @@ class ArrayType final : public FieldType {
   LuaForm lua_form() const override { return LuaForm::IntegerList; }
 };
 
+// A list whose elements cross into Lua as strings: each element has a text
+// form and bytes; the list is the elements' bytes one after the other.
+class TextListBase : public FieldType {
+ public:
+  // One element's bytes: from its text, or from a value expression (a
+  // literal; names are followed before this is asked).
+  virtual std::string element(const FieldDef& f, const std::string& text, Pos pos) const = 0;
+  virtual std::string element(const LayerDef& layer, const FieldDef& f, const ast::Expr& x, const CoerceEnv& env) const = 0;
+  FieldValue from_expr(const LayerDef& layer, const FieldDef& f, const ast::Expr& e, const CoerceEnv& env) const override {
+    FieldValue v;
+    auto put = [&](const ast::Expr& x, auto& self) -> void {
+      if (x.kind == K::Name && env.resolve)
+        if (auto r = (*env.resolve)(x.s)) return self(*r, self);
+      if (x.kind == K::Name)
+        throw ScriptError(x.pos, fmt::format("unknown name '{}'; {} takes {}", x.s, f.name, expected(f)));
+      v.bytes += element(layer, f, x, env);
+    };
+    if (e.kind == K::List)
+      for (auto& it : e.items) put(*it, put);
+    else
+      put(e, put);
+    return v;
+  }
+  FieldValue from_texts(const LayerDef&, const FieldDef& f, const std::vector<std::string>& texts, Pos pos) const override {
+    FieldValue v;
+    for (auto& t : texts) v.bytes += element(f, t, pos);
+    return v;
+  }
+  LuaForm lua_form() const override { return LuaForm::TextList; }
+};
+
 // ipv4addr[], ipv6addr[], mac[]: a list of addresses, stored one after the
 // other (IGMPv3's sources). Written and shown as [10.0.0.1, 10.0.0.2].
-class AddressArrayType final : public FieldType {
+class AddressArrayType final : public TextListBase {
  public:
-  AddressArrayType(K literal, unsigned width, const char* one) : literal_(literal), width_(width), one_(one) {}
+  AddressArrayType(const AddressType& one, FieldKind kind, unsigned width)
+      : one_(one), kind_(kind), width_(width) {}
   std::string describe(const FieldDef& f) const override { return fmt::format("{} (a list of addresses)", f.type_name); }
-  std::string expected(const FieldDef&) const override { return fmt::format("{} or a list of them", one_); }
-  std::vector<std::string> texts(const FieldDef&, const FieldValue& v) const override {
+  std::string expected(const FieldDef& f) const override { return fmt::format("{} or a list of them", one_.expected(f)); }
+  std::vector<std::string> texts(const FieldDef& f, const FieldValue& v) const override {
     std::vector<std::string> out;
-    for (std::size_t i = 0; i + width_ <= v.bytes.size(); i += width_) out.push_back(text_of(v.bytes.substr(i, width_)));
+    for (std::size_t i = 0; i + width_ <= v.bytes.size(); i += width_) {
+      FieldValue one;
+      one.bytes = v.bytes.substr(i, width_);
+      out.push_back(one_.format(f, one));
+    }
     return out;
   }
   std::string format(const FieldDef& f, const FieldValue& v) const override {
@@ -271,36 +307,13 @@ class AddressArrayType final : public FieldType {
     for (auto& t : texts(f, v)) q.push_back("\"" + t + "\"");
     return fmt::format("[{}]", fmt::join(q, ", "));
   }
-  FieldValue from_expr(const LayerDef& layer, const FieldDef& f, const ast::Expr& e, const CoerceEnv& env) const override {
-    FieldValue v;
-    auto put = [&](const ast::Expr& x, auto& self) -> void {
-      if (x.kind == literal_) {
-        v.bytes += x.s;
-      } else if (x.kind == K::String) {
-        v.bytes += parse(f, x.s, x.pos);
-      } else if (x.kind == K::Name && env.resolve) {
-        auto r = (*env.resolve)(x.s);
-        if (!r) throw ScriptError(x.pos, fmt::format("unknown name '{}'", x.s));
-        self(*r, self);
-      } else {
-        wrong_value_kind(layer, f, x.pos);
-      }
-    };
-    if (e.kind == K::List)
-      for (auto& it : e.items) put(*it, put);
-    else
-      put(e, put);
-    return v;
-  }
   FieldValue from_text(const LayerDef& layer, const FieldDef& f, const std::string& text, Pos pos) const override {
     // "10.0.0.1, 10.0.0.2" (or with the brackets).
     std::string t = text;
     if (t.size() >= 2 && t.front() == '[' && t.back() == ']') t = t.substr(1, t.size() - 2);
     std::vector<std::string> parts;
-    std::size_t i = 0;
-    while (i <= t.size()) {
-      std::size_t j = t.find(',', i);
-      if (j == std::string::npos) j = t.size();
+    for (std::size_t i = 0; i <= t.size();) {
+      std::size_t j = std::min(t.find(',', i), t.size());
       std::string part = t.substr(i, j - i);
       part.erase(0, part.find_first_not_of(' '));
       part.erase(part.find_last_not_of(' ') + 1);
@@ -309,38 +322,26 @@ class AddressArrayType final : public FieldType {
     }
     return from_texts(layer, f, parts, pos);
   }
-  FieldValue from_texts(const LayerDef&, const FieldDef& f, const std::vector<std::string>& texts, Pos pos) const override {
-    FieldValue v;
-    for (auto& t : texts) v.bytes += parse(f, t, pos);
-    return v;
+  std::string element(const FieldDef& f, const std::string& text, Pos pos) const override {
+    FieldDef one = f;
+    one.kind = kind_;
+    return address_from_text(one, text, pos);
   }
-  LuaForm lua_form() const override { return LuaForm::TextList; }
+  std::string element(const LayerDef& layer, const FieldDef& f, const ast::Expr& x, const CoerceEnv& env) const override {
+    if (x.kind == K::String) return element(f, x.s, x.pos);
+    return one_.from_expr(layer, f, x, env).bytes;
+  }
 
  private:
-  std::string text_of(const std::string& b) const {
-    if (literal_ == K::MAC) {
-      std::string out;
-      for (unsigned char c : b) out += fmt::format("{}{:02x}", out.empty() ? "" : ":", c);
-      return out;
-    }
-    char buf[INET6_ADDRSTRLEN] = {0};
-    inet_ntop(literal_ == K::IPv4 ? AF_INET : AF_INET6, b.data(), buf, sizeof buf);
-    return buf;
-  }
-  std::string parse(const FieldDef& f, const std::string& t, Pos pos) const {
-    FieldDef one = f;
-    one.kind = literal_ == K::IPv4 ? FieldKind::IPv4 : literal_ == K::IPv6 ? FieldKind::IPv6 : FieldKind::MAC;
-    return address_from_text(one, t, pos);
-  }
-  K literal_;
+  const AddressType& one_;
+  FieldKind kind_;
   std::size_t width_;
-  const char* one_;
 };
 
 // text[]: character-strings (RFC 1035 3.3), each after its length in one
 // byte: DNS TXT. Written and shown as ["v=spf1 -all", "hello"]; a string is
 // at most 255 bytes. Bytes that are not such a list are shown as hex"..".
-class TextListType final : public FieldType {
+class TextListType final : public TextListBase {
  public:
   std::string describe(const FieldDef& f) const override {
     return fmt::format("{} (strings, each after its length byte)", f.type_name);
@@ -384,48 +385,23 @@ class TextListType final : public FieldType {
     return fmt::format("[{}]", fmt::join(parts, ", "));
   }
   FieldValue from_expr(const LayerDef& layer, const FieldDef& f, const ast::Expr& e, const CoerceEnv& env) const override {
-    if (e.kind == K::Bytes) {  // the wire form as is, even one that is not such a list (as read)
-      FieldValue v;
-      v.bytes = e.s;
-      return v;
-    }
-    FieldValue v;
-    auto put = [&](const ast::Expr& x, auto& self) -> void {
-      if (x.kind == K::String) {
-        v.bytes += one(f, x.s, x.pos);
-      } else if (x.kind == K::Name && env.resolve) {
-        auto r = (*env.resolve)(x.s);
-        if (!r) throw ScriptError(x.pos, fmt::format("unknown name '{}'; a string is written in quotes, \"{}\"", x.s, x.s));
-        self(*r, self);
-      } else if (x.kind == K::Name) {
-        throw ScriptError(x.pos, fmt::format("unknown name '{}'; a string is written in quotes, \"{}\"", x.s, x.s));
-      } else {
-        v.bytes += one(f, bytes_value(layer, f, x, env), x.pos);
-      }
-    };
-    if (e.kind == K::List)
-      for (auto& it : e.items) put(*it, put);
-    else
-      put(e, put);
+    if (e.kind != K::Bytes) return TextListBase::from_expr(layer, f, e, env);
+    FieldValue v;  // the wire form as is, even one that is not such a list (as read)
+    v.bytes = e.s;
     return v;
   }
   FieldValue from_text(const LayerDef& layer, const FieldDef& f, const std::string& text, Pos pos) const override {
     return from_texts(layer, f, {text}, pos);
   }
-  FieldValue from_texts(const LayerDef&, const FieldDef& f, const std::vector<std::string>& texts, Pos pos) const override {
-    FieldValue v;
-    for (auto& t : texts) v.bytes += one(f, t, pos);
-    return v;
-  }
-  LuaForm lua_form() const override { return LuaForm::TextList; }
-
- private:
-  static std::string one(const FieldDef& f, const std::string& s, Pos pos) {
+  std::string element(const FieldDef& f, const std::string& s, Pos pos) const override {
     if (s.size() > 255)
       throw ScriptError(pos, fmt::format("{}: a string is at most 255 bytes (it follows its length byte); this one is {}",
                                          f.name, s.size()));
     std::string out(1, static_cast<char>(s.size()));
     return out.append(s);
+  }
+  std::string element(const LayerDef& layer, const FieldDef& f, const ast::Expr& x, const CoerceEnv& env) const override {
+    return element(f, x.kind == K::String ? x.s : bytes_value(layer, f, x, env), x.pos);
   }
 };
 
@@ -572,9 +548,9 @@ const BytesType kBytes;
 const ArrayType kArray;
 const NameType kName;
 const SIntType kSInt;
-const AddressArrayType kIPv4Array(K::IPv4, 4, "an IPv4 address such as 10.0.0.1");
-const AddressArrayType kIPv6Array(K::IPv6, 16, "an IPv6 address such as 2001:db8::1");
-const AddressArrayType kMACArray(K::MAC, 6, "a MAC address such as 02:00:00:00:00:01");
+const AddressArrayType kIPv4Array(kIPv4, FieldKind::IPv4, 4);
+const AddressArrayType kIPv6Array(kIPv6, FieldKind::IPv6, 16);
+const AddressArrayType kMACArray(kMAC, FieldKind::MAC, 6);
 const TextListType kTextList;
 
 [[noreturn]] void bad_type(const std::string& t, Pos pos) {
