@@ -31,6 +31,14 @@ Every scratch directory holds:
   (`# syn.pkt` or `# syn.pkt: what it does`), saved under that name, so
   `pkt run syn.pkt` works below it. A page block named capture.pkt must be
   identical to tests/docs/capture.pkt.
+- A sh line `sudo pkt ...` runs (without sudo) only as root, and is
+  reported skipped otherwise. A line whose comment says `prints: TEXT`
+  must also print TEXT (stdout or stderr).
+- While the examples run, a DNS responder listens on 127.0.0.1 UDP port
+  53 (when it can bind it): it answers every query with its id, its
+  question and one A record, 127.0.0.1, for the `sr` example of
+  docs/protocols.md. Lines that say `DNS server` are skipped when it could
+  not bind.
 
 usage: check_docs.py PKT REPO_ROOT
 """
@@ -52,7 +60,8 @@ files = docs + [root / "scripts" / "README.md"]
 fence = re.compile(r"^```(\w*)\n(.*?)^```", re.S | re.M)
 named = re.compile(r"#\s*([\w.-]+\.pkt)\b")
 skip = re.compile(r"#.*not run\s*$")
-runs_pkt = re.compile(r"^(build/)?pkt(\s|$)")
+runs_pkt = re.compile(r"^(sudo\s+)?(build/)?pkt(\s|$)")
+prints = re.compile(r"#.*\bprints: (.*?)\s*$")
 passed = failed = 0
 
 work = pathlib.Path(tempfile.mkdtemp(prefix="pkt-docs-"))
@@ -77,8 +86,34 @@ def udp_to_port_9(stop):
         s.sendto(b"docs", ("127.0.0.1", 9))
 
 
+def dns_responder(sock, stop):
+    """Answers each DNS query: its id and question, qr=1, one A record 127.0.0.1."""
+    sock.settimeout(0.1)
+    while not stop.is_set():
+        try:
+            q, peer = sock.recvfrom(2048)
+        except socket.timeout:
+            continue
+        if len(q) < 12:
+            continue
+        end = 12
+        while end < len(q) and q[end] != 0:
+            end += 1 + q[end]
+        question = q[12:end + 5]
+        answer = b"\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\x7f\x00\x00\x01"
+        sock.sendto(q[:2] + b"\x81\x80\x00\x01\x00\x01\x00\x00\x00\x00" + question + answer, peer)
+
+
 stop_traffic = threading.Event()
 threading.Thread(target=udp_to_port_9, args=(stop_traffic,), daemon=True).start()
+dns_up = False
+try:
+    dns_sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    dns_sock.bind(("127.0.0.1", 53))
+    threading.Thread(target=dns_responder, args=(dns_sock, stop_traffic), daemon=True).start()
+    dns_up = True
+except OSError as e:
+    print(f"note: no DNS responder on 127.0.0.1:53 ({e}); lines that need it are skipped")
 env = dict(os.environ, PATH=f"{bindir}:{os.environ.get('PATH', '')}")
 
 
@@ -105,12 +140,17 @@ skipped = 0
 
 
 def can_run(code, where):
-    """False (and counted as skipped) for a capturing example when not root."""
+    """False (and counted as skipped) for a capturing or sudo example when
+    not root, and for one that needs the DNS server when there is none."""
     global skipped
-    if os.geteuid() == 0 or not captures.search(code):
+    if "DNS server" in code and not dns_up:
+        skipped += 1
+        print(f"SKIP {where}: needs the DNS responder, which could not bind 127.0.0.1:53")
+        return False
+    if os.geteuid() == 0 or not (captures.search(code) or code.startswith("sudo")):
         return True
     skipped += 1
-    print(f"SKIP {where}: captures, which needs root")
+    print(f"SKIP {where}: needs root")
     return False
 
 
@@ -161,8 +201,10 @@ try:
             elif lang == "sh" and md in docs:
                 for k, cmd in enumerate(code.splitlines()):
                     if runs_pkt.match(cmd) and not skip.search(cmd) and can_run(cmd, f"{rel}:{line + k}"):
-                        r = run(["bash", "-c", cmd], shell)
-                        report(r.returncode == 0, f"{rel}:{line + k}", cmd, r)
+                        r = run(["bash", "-c", re.sub(r"^sudo\s+", "", cmd)], shell)
+                        want = prints.search(cmd)
+                        ok = r.returncode == 0 and (not want or want.group(1) in r.stdout + r.stderr)
+                        report(ok, f"{rel}:{line + k}", cmd + (" (its output lacks what it prints)" if r.returncode == 0 and not ok else ""), r)
 finally:
     stop_traffic.set()
     shutil.rmtree(work, ignore_errors=True)
