@@ -3,6 +3,10 @@ source_live, fragment_live): each test names its namespaces after its pid, creat
 and deletes them whatever happens; `delete_namespaces(..., stale=True)`
 also removes those of runs that died before they could."""
 import json
+import re
+import shutil
+import signal
+import tempfile
 import os
 import subprocess
 import sys
@@ -96,3 +100,77 @@ def send_to_listener(pkt, script_text, ns_send, ns_listen, port, want, scope, tm
             listener.kill()
             listener.wait()
     return [json.loads(line) for line in out.splitlines() if line.strip()], run
+
+
+class ListenerPair:
+    """Two namespaces joined by a veth pair, the first sending with pkt, the
+    second listening with UDP sockets: 10.N.0.1/24 - 10.N.0.2/24 and
+    fd00:N::1/64 - fd00:N::2/64, named pkt-TAG-{a,b}-PID. The scope is their
+    own networks, nothing else."""
+
+    def __init__(self, tag, net, port):
+        self.ns_a, self.ns_b = ("pkt-%s-%s-%d" % (tag, k, os.getpid()) for k in ("a", "b"))
+        self.pattern = re.compile(r"^pkt-%s-(?:a|b)-(\d+)$" % re.escape(tag))
+        self.dev_a, self.dev_b = "v%s-a" % tag, "v%s-b" % tag
+        self.v4_a, self.v4_b = "10.%d.0.1" % net, "10.%d.0.2" % net
+        self.v6_a, self.v6_b = "fd00:%d::1" % net, "fd00:%d::2" % net
+        self.scope = "10.%d.0.0/24,fd00:%d::/64" % (net, net)
+        self.port = port
+
+    def delete(self, stale=False):
+        delete_namespaces((self.ns_a, self.ns_b), self.pattern, stale)
+
+    def make(self):
+        veth_pair(self.ns_a, self.dev_a, (self.v4_a, self.v6_a), self.ns_b, self.dev_b, (self.v4_b, self.v6_b))
+
+    def exchange(self, pkt, script_text, want, tmp, limit=5.0):
+        """Runs `pkt run` on the script in the first namespace while the second
+        listens; returns (datagrams, pkt's result)."""
+        return send_to_listener(pkt, script_text, self.ns_a, self.ns_b, self.port, want, self.scope, tmp, limit)
+
+    def left(self):
+        return [ns for ns in sh("ip", "netns", "list", check=False).stdout.split() if ns in (self.ns_a, self.ns_b)]
+
+
+def live_main(name, pair, body):
+    """The skeleton of a live test: finds pkt (argv[1], $PKT, build/pkt),
+    skips (77) without root or iproute2, creates the pair, calls
+    body(pkt, pair, tmp, check) and always deletes the namespaces. check(name,
+    ok, detail) records a result. Returns the exit status."""
+    root = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+    pkt = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.environ.get("PKT") or
+                          os.path.join(root, "build", "pkt"))
+    if not os.access(pkt, os.X_OK):
+        print("no pkt binary at %s" % pkt)
+        return 1
+    if os.geteuid() != 0:
+        print("SKIP: not root (raw sends and network namespaces need root); nothing was checked")
+        return 77
+    if not shutil.which("ip"):
+        print("SKIP: ip (iproute2) not installed; nothing was checked")
+        return 77
+    # ctest's timeout sends SIGTERM: leave through the finally block that deletes the namespaces.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("%s: terminated" % name))
+    failures = []
+    passed = 0
+
+    def check(what, ok, detail):
+        nonlocal passed
+        if ok:
+            passed += 1
+            print("ok   %s" % what)
+        else:
+            failures.append(what)
+            print("FAIL %s: %s" % (what, detail))
+
+    pair.delete(stale=True)
+    try:
+        pair.make()
+        with tempfile.TemporaryDirectory() as tmp:
+            body(pkt, pair, tmp, check)
+    finally:
+        pair.delete()
+    left = pair.left()
+    check("namespaces deleted", not left, "left behind: %s" % left)
+    print("%s: %d passed, %d failed" % (name, passed, len(failures)))
+    return 1 if failures else 0
