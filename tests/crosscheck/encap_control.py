@@ -323,28 +323,20 @@ def main():
     pkt = ru.pkt_path(args.pkt)
     tmpdir = args.keep or tempfile.mkdtemp(prefix="pkt-encap-")
     os.makedirs(tmpdir, exist_ok=True)
-    fails = 0
-
-    def fail(msg, *details):
-        nonlocal fails
-        fails += 1
-        print("FAIL: " + msg)
-        for d in details:
-            print("  " + str(d).replace("\n", "\n  "))
+    fail = ru.Failures()
 
     try:
         # 1. bytes against scapy.
         built = []
         for i, c in enumerate(CASES):
-            r = ru.run([pkt, "build", "-e", c.expr, "--format", "hex"])
             want = raw(c.scapy).hex()
-            got = r.out.strip() if r.rc == 0 else None
+            got, r = ru.build_hex(pkt, c.expr)
             built.append(bytes.fromhex(got) if got else None)
             if got != want:
                 fail("case %d (%s): pkt and scapy differ" % (i, c.layer), "pkt:   " + c.expr,
                      "scapy: " + command(c.scapy), "pkt   hex: %s" % (got if got is not None else r.describe()),
                      "scapy hex: " + want)
-        scapy_ok = len(CASES) - fails
+        scapy_ok = len(CASES) - fail.count
 
         # 2. tshark on pkt's pcaps; 3. pkt read of scapy's pcaps. One pcap per first layer.
         tshark_values = pkt_values = rebuilt = 0
@@ -352,12 +344,7 @@ def main():
             idx = [i for i, c in enumerate(CASES) if c.first == first and built[i] is not None]
             if not idx:
                 continue
-            pcap = os.path.join(tmpdir, "pkt_%s.pcap" % first)
-            script = os.path.join(tmpdir, "pkt_%s.pkt" % first)
-            with open(script, "w") as f:
-                for i in idx:
-                    f.write("packet c%d = %s\n" % (i, CASES[i].expr))
-            r = ru.run([pkt, "build", script, "--format", "pcap", "-o", pcap])
+            pcap, r = ru.build_pcap(pkt, tmpdir, "pkt_%s" % first, [CASES[i].expr for i in idx])
             if r.rc != 0:
                 fail("pkt build --format pcap failed", r.describe())
                 continue
@@ -393,16 +380,10 @@ def main():
             # scapy writes, pkt reads.
             spcap = os.path.join(tmpdir, "scapy_%s.pcap" % first)
             wrpcap(spcap, [CASES[i].scapy for i in idx], linktype=linktype)
-            rj = ru.run([pkt, "read", spcap, "--format", "json"])
-            rp = ru.run([pkt, "read", spcap, "--format", "pkt"])
-            if rj.rc != 0 or rp.rc != 0:
-                fail("pkt read of scapy's pcap failed", rj.describe(), rp.describe())
+            back = ru.read_back(pkt, spcap, len(idx), fail, "pkt read of scapy's pcap")
+            if back is None:
                 continue
-            jsons = ru.parse_json_lines(rj.out)
-            texts = ru.parse_pkt_lines(rp.out)
-            if len(jsons) != len(idx) or len(texts) != len(idx):
-                fail("pkt read gave %d/%d packets for %d" % (len(jsons), len(texts), len(idx)))
-                continue
+            jsons, texts = back
             for i, js, (_, text) in zip(idx, jsons, texts):
                 c = CASES[i]
                 names = [l["layer"] for l in js["layers"]]
@@ -418,8 +399,8 @@ def main():
                     if got != want:
                         fail("case %d (%s): pkt read %s.%s = %r, scapy %s.%s = %r" % (
                             i, c.layer, names[li], pf, got, scls.__name__, sf, want), c.expr)
-                rb = ru.run([pkt, "build", "-e", text, "--format", "hex"])
-                if rb.rc != 0 or rb.out.strip() != raw(c.scapy).hex():
+                again, rb = ru.build_hex(pkt, text)
+                if again != raw(c.scapy).hex():
                     fail("case %d (%s): read text does not rebuild scapy's bytes" % (i, c.layer), "expr:    " + c.expr,
                          "read as: " + text, "want: " + raw(c.scapy).hex(), rb.describe())
                 else:
@@ -427,11 +408,11 @@ def main():
         layers = sorted({c.layer for c in CASES})
         print("encap_control: %d cases (%s); %d equal scapy's bytes; tshark: %d field values equal; pkt read of "
               "scapy's pcaps: %d field values equal, %d rebuilt byte for byte; %d failures" % (
-                  len(CASES), ", ".join(layers), scapy_ok, tshark_values, pkt_values, rebuilt, fails))
+                  len(CASES), ", ".join(layers), scapy_ok, tshark_values, pkt_values, rebuilt, fail.count))
         for layer in layers:
             if sum(1 for c in CASES if c.layer == layer) < 2:
                 fail("layer %s has fewer than two cases" % layer)
-        return 0 if fails == 0 else 1
+        return 0 if fail.count == 0 else 1
     finally:
         if not args.keep:
             shutil.rmtree(tmpdir, ignore_errors=True)

@@ -126,27 +126,19 @@ def main():
     pkt = ru.pkt_path(args.pkt)
     tmpdir = args.keep or tempfile.mkdtemp(prefix="pkt-ipv6-ext-")
     os.makedirs(tmpdir, exist_ok=True)
-    fails = 0
-
-    def fail(msg, *details):
-        nonlocal fails
-        fails += 1
-        print("FAIL: " + msg)
-        for d in details:
-            print("  " + str(d).replace("\n", "\n  "))
+    fail = ru.Failures()
 
     try:
         # 1. bytes against scapy.
         built = []
         for i, (expr, sp, _) in enumerate(CASES):
-            r = ru.run([pkt, "build", "-e", expr, "--format", "hex"])
             want = bytes(sp).hex()
-            got = r.out.strip() if r.rc == 0 else None
+            got, r = ru.build_hex(pkt, expr)
             built.append(bytes.fromhex(got) if got else None)
             if got != want:
                 fail("case %d: pkt and scapy differ" % i, "pkt:   " + expr, "scapy: " + sp.command(),
                      "pkt   hex: %s" % (got if got is not None else r.describe()), "scapy hex: " + want)
-        scapy_ok = len(CASES) - fails
+        scapy_ok = len(CASES) - fail.count
 
         # 2. tshark judges each checksum; 3. pkt read round trip. One pcap per link type.
         good = bad = rt = 0
@@ -154,12 +146,7 @@ def main():
             idx = [i for i, c in enumerate(CASES) if c[0].startswith("eth") == eth and built[i] is not None]
             if not idx:
                 continue
-            pcap = os.path.join(tmpdir, "ext_%s.pcap" % ("eth" if eth else "raw"))
-            script = os.path.join(tmpdir, "ext_%s.pkt" % ("eth" if eth else "raw"))
-            with open(script, "w") as f:
-                for i in idx:
-                    f.write("packet c%d = %s\n" % (i, CASES[i][0]))
-            r = ru.run([pkt, "build", script, "--format", "pcap", "-o", pcap])
+            pcap, r = ru.build_pcap(pkt, tmpdir, "ext_%s" % ("eth" if eth else "raw"), [CASES[i][0] for i in idx])
             if r.rc != 0:
                 fail("pkt build --format pcap failed", r.describe())
                 continue
@@ -183,16 +170,10 @@ def main():
                     good += 1
                 elif want:
                     bad += 1
-            rj = ru.run([pkt, "read", pcap, "--format", "json"])
-            rp = ru.run([pkt, "read", pcap, "--format", "pkt"])
-            if rj.rc != 0 or rp.rc != 0:
-                fail("pkt read failed", rj.describe(), rp.describe())
+            back = ru.read_back(pkt, pcap, len(idx), fail)
+            if back is None:
                 continue
-            jsons = ru.parse_json_lines(rj.out)
-            texts = ru.parse_pkt_lines(rp.out)
-            if len(jsons) != len(idx) or len(texts) != len(idx):
-                fail("pkt read gave %d/%d packets for %d" % (len(jsons), len(texts), len(idx)))
-                continue
+            jsons, texts = back
             for i, js, (_, text) in zip(idx, jsons, texts):
                 names = [l["layer"] for l in js["layers"]]
                 # UDP port 53 is bound to dns: a one-byte "x" there is not a DNS
@@ -201,8 +182,8 @@ def main():
                 if names != ru.expr_layer_names(CASES[i][0]) or notes:
                     fail("case %d: read as layers %s (notes %s), built from %s" % (
                         i, names, js.get("notes"), ru.expr_layer_names(CASES[i][0])), CASES[i][0])
-                rb = ru.run([pkt, "build", "-e", text, "--format", "hex"])
-                if rb.rc != 0 or rb.out.strip() != built[i].hex():
+                again, rb = ru.build_hex(pkt, text)
+                if again != built[i].hex():
                     fail("case %d: read text does not rebuild the bytes" % i, "expr:    " + CASES[i][0],
                          "read as: " + text, "want: " + built[i].hex(), rb.describe())
                 else:
@@ -216,10 +197,10 @@ def main():
                 print("KNOWN BUG (not counted): pkt and scapy differ\n  pkt:   %s\n  pkt   hex: %s\n  scapy hex: %s" % (
                     expr, r.out.strip() or r.err.strip(), want))
         print("ipv6_ext: %d cases; %d equal scapy's bytes; tshark: %d checksums Good, %d deliberately wrong Bad; "
-              "%d read back and rebuilt; %d failures" % (len(CASES), scapy_ok, good, bad, rt, fails))
+              "%d read back and rebuilt; %d failures" % (len(CASES), scapy_ok, good, bad, rt, fail.count))
         if bad == 0 or good == 0:
             fail("tshark verified no Good or no Bad checksum")
-        return 0 if fails == 0 else 1
+        return 0 if fail.count == 0 else 1
     finally:
         if not args.keep:
             shutil.rmtree(tmpdir, ignore_errors=True)

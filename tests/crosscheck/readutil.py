@@ -163,3 +163,46 @@ def pad_options(layer, data, header_before):
     if n == 1:
         return data + b"\x00"
     return data + bytes([1, n - 2]) + b"\0" * (n - 2)
+
+
+class Failures:
+    """fail(msg, *details): prints FAIL and the details, and counts."""
+
+    def __init__(self):
+        self.count = 0
+
+    def __call__(self, msg, *details):
+        self.count += 1
+        print("FAIL: " + msg)
+        for d in details:
+            print("  " + str(d).replace("\n", "\n  "))
+
+
+def build_hex(pkt, expr):
+    """(hex of `pkt build -e expr`, or None on failure; the run)."""
+    r = run([pkt, "build", "-e", expr, "--format", "hex"])
+    return (r.out.strip() if r.rc == 0 else None), r
+
+
+def build_pcap(pkt, tmpdir, name, exprs):
+    """Builds the expressions (one packet each) into tmpdir/NAME.pcap; returns (path, the run)."""
+    pcap, script = os.path.join(tmpdir, name + ".pcap"), os.path.join(tmpdir, name + ".pkt")
+    with open(script, "w") as f:
+        for i, e in enumerate(exprs):
+            f.write("packet c%d = %s\n" % (i, e))
+    return pcap, run([pkt, "build", script, "--format", "pcap", "-o", pcap])
+
+
+def read_back(pkt, pcap, n, fail, what="pkt read"):
+    """`pkt read` as JSON and as pkt text: (jsons, texts), or None (after
+    fail) when it fails or gives other than n packets."""
+    rj = run([pkt, "read", pcap, "--format", "json"])
+    rp = run([pkt, "read", pcap, "--format", "pkt"])
+    if rj.rc != 0 or rp.rc != 0:
+        fail(what + " failed", rj.describe(), rp.describe())
+        return None
+    jsons, texts = parse_json_lines(rj.out), parse_pkt_lines(rp.out)
+    if len(jsons) != n or len(texts) != n:
+        fail("%s gave %d/%d packets for %d" % (what, len(jsons), len(texts), n))
+        return None
+    return jsons, texts
