@@ -178,6 +178,7 @@ fail_note() { # LABEL: a peer that failed is reported, not fatal
 run_pkt() { # KEY MODE CORES SCRIPT LABEL
   say "$5"
   measure "$3" "$PKT" run --scope 127.0.0.1/32 "$work/$4.pkt"
+  ((rc != 130)) || exit 130 # Ctrl-C
   if ((rc != 0)); then
     cat "$work/err" >&2
     die "$5 failed with exit code $rc"
@@ -310,23 +311,23 @@ if ((RSS_N > 0)); then
 fi
 
 # The goals of issue 10.
-verdict() { # VALUE GOAL (at least GOAL) or "-"
-  if [[ $1 == - ]]; then echo "n/a"; else awk -v v="$1" -v g="$2" 'BEGIN { print (v >= g ? "pass" : "MISS") }'; fi
+verdict() { # VALUE GOAL [WHY n/a] (at least GOAL) or "-"
+  if [[ $1 == - ]]; then echo "n/a${3:+ ($3)}"; else awk -v v="$1" -v g="$2" 'BEGIN { print (v >= g ? "pass" : "MISS") }'; fi
 }
 r() { echo "${r_rate[$1]:-0}"; }
 x() { if [[ $1 == - ]]; then echo -; else echo "$1x"; fi; }
 echo
 echo "Goals (issue 10):"
 v=$(ratio "$(r pkt_raw_1)" "$(r c_sendmmsg_1)")
-printf '  %-52s %8s  %s\n' "raw IPv4, 1 core: pkt >= 1.0x C sendmmsg(64)" "$(x "$v")" "$(verdict "$v" 1.0)"
+printf '  %-52s %8s  %s\n' "raw IPv4, 1 core: pkt >= 1.0x C sendmmsg(64)" "$(x "$v")" "$(verdict "$v" 1.0 "no C sendmmsg figure")"
 v=$(ratio "$(r pkt_eth_1)" "$(r trafgen_1)")
-printf '  %-52s %8s  %s\n' "Ethernet, 1 core: pkt >= 1.0x trafgen -P 1" "$(x "$v")" "$(verdict "$v" 1.0)"
+printf '  %-52s %8s  %s\n' "Ethernet, 1 core: pkt >= 1.0x trafgen -P 1" "$(x "$v")" "$(verdict "$v" 1.0 "no trafgen -P 1 figure")"
 for m in raw eth; do
   v=$(ratio "$(r pkt_${m}_2)" "$(r pkt_${m}_1)")
   why=
-  ((threads_ok)) || why=" (pkt does not support threads yet)"
-  ((two_cores)) || why=" (fewer than 2 CPUs)"
-  printf '  %-52s %8s  %s%s\n' "$([[ $m == raw ]] && echo "raw IPv4" || echo Ethernet): pkt threads 2 >= 1.6x 1 thread" "$(x "$v")" "$(verdict "$v" 1.6)" "$why"
+  ((threads_ok)) || why="pkt does not support threads yet"
+  ((two_cores)) || why="fewer than 2 CPUs"
+  printf '  %-52s %8s  %s\n' "$([[ $m == raw ]] && echo "raw IPv4" || echo Ethernet): pkt threads 2 >= 1.6x 1 thread" "$(x "$v")" "$(verdict "$v" 1.6 "$why")"
 done
 if ((RSS_N > 0)); then
   max=0
