@@ -127,25 +127,26 @@ snmp_tcp() { # FIELD: a counter of the Tcp: lines of /proc/net/snmp
 }
 
 # measure CORES CMD...: runs CMD pinned to CORES. Sets secs (wall), left (lo's
-# tx count delta), rss (KiB) and rc; the command's output is in $work/out, $work/err.
-secs='' left='' rss='' rc=''
+# tx count delta), rss (KiB), cpu (user + system seconds, which show how much
+# of the wall time the tool had a core) and rc; its output is in $work/out, $work/err.
+secs='' left='' rss='' cpu='' rc=''
 measure() {
   local cores=$1 before after t0 t1
   shift
   before=$(lo_tx)
   rc=0
   t0=$(date +%s%N)
-  /usr/bin/time -f %M -o "$work/rss" taskset -c "$cores" "$@" >"$work/out" 2>"$work/err" || rc=$?
+  /usr/bin/time -f '%M %U %S' -o "$work/rss" taskset -c "$cores" "$@" >"$work/out" 2>"$work/err" || rc=$?
   t1=$(date +%s%N)
   after=$(lo_tx)
   secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
   left=$((after - before))
-  rss=$(tail -n 1 "$work/rss")
-  [[ $rss =~ ^[0-9]+$ ]] || rss=
+  read -r rss cpu < <(tail -n 1 "$work/rss" | awk 'NF == 3 { printf "%s %.2f\n", $1, $2 + $3 }')
+  [[ $rss =~ ^[0-9]+$ ]] || rss='' cpu=-
 }
 
 # Rows, in order of first appearance; with RUNS > 1 a row keeps its fastest run.
-declare -A r_tool r_mode r_cores r_n r_secs r_rate r_rss
+declare -A r_tool r_mode r_cores r_n r_secs r_rate r_rss r_cpu
 rows=()
 notes=()
 note() { [[ " ${notes[*]} " == *" $1 "* ]] || notes+=("$1"); }
@@ -158,7 +159,7 @@ record() { # KEY TOOL MODE CORES
     return 0
   fi
   r_tool[$key]=$2 r_mode[$key]=$3 r_cores[$key]=$4
-  r_n[$key]=$left r_secs[$key]=$secs r_rate[$key]=$rate r_rss[$key]=$rss
+  r_n[$key]=$left r_secs[$key]=$secs r_rate[$key]=$rate r_rss[$key]=$rss r_cpu[$key]=$cpu
 }
 # The tool's own count (a "sent N" line, or trafgen's "N packets outgoing")
 # against lo's, which is the one reported.
@@ -294,14 +295,14 @@ echo
 printf 'Sending speed: the same 75-byte IPv4/TCP packet (TCP checksum 0) to 127.0.0.1 on lo\n'
 printf '%s; load average before the run %s; %s\n' "$(uname -sr)" "$load" \
   "$( ((RUNS == 1)) && echo "one run of each" || echo "fastest of $RUNS runs of each")"
-printf '\n%-26s %-9s %5s %11s %8s %12s %8s %10s\n' tool mode cores packets seconds packets/s "RSS MiB" "pkt ratio"
+printf '\n%-26s %-9s %5s %11s %8s %12s %10s %7s %8s\n' tool mode cores packets seconds packets/s "pkt ratio" "CPU s" "RSS MiB"
 for key in "${rows[@]}"; do
   pk=$(pkt_key "$key")
   rat=-
   if [[ ${r_tool[$key]} != pkt && -n ${r_rate[$pk]:-} ]]; then rat="$(ratio "${r_rate[$pk]}" "${r_rate[$key]}")x"; fi
   mib=$(awk -v k="${r_rss[$key]}" 'BEGIN { if (k != "") printf "%.1f", k / 1024; else print "-" }')
-  printf '%-26s %-9s %5s %11s %8s %12s %8s %10s\n' "${r_tool[$key]}" "${r_mode[$key]}" "${r_cores[$key]}" \
-    "$(group "${r_n[$key]}")" "${r_secs[$key]}" "$(group "${r_rate[$key]}")" "$mib" "$rat"
+  printf '%-26s %-9s %5s %11s %8s %12s %10s %7s %8s\n' "${r_tool[$key]}" "${r_mode[$key]}" "${r_cores[$key]}" \
+    "$(group "${r_n[$key]}")" "${r_secs[$key]}" "$(group "${r_rate[$key]}")" "$rat" "${r_cpu[$key]}" "$mib"
 done
 if ((RSS_N > 0)); then
   for path in raw eth; do
@@ -343,4 +344,5 @@ echo "Counts: lo's tx packet counter (/proc/net/dev) before and after each tool$
 echo "The kernel dropped $(group "$csum") packets for their TCP checksum (InCsumErrors) and sent $(group "$rst") RSTs."
 ((rst == 0)) || note "the kernel answered $rst packets with a RST: something sent a valid TCP checksum"
 echo "pkt ratio: pkt's packets/s in the same mode and cores divided by the tool's."
+echo "CPU s: the tool's user + system time; well below seconds x cores, the tool waited for a busy core."
 ((${#notes[@]} == 0)) || printf 'note: %s\n' "${notes[@]}"
