@@ -8,10 +8,15 @@
 #                per packet and with sendmmsg(64); hping3 --flood (HPING_SECS
 #                seconds: it does not stop at -c in flood mode)
 #     Ethernet   pkt `send p count N on lo` (the packet behind a 14-byte
-#                Ethernet header); trafgen -P 1 with the same frame
-#   two cores (taskset -c 0,1): pkt `threads 2`, the baseline's sendmmsg with
-#     2 threads, trafgen -P 2
+#                Ethernet header), and with `bypass` when pkt has it;
+#                trafgen -P 1 with the same frame (its defaults: TX_RING,
+#                qdisc bypass; in the namespace it cannot raise the socket
+#                memory sysctls, and says so)
+#   two cores (taskset -c 0,1): pkt `threads 2` (reported as not supported
+#     when pkt rejects the word), the baseline's sendmmsg with 2 threads,
+#     trafgen -P 2
 #   pkt's peak RSS (/usr/bin/time) sending RSS_N packets on each path
+# It prints a table (with pkt's ratio to each peer) and issue 10's goals.
 # The judge of every count is lo's tx packet counter (/proc/net/dev), read
 # before and after each tool. By default the whole run happens in a network
 # namespace of its own (created here, always deleted), whose lo nothing else
@@ -101,7 +106,10 @@ eth_script eth1 "count $N on lo"
 eth_script eth2 "count $N on lo threads 2"
 pkt_script rawrss "count $RSS_N"
 eth_script ethrss "count $RSS_N on lo"
+eth_script eth2rss "count $RSS_N on lo threads 2"
 pkt_script probe "count 1 threads 2"
+eth_script probe_bypass "count 1 on lo bypass"
+eth_script eth1bypass "count $N on lo bypass"
 {
   printf '{ '
   sed 's/../0x&, /g; s/, $//' <<<"$eth_hex"
@@ -115,6 +123,9 @@ if ! "$PKT" run --dry-run "$work/probe.pkt" >/dev/null 2>"$work/probe.err"; then
   threads_ok=0
   threads_why=$(grep -m 1 'error' "$work/probe.err" | sed 's/^.*error: //')
 fi
+# `bypass` (PACKET_QDISC_BYPASS, which trafgen sets by default): an extra row when pkt has it.
+bypass_ok=0
+"$PKT" run --dry-run "$work/probe_bypass.pkt" >/dev/null 2>&1 && bypass_ok=1
 
 two_cores=1
 if (($(nproc) < 2)) || ! taskset -c 0,1 true 2>/dev/null; then
@@ -176,7 +187,7 @@ check_count() { # LABEL EXPECTED [TOLERANCE of the tool's own count]
 fail_note() { # LABEL: a peer that failed is reported, not fatal
   note "$1 failed (exit code $rc): $(grep -v -m 1 -e '^ *$' -e 'Cannot set system socket memory' "$work/err" || true)"
 }
-run_pkt() { # KEY MODE CORES SCRIPT LABEL
+run_pkt() { # KEY MODE CORES SCRIPT LABEL [TOOL]
   say "$5"
   measure "$3" "$PKT" run --scope 127.0.0.1/32 "$work/$4.pkt"
   ((rc != 130)) || exit 130 # Ctrl-C
@@ -187,7 +198,7 @@ run_pkt() { # KEY MODE CORES SCRIPT LABEL
   check_count "$5" "$N"
   local cores=1
   [[ $3 == *,* ]] && cores=2
-  record "$1" pkt "$2" "$cores"
+  record "$1" "${6:-pkt}" "$2" "$cores"
 }
 
 have_hping=0 have_trafgen=0
@@ -230,6 +241,9 @@ for ((round = 1; round <= RUNS; round++)); do
     else fail_note "hping3 --flood"; fi
   fi
   run_pkt pkt_eth_1 Ethernet 0 eth1 "pkt, Ethernet on lo, 1 core"
+  if ((bypass_ok)); then
+    run_pkt pkt_eth_bypass_1 Ethernet 0 eth1bypass "pkt bypass, Ethernet on lo, 1 core" "pkt bypass"
+  fi
   if ((have_trafgen)); then
     say "trafgen -P 1, Ethernet on lo, 1 core"
     measure 0 trafgen -i "$work/frame.cfg" -o lo -P 1 -n "$N"
@@ -242,7 +256,7 @@ for ((round = 1; round <= RUNS; round++)); do
   # Two cores.
   ((two_cores)) || continue
   if ((threads_ok)); then
-    run_pkt pkt_raw_2 "raw IPv4" 0,1 raw2 "pkt threads 2, raw IPv4, 2 cores"
+    run_pkt pkt_raw_2 "raw IPv4" 0,1 raw2 "pkt threads 2, raw IPv4, 2 cores" "pkt threads 2"
   fi
   say "C sendmmsg(64), 2 threads, raw IPv4, 2 cores"
   measure 0,1 "$work/send_baseline" sendmmsg "$N" 2 "$ip_hex"
@@ -251,7 +265,7 @@ for ((round = 1; round <= RUNS; round++)); do
     record c_sendmmsg_2 "C sendmmsg(64) 2 threads" "raw IPv4" 2
   else fail_note "C sendmmsg(64) 2 threads"; fi
   if ((threads_ok)); then
-    run_pkt pkt_eth_2 Ethernet 0,1 eth2 "pkt threads 2, Ethernet on lo, 2 cores"
+    run_pkt pkt_eth_2 Ethernet 0,1 eth2 "pkt threads 2, Ethernet on lo, 2 cores" "pkt threads 2"
   fi
   if ((have_trafgen)); then
     say "trafgen -P 2, Ethernet on lo, 2 cores"
@@ -263,12 +277,17 @@ for ((round = 1; round <= RUNS; round++)); do
   fi
 done
 
-# pkt's peak RSS for RSS_N packets, on each path (one run each).
-declare -A rss_kib rss_rate
+# pkt's peak RSS for RSS_N packets, on each path (one run each); with
+# threads, also Ethernet with 2 threads (a ring each, after issue 10).
+declare -A rss_kib rss_rate rss_label=([raw]="raw IPv4:" [eth]="Ethernet:" [eth2]="Ethernet, threads 2:")
+rss_paths=(raw eth)
+((threads_ok && two_cores)) && rss_paths+=(eth2)
 if ((RSS_N > 0)); then
-  for path in raw eth; do
-    say "pkt peak RSS: $RSS_N packets, $path, 1 core"
-    measure 0 "$PKT" run --scope 127.0.0.1/32 "$work/${path}rss.pkt"
+  for path in "${rss_paths[@]}"; do
+    say "pkt peak RSS: $RSS_N packets, $path"
+    cores=0
+    [[ $path == eth2 ]] && cores=0,1
+    measure "$cores" "$PKT" run --scope 127.0.0.1/32 "$work/${path}rss.pkt"
     if ((rc != 0)); then
       cat "$work/err" >&2
       die "pkt ($RSS_N packets, $path) failed with exit code $rc"
@@ -299,15 +318,15 @@ printf '\n%-26s %-9s %5s %11s %8s %12s %10s %7s %8s\n' tool mode cores packets s
 for key in "${rows[@]}"; do
   pk=$(pkt_key "$key")
   rat=-
-  if [[ ${r_tool[$key]} != pkt && -n ${r_rate[$pk]:-} ]]; then rat="$(ratio "${r_rate[$pk]}" "${r_rate[$key]}")x"; fi
+  if [[ ${r_tool[$key]} != pkt* && -n ${r_rate[$pk]:-} ]]; then rat="$(ratio "${r_rate[$pk]}" "${r_rate[$key]}")x"; fi
   mib=$(awk -v k="${r_rss[$key]}" 'BEGIN { if (k != "") printf "%.1f", k / 1024; else print "-" }')
   printf '%-26s %-9s %5s %11s %8s %12s %10s %7s %8s\n' "${r_tool[$key]}" "${r_mode[$key]}" "${r_cores[$key]}" \
     "$(group "${r_n[$key]}")" "${r_secs[$key]}" "$(group "${r_rate[$key]}")" "$rat" "${r_cpu[$key]}" "$mib"
 done
 if ((RSS_N > 0)); then
-  for path in raw eth; do
-    printf 'pkt peak RSS, %s packets, %-8s %s KiB (%s MiB) at %s packets/s\n' "$(group "$RSS_N")" \
-      "$([[ $path == raw ]] && echo "raw IPv4:" || echo "Ethernet:")" "${rss_kib[$path]:--}" \
+  for path in "${rss_paths[@]}"; do
+    printf 'pkt peak RSS, %s packets, %-20s %s KiB (%s MiB) at %s packets/s\n' "$(group "$RSS_N")" \
+      "${rss_label[$path]}" "${rss_kib[$path]:--}" \
       "$(awk -v k="${rss_kib[$path]:-0}" 'BEGIN { printf "%.1f", k / 1024 }')" "$(group "${rss_rate[$path]}")"
   done
 fi
@@ -324,6 +343,10 @@ v=$(ratio "$(r pkt_raw_1)" "$(r c_sendmmsg_1)")
 printf '  %-52s %8s  %s\n' "raw IPv4, 1 core: pkt >= 1.0x C sendmmsg(64)" "$(x "$v")" "$(verdict "$v" 1.0 "no C sendmmsg figure")"
 v=$(ratio "$(r pkt_eth_1)" "$(r trafgen_1)")
 printf '  %-52s %8s  %s\n' "Ethernet, 1 core: pkt >= 1.0x trafgen -P 1" "$(x "$v")" "$(verdict "$v" 1.0 "no trafgen -P 1 figure")"
+if [[ -n ${r_rate[pkt_eth_bypass_1]:-} ]]; then
+  v=$(ratio "$(r pkt_eth_bypass_1)" "$(r trafgen_1)")
+  printf '  %-52s %8s  %s\n' "  the same with pkt's bypass (as trafgen's default)" "$(x "$v")" "$(verdict "$v" 1.0 "no trafgen -P 1 figure")"
+fi
 for m in raw eth; do
   v=$(ratio "$(r pkt_${m}_2)" "$(r pkt_${m}_1)")
   why=
@@ -333,7 +356,7 @@ for m in raw eth; do
 done
 if ((RSS_N > 0)); then
   max=0
-  for path in raw eth; do ((${rss_kib[$path]:-0} > max)) && max=${rss_kib[$path]}; done
+  for path in "${rss_paths[@]}"; do ((${rss_kib[$path]:-0} > max)) && max=${rss_kib[$path]}; done
   mib=$(awk -v k="$max" 'BEGIN { printf "%.1f", k / 1024 }')
   printf '  %-52s %8s  %s\n' "peak RSS <= 16 MiB ($(group "$RSS_N") packets)" "$mib MiB" \
     "$(awk -v k="$max" 'BEGIN { print (k > 0 && k <= 16384 ? "pass" : "MISS") }')"
