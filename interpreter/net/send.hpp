@@ -36,7 +36,7 @@ struct SendConfig {
   // packets"), each given once per Sender. Unset: printed to stderr.
   std::function<void(const std::string&)> warn;
   unsigned threads = 1;     // --threads N: the default for sends that name none
-  bool progress = false;    // show the progress line (stderr is a terminal, no --quiet)
+  bool progress = false;    // show the progress line (stderr is a terminal, no --quiet); the Sender owns it
 };
 
 struct SendOptions {
@@ -64,6 +64,11 @@ class Sender {
   // of looked up from the packet's first layer.
   std::uint64_t send_as(const PacketSet& set, const SendOptions& opts, int link_type);
   std::uint64_t total_sent() const { return total_; }
+  // What the last send did: packets and bytes that left, its time, the rate
+  // asked, whether Ctrl-C stopped it (also after it threw).
+  SendStats last_stats() const;
+  // `threads N` accepts 1..kMaxThreads.
+  static constexpr unsigned kMaxThreads = 256;
   const SendConfig& config() const { return cfg_; }
 
  private:
