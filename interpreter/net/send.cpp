@@ -262,7 +262,7 @@ void send_share(const SendPlan& pl, Share& sh) {
       std::string where;
       if (pl.dry) {
         ok = k;
-        for (std::size_t j = 0; j < k; ++j) {
+        for (std::size_t j = 0; pl.pcap && j < k; ++j) {
           std::int64_t ts = pl.t0_us + static_cast<std::int64_t>((sh.sent + j) * (o.interval_ns / 1000));
           pl.pcap->write(ptrs[i + j], lens[i + j], ts / 1000000, ts % 1000000);
         }
