@@ -761,6 +761,32 @@ TEST_CASE("a set is sent in order, count times, paced by the interval", "[send][
   for (std::size_t i = 0; i < 6; ++i) CHECK(strip_link(frames[i]) == pkts[i % 3]);
 }
 
+TEST_CASE("last_stats: the packets and bytes that left, with one thread or several", "[send][root]") {
+  NEED_ROOT();
+  std::string tag = marker();
+  std::vector<Bytes> pkts = {ipv4("127.0.0.1", "127.0.0.1", tag + "/a"), ipv6("::1", "::1", tag + "/bb"),
+                             ipv4("127.0.0.1", "127.0.0.2", tag + "/ccc")};
+  const std::uint64_t round_bytes = pkts[0].size() + pkts[1].size() + pkts[2].size();
+  Sender s(SendConfig{}, registry());
+  for (unsigned threads : {1u, 2u, 3u, 7u}) {
+    INFO("threads " << threads);
+    SendOptions o;
+    o.count = 5;
+    o.threads = threads;
+    CHECK(s.send(make_set("rawip", pkts), o) == 15);
+    const pkt::SendStats& st = s.last_stats();
+    CHECK(st.packets == 15);
+    CHECK(st.bytes == 5 * round_bytes);
+    CHECK(st.seconds > 0);
+    CHECK(st.asked_pps == 0);
+    CHECK(!st.interrupted);
+  }
+  CHECK(s.total_sent() == 60);
+  SendOptions bad;
+  bad.threads = Sender::kMaxThreads + 1;
+  CHECK_THROWS_WITH(s.send(make_set("rawip", pkts), bad), "threads 257: expected 1 to 256 sender threads");
+}
+
 TEST_CASE("a failing send stops and says how many were sent before it", "[send][root]") {
   NEED_ROOT();
   LoCapture cap;

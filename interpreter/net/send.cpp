@@ -175,7 +175,6 @@ struct Sender::Impl {
   std::int64_t virtual_us = 0;  // --dry-run: the timestamp of the last packet written
   bool warned_ipv4 = false;
   bool warned_source = false;
-  SendStats last;
 };
 
 namespace {
@@ -211,6 +210,8 @@ struct Share {
   std::size_t failed_size = 0;
   std::string failed_where, failed_reason;
   std::exception_ptr error;       // anything else thrown
+  double virtual_ns = 0;          // dry: the next packet's time after t0_us, on the rate's schedule
+  std::int64_t virtual_us = 0;    // dry: the last packet's timestamp
 };
 
 constexpr std::size_t kBatch = 64;
@@ -262,9 +263,15 @@ void send_share(const SendPlan& pl, Share& sh) {
       std::string where;
       if (pl.dry) {
         ok = k;
-        for (std::size_t j = 0; pl.pcap && j < k; ++j) {
-          std::int64_t ts = pl.t0_us + static_cast<std::int64_t>((sh.sent + j) * (o.interval_ns / 1000));
-          pl.pcap->write(ptrs[i + j], lens[i + j], ts / 1000000, ts % 1000000);
+        // The pcap's timestamps follow the schedule the rate would have kept.
+        for (std::size_t j = 0; j < k; ++j) {
+          const std::int64_t ts = pl.t0_us + static_cast<std::int64_t>(sh.virtual_ns / 1000);
+          const Rate& r = pl.rate;
+          sh.virtual_ns += r.pps > 0   ? 1e9 / r.pps
+                           : r.bps > 0 ? static_cast<double>(lens[i + j]) * 8e9 / r.bps
+                                       : static_cast<double>(o.interval_ns);
+          sh.virtual_us = ts;
+          if (pl.pcap) pl.pcap->write(ptrs[i + j], lens[i + j], ts / 1000000, ts % 1000000);
         }
       } else if (pl.ether) {
         net::BatchResult r = sh.raw->send_frames(ptrs + i, lens + i, k, pl.ifinfo.index);
@@ -328,7 +335,7 @@ std::uint64_t Sender::send(const PacketSet& set, const SendOptions& opts) {
 }
 
 std::uint64_t Sender::send_as(const PacketSet& set, const SendOptions& opts, int link) {
-  impl_->last = SendStats{};
+  last_ = SendStats{};
   const unsigned asked_threads = opts.threads ? opts.threads : cfg_.threads;
   if (asked_threads > kMaxThreads)
     throw SendError(fmt::format("threads {}: expected 1 to {} sender threads", asked_threads, kMaxThreads));
@@ -439,7 +446,10 @@ std::uint64_t Sender::send_as(const PacketSet& set, const SendOptions& opts, int
     }
     return true;
   });
-  if (stopped || opts.check_only) return 0;
+  if (stopped || opts.check_only) {
+    last_.interrupted = stopped;
+    return 0;
+  }
 
   // 5. The threads: each sends a contiguous share of the packets, in
   //    generator order, on its own sockets. A dry run only writes: one thread.
@@ -504,7 +514,7 @@ std::uint64_t Sender::send_as(const PacketSet& set, const SendOptions& opts, int
                    std::chrono::system_clock::now().time_since_epoch()).count();
     pl.t0_us = std::max<std::int64_t>(now, impl_->virtual_us + (impl_->virtual_us ? 1 : 0));
   }
-  Progress progress(cfg_.progress && !dry, planned);
+  Progress progress(cfg_.progress && planned > 1, planned == ~0ULL ? 0 : planned);
   pl.progress = &progress;
 
   const auto t0 = std::chrono::steady_clock::now();
@@ -543,8 +553,8 @@ std::uint64_t Sender::send_as(const PacketSet& set, const SendOptions& opts, int
     if (sh.error && !error) error = sh.error;
   }
   total_ += st.packets;
-  impl_->last = st;
-  if (dry && st.packets) impl_->virtual_us = pl.t0_us + static_cast<std::int64_t>((st.packets - 1) * (opts.interval_ns / 1000));
+  last_ = st;
+  if (dry && st.packets) impl_->virtual_us = shares[0].virtual_us;
   // The file holds exactly what left, also when the send failed.
   if (tee) {
     try {
@@ -571,7 +581,5 @@ std::uint64_t Sender::send_as(const PacketSet& set, const SendOptions& opts, int
   }
   return st.packets;
 }
-
-SendStats Sender::last_stats() const { return impl_->last; }
 
 }  // namespace pkt
