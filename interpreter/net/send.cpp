@@ -182,7 +182,7 @@ namespace {
 // What every sender thread of one send shares, read-only while they run.
 struct SendPlan {
   const PacketSet* set = nullptr;
-  std::uint64_t per_round = 0, planned = 0;
+  std::uint64_t per_round = 0;
   bool ether = false, dry = false, need_fill = false;
   const std::vector<std::size_t>* filled = nullptr;
   const SendOptions* opts = nullptr;
@@ -248,7 +248,14 @@ void send_share(const SendPlan& pl, Share& sh) {
     const std::uint8_t* const* ptrs = batch.ptrs();
     const std::size_t* lens = batch.lens();
     for (std::size_t i = 0; i < n;) {
+      // Runs of one path: Ethernet frames, or raw IP packets of one family.
       std::size_t k = n - i;
+      const int v = ptrs[i][0] >> 4;
+      if (!pl.ether && !pl.dry) {
+        std::size_t run = 1;
+        while (run < k && (ptrs[i + run][0] >> 4) == v) ++run;
+        k = run;
+      }
       if (!pl.dry && pacer.limited()) {
         k = pacer.admit(lens + i, k);
         if (k == 0) {
@@ -256,7 +263,6 @@ void send_share(const SendPlan& pl, Share& sh) {
           return;
         }
       }
-      // Runs of one path: Ethernet frames, or raw IP packets of one family.
       std::size_t ok = 0;
       int err = 0;
       std::size_t written = 0;
@@ -279,10 +285,6 @@ void send_share(const SendPlan& pl, Share& sh) {
         err = r.err;
         where = "on " + o.iface;
       } else {
-        const int v = ptrs[i][0] >> 4;
-        std::size_t run = 1;
-        while (run < k && (ptrs[i + run][0] >> 4) == v) ++run;
-        k = run;
         net::IpBatchResult r = v == 4 ? sh.raw->send_ipv4_batch(ptrs + i, lens + i, k, o.iface)
                                       : sh.raw->send_ipv6_batch(ptrs + i, lens + i, k, o.iface, pl.ifinfo.index);
         ok = r.sent;
@@ -326,6 +328,7 @@ void send_share(const SendPlan& pl, Share& sh) {
 }
 
 }  // namespace
+
 Sender::Sender(SendConfig cfg, const Registry& reg) : impl_(std::make_unique<Impl>()), cfg_(std::move(cfg)), reg_(reg) {}
 
 Sender::~Sender() = default;
@@ -491,7 +494,6 @@ std::uint64_t Sender::send_as(const PacketSet& set, const SendOptions& opts, int
   SendPlan pl;
   pl.set = &set;
   pl.per_round = per_round;
-  pl.planned = planned;
   pl.ether = ether;
   pl.dry = dry;
   pl.need_fill = !ether && may_need_kernel_fill(set, filled);
