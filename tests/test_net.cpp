@@ -811,6 +811,33 @@ TEST_CASE("a failing send stops and says how many were sent before it", "[send][
   CHECK(cap.frames_with(tag, 2, 300).size() == 1);
 }
 
+TEST_CASE("a failing threaded send names the first failed packet; --pcap holds what left", "[send][root]") {
+  NEED_ROOT();
+  std::string tag = marker();
+  Bytes ok = ipv6("::1", "::1", tag);
+  Bytes big = ipv6("::1", "::1", tag + std::string(70000, 'x'));
+  TempPath pcap;
+  SendConfig c;
+  c.pcap_path = pcap.path;
+  Sender s(c, registry());
+  SendOptions o;
+  o.count = 2;
+  o.threads = 2;  // thread 1: packets 1-3 (the 2nd fails), thread 2: packets 4-6 (the 5th would)
+  try {
+    s.send(make_set("rawip", {ok, big, ok}), o);
+    FAIL("expected SendError");
+  } catch (const SendError& e) {
+    const std::string head = "sending packet 2 (" + std::to_string(big.size()) +
+                             " bytes) to ::1 failed: the packet is larger than the outgoing interface's MTU; ";
+    CHECK(std::string(e.what()).rfind(head, 0) == 0);
+    CHECK(std::string(e.what()).find("sent by the 2 threads") != std::string::npos);
+  }
+  CHECK(s.total_sent() >= 1);
+  CHECK(s.total_sent() <= 2);
+  CHECK(s.last_stats().packets == s.total_sent());
+  CHECK(read_pcap(pcap.path).size() == s.total_sent());
+}
+
 TEST_CASE("Ctrl-C stops a long send; every counted packet left", "[send][root][interrupt]") {
   NEED_ROOT();
   pkt::install_interrupt_handler();
