@@ -1155,6 +1155,14 @@ struct action<kw_interval> {
 };
 
 template <>
+struct action<kw_threads> {
+  template <typename In>
+  static void apply(const In& in, StmtFrame& f) {
+    if (f.stmt.threads) fail_at(in, 0, "'threads' is given twice");
+  }
+};
+
+template <>
 struct action<kw_on> {
   template <typename In>
   static void apply(const In& in, StmtFrame& f) {
@@ -1175,15 +1183,15 @@ struct action<keyword_typo> {
   }
 };
 
-// `send p count 3 threads 2`: name the word (the rule then raises its plain message).
+// `send p count 3 thread 2`: name the word (the rule then raises its plain message).
 template <>
 struct action<send_option_word> {
   template <typename In, typename F>
   static void apply(const In& in, F& /*unused*/) {
     const std::string word = in.string();
-    const std::string hint = nearest_name(word, {"count", "interval", "on"});
+    const std::string hint = nearest_name(word, {"count", "interval", "on", "threads"});
     fail_at(in, 0, "unknown send option '" + word + "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
-                       "; expected count, interval or on");
+                       "; expected count, interval, on or threads");
   }
 };
 
@@ -1263,6 +1271,12 @@ template <>
 struct action<interval_value> {
   template <typename In>
   static void apply(const In& /*unused*/, StmtFrame& f) { f.stmt.interval = pop(f); }
+};
+
+template <>
+struct action<threads_value> {
+  template <typename In>
+  static void apply(const In& /*unused*/, StmtFrame& f) { f.stmt.threads = pop(f); }
 };
 
 template <>

@@ -49,6 +49,7 @@ struct kw_to : TAO_PEGTL_KEYWORD( "to" ) {};
 struct kw_count : TAO_PEGTL_KEYWORD( "count" ) {};
 struct kw_interval : TAO_PEGTL_KEYWORD( "interval" ) {};
 struct kw_on : TAO_PEGTL_KEYWORD( "on" ) {};
+struct kw_threads : TAO_PEGTL_KEYWORD( "threads" ) {};
 struct kw_filter : TAO_PEGTL_KEYWORD( "filter" ) {};
 struct kw_timeout : TAO_PEGTL_KEYWORD( "timeout" ) {};
 struct kw_auto : TAO_PEGTL_KEYWORD( "auto" ) {};
@@ -366,13 +367,15 @@ struct write_stmt : seq< kw_write, sp, targets, sp, must< write_to >, sp, must< 
 
 struct count_value : seq< value > {};
 struct interval_value : seq< value > {};
+struct threads_value : seq< value > {};
 struct iface_name : seq< ascii::alpha, star< sor< ascii::alnum, one< '_', '.', ':', '-' > > > > {};
 struct iface_string : seq< string_lit > {};
 struct iface : sor< iface_string, iface_name > {};
 struct send_count : seq< kw_count, sp, must< count_value > > {};
 struct send_interval : seq< kw_interval, sp, must< interval_value > > {};
 struct send_on : seq< kw_on, sp, must< iface > > {};
-struct send_stmt : seq< kw_send, sp, targets, star< sp, sor< send_count, send_interval, send_on > >, send_end > {};
+struct send_threads : seq< kw_threads, sp, must< threads_value > > {};
+struct send_stmt : seq< kw_send, sp, targets, star< sp, sor< send_count, send_interval, send_on, send_threads > >, send_end > {};
 
 struct filter_value : seq< value > {};
 struct timeout_value : seq< value > {};

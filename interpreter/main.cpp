@@ -159,6 +159,7 @@ struct RunArgs {
   std::vector<std::string> defines;
   std::string pcap, scope;
   bool dry_run = false;
+  unsigned threads = 1;
 };
 
 bool is_lua_file(const std::string& path) { return path.size() > 4 && path.compare(path.size() - 4, 4, ".lua") == 0; }
@@ -197,6 +198,7 @@ int cmd_run(const RunArgs& a) {
   opts.color = stdout_color();
   opts.send.dry_run = a.dry_run;
   opts.send.pcap_path = a.pcap;
+  opts.send.threads = a.threads;
   try {
     opts.send.scope = Scope::from_env(a.scope);
   } catch (const std::invalid_argument& e) {
@@ -309,6 +311,8 @@ int main(int argc, char** argv) {
   r->add_option("--pcap", run.pcap, "Also write every packet sent to FILE (pcap)");
   r->add_flag("--dry-run", run.dry_run, "Send nothing: only write the packets to --pcap and count them");
   r->add_option("--scope", run.scope, "Refuse to send outside CIDR[,CIDR...] (default: $PKT_SCOPE; unset: anywhere)");
+  r->add_option("--threads", run.threads, "Sender threads for sends that name none (send ... threads N), each pinned to a core")
+      ->check(CLI::Range(1u, Sender::kMaxThreads));
 
   std::string check_file;
   std::vector<std::string> check_defs;

@@ -366,7 +366,10 @@ TEST_CASE("rule: statements", "[grammar][rule]") {
   raises<g::stmt>("param dst = 127.0.0.1 x");
   raises<g::stmt>("packet p = ipv4() tcp()");
   raises<g::stmt>("show a, b c");
-  raises<g::stmt>("send p count 3 threads 2");
+  raises<g::stmt>("send p count 3 burst 2");
+  ok<g::stmt>("send p count 3 threads 2");
+  ok<g::stmt>("send p threads n on lo");
+  raises<g::stmt>("send p threads");
   raises<g::stmt>("send p on veth-a.1:x y");
   raises<g::stmt>("write a to \"x.pcap\" b");
   raises<g::stmt>("bind udp.dport = 1 -> hello x");
@@ -827,13 +830,20 @@ TEST_CASE("errors: a statement ends only before the next statement", "[grammar][
   CHECK(e.message == "expected '/' between layers");
   CHECK(e.col == 20);
 
-  e = script_error("packet p = ipv4()\nsend p count 3 threads 2");
-  CHECK(e.message == "unknown send option 'threads'; expected count, interval or on");
+  e = script_error("packet p = ipv4()\nsend p count 3 burst 2");
+  CHECK(e.message == "unknown send option 'burst'; expected count, interval, on or threads");
   CHECK(e.line == 2);
   CHECK(e.col == 16);
 
+  e = script_error("send p threads 2 threads 3");
+  CHECK(e.message == "'threads' is given twice");
+  CHECK(e.col == 18);
+
+  e = script_error("send p threads");
+  CHECK(e.message == "expected a number of sender threads after 'threads' (e.g. threads 2)");
+
   e = script_error("send p intervall 1ms");
-  CHECK(e.message == "unknown send option 'intervall' (did you mean 'interval'?); expected count, interval or on");
+  CHECK(e.message == "unknown send option 'intervall' (did you mean 'interval'?); expected count, interval, on or threads");
   CHECK(e.col == 8);
 
   e = script_error("show p q");

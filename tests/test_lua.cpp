@@ -545,16 +545,18 @@ TEST_CASE("send from Lua: options, the count it returns, and its errors", "[lua]
                         "  print(send(p), send(p, {count = 2, interval = 0}), send(p, {interval = '1ms'}))\n"
                         "  print(pcall(function() send(p, {cout = 1}) end))\n"
                         "  print(pcall(function() send(p, {interval = '10'}) end))\n"
+                        "  print(send(p, {threads = 2}), pcall(function() send(p, {threads = 0}) end))\n"
                         "}\n",
                         cfg);
   INFO(r.error);
   REQUIRE(r.error.empty());
   CHECK(r.out ==
         "2\t4\t2\n"
-        "false\tsend.pkt:4: send: unknown option 'cout' (did you mean 'count'?); options are count, interval, iface\n"
-        "false\tsend.pkt:5: interval '10' needs a time unit (ns, us, ms, s), or give a number of seconds\n");
-  CHECK(r.sent == 8);
-  CHECK(pcap_udp_dports(cfg.pcap_path) == std::vector<int>{1, 2, 1, 2, 1, 2, 1, 2});
+        "false\tsend.pkt:4: send: unknown option 'cout' (did you mean 'count'?); options are count, interval, iface, threads\n"
+        "false\tsend.pkt:5: interval '10' needs a time unit (ns, us, ms, s), or give a number of seconds\n"
+        "2\tfalse\tsend.pkt:6: send: threads must be an integer from 1 to 256, got 0\n");
+  CHECK(r.sent == 10);
+  CHECK(pcap_udp_dports(cfg.pcap_path) == std::vector<int>{1, 2, 1, 2, 1, 2, 1, 2, 1, 2});
 
   // A SendError: from Lua a raised error at the line; from the DSL at the send statement.
   SendConfig scoped;

@@ -761,6 +761,32 @@ TEST_CASE("a set is sent in order, count times, paced by the interval", "[send][
   for (std::size_t i = 0; i < 6; ++i) CHECK(strip_link(frames[i]) == pkts[i % 3]);
 }
 
+TEST_CASE("last_stats: the packets and bytes that left, with one thread or several", "[send][root]") {
+  NEED_ROOT();
+  std::string tag = marker();
+  std::vector<Bytes> pkts = {ipv4("127.0.0.1", "127.0.0.1", tag + "/a"), ipv6("::1", "::1", tag + "/bb"),
+                             ipv4("127.0.0.1", "127.0.0.2", tag + "/ccc")};
+  const std::uint64_t round_bytes = pkts[0].size() + pkts[1].size() + pkts[2].size();
+  Sender s(SendConfig{}, registry());
+  for (unsigned threads : {1u, 2u, 3u, 7u}) {
+    INFO("threads " << threads);
+    SendOptions o;
+    o.count = 5;
+    o.threads = threads;
+    CHECK(s.send(make_set("rawip", pkts), o) == 15);
+    const pkt::SendStats& st = s.last_stats();
+    CHECK(st.packets == 15);
+    CHECK(st.bytes == 5 * round_bytes);
+    CHECK(st.seconds > 0);
+    CHECK(st.asked_pps == 0);
+    CHECK(!st.interrupted);
+  }
+  CHECK(s.total_sent() == 60);
+  SendOptions bad;
+  bad.threads = Sender::kMaxThreads + 1;
+  CHECK_THROWS_WITH(s.send(make_set("rawip", pkts), bad), "threads 257: expected 1 to 256 sender threads");
+}
+
 TEST_CASE("a failing send stops and says how many were sent before it", "[send][root]") {
   NEED_ROOT();
   LoCapture cap;
@@ -783,6 +809,37 @@ TEST_CASE("a failing send stops and says how many were sent before it", "[send][
   CHECK(s.total_sent() == 1);
   CHECK(read_pcap(pcap.path).size() == 1);  // only what left
   CHECK(cap.frames_with(tag, 2, 300).size() == 1);
+}
+
+TEST_CASE("a failing threaded send names the first failed packet; --pcap holds what left", "[send][root]") {
+  NEED_ROOT();
+  std::string tag = marker();
+  Bytes ok = ipv6("::1", "::1", tag);
+  Bytes big = ipv6("::1", "::1", tag + std::string(70000, 'x'));
+  TempPath pcap;
+  SendConfig c;
+  c.pcap_path = pcap.path;
+  Sender s(c, registry());
+  SendOptions o;
+  o.count = 2;
+  o.threads = 2;  // thread 1: packets 1-3 (the 2nd fails), thread 2: packets 4-6 (the 5th fails)
+  try {
+    s.send(make_set("rawip", {ok, big, ok}), o);
+    FAIL("expected SendError");
+  } catch (const SendError& e) {
+    // The first failure seen: the 2nd packet, or the 5th when the second
+    // thread fails first and the first one stops before its 2nd packet.
+    const std::string what = e.what(), tail = " (" + std::to_string(big.size()) +
+                                               " bytes) to ::1 failed: the packet is larger than the outgoing "
+                                               "interface's MTU; ";
+    INFO(what);
+    CHECK((what.rfind("sending packet 2" + tail, 0) == 0 || what.rfind("sending packet 5" + tail, 0) == 0));
+    CHECK(std::string(e.what()).find("sent by the 2 threads") != std::string::npos);
+  }
+  CHECK(s.total_sent() >= 1);
+  CHECK(s.total_sent() <= 2);
+  CHECK(s.last_stats().packets == s.total_sent());
+  CHECK(read_pcap(pcap.path).size() == s.total_sent());
 }
 
 TEST_CASE("Ctrl-C stops a long send; every counted packet left", "[send][root][interrupt]") {

@@ -202,6 +202,45 @@ TEST_CASE("the generator's fast path gives the same bytes as a full rebuild") {
   }
 }
 
+TEST_CASE("a cursor started at any index walks on in generator order and wraps to the first packet") {
+  const char* exprs[] = {
+      "ipv4(src=10.0.0.1) / tcp(sport=1..7, dport=[80, 443, 8080], seq=0xfffffffe..0xffffffff) / \"odd\"",
+      "ipv4(dst=10.0.0.254..10.0.1.3) / tcp(dport=1..5)",
+      "ipv4() / udp(dport=1..3) / [\"a\", \"bbbb\", \"\"]",
+      "ipv6() / udp(sport=0..30) / \"x\"",
+  };
+  for (const char* ex : exprs) {
+    auto ps = build(ex);
+    std::vector<std::string> all;
+    ps->for_each([&](const Packet& p) {
+      all.push_back(hex(p));
+      return true;
+    });
+    REQUIRE(all.size() == ps->count());
+    const std::size_t n = all.size();
+    for (std::size_t start : {std::size_t{0}, std::size_t{1}, n / 2, n - 1, n, n + 3}) {
+      PacketCursor c(*ps, start);
+      // Two rounds and a bit: the count of a send runs the set again from its start.
+      for (std::size_t k = 0; k < 2 * n + 5; ++k, c.advance()) {
+        INFO(ex << " from " << start << ", step " << k);
+        REQUIRE(hex(c.packet()) == all[(start + k) % n]);
+      }
+    }
+    // A batch holds its packets alive at once, back to back, in order.
+    PacketCursor c(*ps, 2);
+    PacketBatch b;
+    c.fill(b, 5);
+    c.fill(b, 3);
+    REQUIRE(b.size() == 8);
+    const std::uint8_t* const* ptrs = b.ptrs();
+    for (std::size_t i = 0; i < 8; ++i) {
+      std::string h = hex_encode(std::string_view(reinterpret_cast<const char*>(ptrs[i]), b.lens()[i]));
+      CHECK(h == all[(2 + i) % n]);
+    }
+    CHECK(hex(c.packet()) == all[10 % n]);
+  }
+}
+
 TEST_CASE("a Packet reused for reading keeps nothing of the packet before") {
   // An ARP frame leaves its tpa bytes in the slot that ipv4.proto takes next;
   // the ICMP echo after it must still read as icmp (seen in a veth capture).

@@ -26,49 +26,68 @@ std::uint64_t PacketSet::count() const {
   return n;
 }
 
+// Inlined into for_each, the build loop.
+[[gnu::always_inline]] inline void PacketCursor::odometer() {
+  // Odometer: the last generator varies fastest; after the last packet every
+  // generator carries back to its first value.
+  for (std::size_t d = set_.dims.size(); d-- > 0;) {
+    const Dim& dim = set_.dims[d];
+    const bool more = ++idx_[d] < dim.size();
+    if (!more) idx_[d] = 0;
+    if (p_.layout_version() != planned_for_) make_plans();  // a list of payloads or options changed sizes
+    if (plans_[d].valid) p_.apply(plans_[d], dim.lo + idx_[d]);
+    else if (dim.is_range && !dim.ipv4) p_.set(dim.layer, dim.field, dim.lo + idx_[d], Origin::User, dim.pos);
+    else if (dim.is_range) p_.set(dim.layer, dim.field, dim.at(idx_[d]), Origin::User, dim.pos);
+    else p_.set(dim.layer, dim.field, dim.values[idx_[d]], Origin::User, dim.pos);
+    if (more) break;
+  }
+}
+
+void PacketCursor::step() { odometer(); }
+
 std::uint64_t PacketSet::for_each(const std::function<bool(const Packet&)>& f) const {
-  std::uint64_t n = count();
+  const std::uint64_t n = count();
   if (n == 0) return 0;
+  std::uint64_t done = 0;
   if (list) {
-    std::uint64_t done = 0;
     for (const Packet& q : *list) {
       if (!f(q)) break;
       ++done;
     }
     return done;
   }
-  Packet p = tmpl;
-  if (!p.finalized()) p.finalize();
-  std::vector<std::uint64_t> idx(dims.size(), 0);
-  // Range generators over plain number fields take the precomputed fast path.
-  std::vector<Packet::FastPlan> plans;
-  std::uint64_t planned_for = 0;
-  auto make_plans = [&] {
-    plans.clear();
-    for (auto& d : dims) plans.push_back(d.is_range && !d.ipv4 ? p.plan(d.layer, d.field) : Packet::FastPlan{});
-    planned_for = p.layout_version();
-  };
-  make_plans();
-  std::uint64_t done = 0;
+  PacketCursor c(*this);
   for (std::uint64_t k = 0; k < n; ++k) {
-    if (k) {
-      // Odometer: the last generator varies fastest.
-      for (std::size_t d = dims.size(); d-- > 0;) {
-        const Dim& dim = dims[d];
-        bool more = ++idx[d] < dim.size();
-        if (!more) idx[d] = 0;
-        if (p.layout_version() != planned_for) make_plans();  // a list of payloads or options changed sizes
-        if (plans[d].valid) p.apply(plans[d], dim.lo + idx[d]);
-        else if (dim.is_range && !dim.ipv4) p.set(dim.layer, dim.field, dim.lo + idx[d], Origin::User, dim.pos);
-        else if (dim.is_range) p.set(dim.layer, dim.field, dim.at(idx[d]), Origin::User, dim.pos);
-        else p.set(dim.layer, dim.field, dim.values[idx[d]], Origin::User, dim.pos);
-        if (more) break;
-      }
-    }
-    if (!f(p)) break;
+    if (k) c.odometer();
+    if (!f(c.p_)) break;
     ++done;
   }
   return done;
+}
+
+PacketCursor::PacketCursor(const PacketSet& set, std::uint64_t start) : set_(set) {
+  if (set.list) {
+    list_i_ = set.list->empty() ? 0 : static_cast<std::size_t>(start % set.list->size());
+    return;
+  }
+  const std::uint64_t n = set.count();
+  if (n) start %= n;
+  p_ = start ? set.at(start) : set.tmpl;
+  if (!p_.finalized()) p_.finalize();
+  idx_.assign(set.dims.size(), 0);
+  for (std::size_t d = set.dims.size(); d-- > 0;) {
+    const std::uint64_t s = set.dims[d].size();
+    idx_[d] = s ? start % s : 0;
+    if (s) start /= s;
+  }
+  make_plans();
+}
+
+// Range generators over plain number fields take the precomputed fast path.
+void PacketCursor::make_plans() {
+  plans_.clear();
+  for (auto& d : set_.dims) plans_.push_back(d.is_range && !d.ipv4 ? p_.plan(d.layer, d.field) : Packet::FastPlan{});
+  planned_for_ = p_.layout_version();
 }
 
 Packet PacketSet::at(std::uint64_t index) const {

@@ -1,19 +1,25 @@
 // Sender: checks a whole packet set (link type, interface, lengths, scope)
 // before the first packet leaves, then sends it through the raw path its
-// link type selects, pacing by the interval and teeing to --pcap.
+// link type selects, in batches, from one or more pinned threads, paced by
+// the rate or the interval and teeing to --pcap.
 #include "send.hpp"
 
 #include <net/if_arp.h>
+#include <sched.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <thread>
 
 #include "destination.hpp"
 #include "packet_io.hpp"
+#include "pcap_tee.hpp"
 #include "pcap_writer.hpp"
 #include "render.hpp"
 #include "socket_raw.hpp"
@@ -117,12 +123,49 @@ std::string ipv4_kernel_rewrites(const std::uint8_t* p, std::size_t n, bool sour
                      list);
 }
 
-struct FlushOnExit {
-  PcapWriter* w;
-  ~FlushOnExit() {
-    if (w) w->flush();
+// Does any packet of the set need fill_for_kernel? Only when a field the
+// kernel fills is given as zeros by the user: in the template, or by a
+// generator over it (a list of packets is looked at packet by packet).
+bool may_need_kernel_fill(const PacketSet& set, const std::vector<std::size_t>& fields) {
+  if (fields.empty()) return false;
+  if (set.list) return true;
+  const Packet& t = set.tmpl;
+  if (t.layers().empty()) return false;
+  for (std::size_t f : fields) {
+    if (f >= t.layers()[0].fields.size()) continue;
+    const FieldSlot& s = t.layers()[0].fields[f];
+    if (s.origin == Origin::User && s.present && s.value.bytes.find_first_not_of('\0') == std::string::npos) return true;
+    for (const Dim& d : set.dims)
+      if (d.layer == 0 && d.field == f) return true;
   }
-};
+  return false;
+}
+
+// The cores this process may run on (its affinity mask, so `taskset` is
+// respected), in order.
+std::vector<int> allowed_cpus() {
+  std::vector<int> out;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0)
+    for (int c = 0; c < CPU_SETSIZE; ++c)
+      if (CPU_ISSET(c, &set)) out.push_back(c);
+  return out;
+}
+
+void pin_to(int cpu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  sched_setaffinity(0, sizeof set, &set);  // best effort: an unpinned thread still sends
+}
+
+void wall_clock(std::int64_t& sec, std::int64_t& usec) {
+  timespec t{};
+  clock_gettime(CLOCK_REALTIME, &t);
+  sec = t.tv_sec;
+  usec = t.tv_nsec / 1000;
+}
 
 }  // namespace
 
@@ -134,6 +177,158 @@ struct Sender::Impl {
   bool warned_source = false;
 };
 
+namespace {
+
+// What every sender thread of one send shares, read-only while they run.
+struct SendPlan {
+  const PacketSet* set = nullptr;
+  std::uint64_t per_round = 0;
+  bool ether = false, dry = false, need_fill = false;
+  const std::vector<std::size_t>* filled = nullptr;
+  const SendOptions* opts = nullptr;
+  net::InterfaceInfo ifinfo;
+  Rate rate;
+  unsigned threads = 1;
+  PcapTee* tee = nullptr;        // not with dry (written directly, with virtual timestamps)
+  PcapWriter* pcap = nullptr;    // dry only
+  std::int64_t t0_us = 0;        // dry: the first packet's timestamp
+  Progress* progress = nullptr;
+  std::atomic<bool>* stop = nullptr;  // set by a failing thread: the others stop too
+};
+
+// One sender thread's share: the packets of global indices [begin, end) in
+// generator order (index i is packet i % per_round of the set).
+struct Share {
+  std::uint64_t begin = 0, end = 0;
+  int cpu = -1;                   // pinned to it when >= 0
+  net::RawSockets* raw = nullptr;
+  std::uint64_t sent = 0, bytes = 0;
+  bool interrupted = false;
+  // A failed packet: its global index, size, where it went and why.
+  bool failed = false;
+  std::uint64_t failed_index = 0;
+  std::size_t failed_size = 0;
+  std::string failed_where, failed_reason;
+  std::exception_ptr error;       // anything else thrown
+  double virtual_ns = 0;          // dry: the next packet's time after t0_us, on the rate's schedule
+  std::int64_t virtual_us = 0;    // dry: the last packet's timestamp
+};
+
+constexpr std::size_t kBatch = 64;
+
+// Sends a share in batches of kBatch packets built ahead, as the pacer admits them.
+void send_share(const SendPlan& pl, Share& sh) {
+  if (sh.cpu >= 0) pin_to(sh.cpu);
+  const SendOptions& o = *pl.opts;
+  PacketCursor cur(*pl.set, sh.begin % pl.per_round);
+  PacketBatch batch;
+  std::vector<std::uint8_t> fixed;
+  Pacer pacer(pl.rate, 1.0 / pl.threads);
+  std::uint64_t left = sh.end - sh.begin;
+  while (left) {
+    if (interrupted()) {
+      sh.interrupted = true;
+      return;
+    }
+    if (pl.stop->load(std::memory_order_relaxed)) return;
+    const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(left, kBatch));
+    batch.clear();
+    if (pl.need_fill) {
+      for (std::size_t i = 0; i < n; ++i, cur.advance()) {
+        const Packet& p = cur.packet();
+        const std::uint8_t* b = p.bytes().data();
+        if (p.size() >= 20 && (b[0] >> 4) == 4 && fill_for_kernel(p, *pl.filled, fixed, nullptr))
+          batch.push(fixed.data(), fixed.size());
+        else
+          batch.push(b, p.size());
+      }
+    } else {
+      cur.fill(batch, n);
+    }
+    const std::uint8_t* const* ptrs = batch.ptrs();
+    const std::size_t* lens = batch.lens();
+    for (std::size_t i = 0; i < n;) {
+      // Runs of one path: Ethernet frames, or raw IP packets of one family.
+      std::size_t k = n - i;
+      const int v = ptrs[i][0] >> 4;
+      if (!pl.ether && !pl.dry) {
+        std::size_t run = 1;
+        while (run < k && (ptrs[i + run][0] >> 4) == v) ++run;
+        k = run;
+      }
+      if (!pl.dry && pacer.limited()) {
+        k = pacer.admit(lens + i, k);
+        if (k == 0) {
+          sh.interrupted = true;
+          return;
+        }
+      }
+      std::size_t ok = 0;
+      int err = 0;
+      std::size_t written = 0;
+      std::string where;
+      if (pl.dry) {
+        ok = k;
+        // The pcap's timestamps follow the schedule the rate would have kept.
+        for (std::size_t j = 0; j < k; ++j) {
+          const std::int64_t ts = pl.t0_us + static_cast<std::int64_t>(sh.virtual_ns / 1000);
+          const Rate& r = pl.rate;
+          sh.virtual_ns += r.pps > 0   ? 1e9 / r.pps
+                           : r.bps > 0 ? static_cast<double>(lens[i + j]) * 8e9 / r.bps
+                                       : static_cast<double>(o.interval_ns);
+          sh.virtual_us = ts;
+          if (pl.pcap) pl.pcap->write(ptrs[i + j], lens[i + j], ts / 1000000, ts % 1000000);
+        }
+      } else if (pl.ether) {
+        net::BatchResult r = sh.raw->send_frames(ptrs + i, lens + i, k, pl.ifinfo.index);
+        ok = r.sent;
+        err = r.err;
+        where = "on " + o.iface;
+      } else {
+        net::IpBatchResult r = v == 4 ? sh.raw->send_ipv4_batch(ptrs + i, lens + i, k, o.iface)
+                                      : sh.raw->send_ipv6_batch(ptrs + i, lens + i, k, o.iface, pl.ifinfo.index);
+        ok = r.sent;
+        err = r.err;
+        written = r.written;
+        if (ok < k) where = "to " + net::ip_destination(ptrs[i + ok], lens[i + ok]).text();
+      }
+      if (ok) {
+        std::uint64_t bytes = 0;
+        for (std::size_t j = 0; j < ok; ++j) bytes += lens[i + j];
+        if (pl.tee) {
+          std::int64_t sec, usec;
+          wall_clock(sec, usec);
+          pl.tee->add(ptrs + i, lens + i, ok, sec, usec);
+        }
+        sh.sent += ok;
+        sh.bytes += bytes;
+        if (pl.progress) pl.progress->add(ok, bytes);
+      }
+      if (ok < k) {
+        if (err == EINTR || (err && interrupted())) {
+          sh.interrupted = true;
+          return;
+        }
+        const std::size_t n_bad = lens[i + ok];
+        std::string reason = err ? net::send_errno_text(err)
+                                 : fmt::format("short write: the kernel took {} of its {} bytes", written, n_bad);
+        if (err == EMSGSIZE && pl.ifinfo.mtu) reason += fmt::format(" ({} has MTU {})", o.iface, pl.ifinfo.mtu);
+        sh.failed = true;
+        sh.failed_index = sh.begin + sh.sent;
+        sh.failed_size = n_bad;
+        sh.failed_where = where;
+        sh.failed_reason = reason;
+        pl.stop->store(true);
+        return;
+      }
+      i += k;
+    }
+    left -= n;
+  }
+}
+
+}  // namespace
+
 Sender::Sender(SendConfig cfg, const Registry& reg) : impl_(std::make_unique<Impl>()), cfg_(std::move(cfg)), reg_(reg) {}
 
 Sender::~Sender() = default;
@@ -143,6 +338,10 @@ std::uint64_t Sender::send(const PacketSet& set, const SendOptions& opts) {
 }
 
 std::uint64_t Sender::send_as(const PacketSet& set, const SendOptions& opts, int link) {
+  last_ = SendStats{};
+  const unsigned asked_threads = opts.threads ? opts.threads : cfg_.threads;
+  if (asked_threads > kMaxThreads)
+    throw SendError(fmt::format("threads {}: expected 1 to {} sender threads", asked_threads, kMaxThreads));
   const std::uint64_t per_round = set.count();
   if (per_round == 0 || opts.count == 0) return 0;
   const std::uint64_t planned = opts.count > ~0ULL / per_round ? ~0ULL : per_round * opts.count;
@@ -191,6 +390,7 @@ std::uint64_t Sender::send_as(const PacketSet& set, const SendOptions& opts, int
   //    destinations and the scope.
   bool need4 = false, need6 = false, stopped = false;
   std::uint64_t k = 0;
+  std::size_t max_size = 0;
   const std::vector<std::size_t> filled = ether ? std::vector<std::size_t>{} : kernel_filled_fields(set.tmpl);
   std::vector<std::uint8_t> fixed;
   set.for_each([&](const Packet& p) {
@@ -201,6 +401,7 @@ std::uint64_t Sender::send_as(const PacketSet& set, const SendOptions& opts, int
     }
     const std::uint8_t* b = p.bytes().data();
     const std::size_t n = p.size();
+    max_size = std::max(max_size, n);
     try {
       if (!ether) {
         net::Destination d = net::ip_destination(b, n);
@@ -248,14 +449,37 @@ std::uint64_t Sender::send_as(const PacketSet& set, const SendOptions& opts, int
     }
     return true;
   });
-  if (stopped || opts.check_only) return 0;
+  if (stopped || opts.check_only) {
+    last_.interrupted = stopped;
+    return 0;
+  }
 
-  // 5. Open what the sends need, before the first packet: the sockets (this
+  // 5. The threads: each sends a contiguous share of the packets, in
+  //    generator order, on its own sockets. A dry run only writes: one thread.
+  const unsigned threads = dry ? 1 : std::max(1u, opts.threads ? opts.threads : cfg_.threads);
+  std::vector<Share> shares;
+  for (unsigned t = 0; t < threads; ++t) {
+    Share sh;
+    sh.begin = static_cast<std::uint64_t>(static_cast<unsigned __int128>(planned) * t / threads);
+    sh.end = static_cast<std::uint64_t>(static_cast<unsigned __int128>(planned) * (t + 1) / threads);
+    if (sh.end > sh.begin) shares.push_back(sh);
+  }
+  std::vector<std::unique_ptr<net::RawSockets>> own;  // the sockets of threads after the first
+
+  // 6. Open what the sends need, before the first packet: the sockets (this
   //    is where a missing CAP_NET_RAW shows), then the pcap file.
   if (!dry) {
-    if (ether) impl_->raw.open_packet();
-    if (need4) impl_->raw.open_ipv4(opts.iface);
-    if (need6) impl_->raw.open_ipv6(opts.iface);
+    for (std::size_t t = 0; t < shares.size(); ++t) {
+      net::RawSockets* raw = &impl_->raw;
+      if (t) {
+        own.push_back(std::make_unique<net::RawSockets>());
+        raw = own.back().get();
+      }
+      if (ether) raw->open_packet(opts.bypass, max_size);
+      if (need4) raw->open_ipv4(opts.iface);
+      if (need6) raw->open_ipv6(opts.iface);
+      shares[t].raw = raw;
+    }
   }
   if (!cfg_.pcap_path.empty() && !impl_->pcap) {
     try {
@@ -265,90 +489,99 @@ std::uint64_t Sender::send_as(const PacketSet& set, const SendOptions& opts, int
     }
   }
 
-  // 6. Send, `count` times, paced by the interval.
-  PcapWriter* pcap = impl_->pcap.get();
-  FlushOnExit flush{pcap};
-  using Clock = std::chrono::steady_clock;
-  const auto interval = std::chrono::nanoseconds(opts.interval_ns);
-  auto next = Clock::now();
-  std::int64_t t0_us = 0;
+  // 7. Send, `count` times, paced by the rate or the interval.
+  std::atomic<bool> stop{false};
+  SendPlan pl;
+  pl.set = &set;
+  pl.per_round = per_round;
+  pl.ether = ether;
+  pl.dry = dry;
+  pl.need_fill = !ether && may_need_kernel_fill(set, filled);
+  pl.filled = &filled;
+  pl.opts = &opts;
+  pl.ifinfo = ifinfo;
+  pl.rate = Rate{opts.rate_pps, opts.rate_bps, opts.interval_ns};
+  pl.threads = static_cast<unsigned>(shares.size());
+  pl.stop = &stop;
+  std::unique_ptr<PcapTee> tee;
+  if (impl_->pcap) {
+    if (dry) pl.pcap = impl_->pcap.get();
+    else tee = std::make_unique<PcapTee>(*impl_->pcap);
+    pl.tee = tee.get();
+  }
   if (dry) {
     // Nothing waits in a dry run; the pcap gets the timestamps the packets
     // would have had, spaced by the interval.
     auto now = std::chrono::duration_cast<std::chrono::microseconds>(
                    std::chrono::system_clock::now().time_since_epoch()).count();
-    t0_us = std::max<std::int64_t>(now, impl_->virtual_us + (impl_->virtual_us ? 1 : 0));
+    pl.t0_us = std::max<std::int64_t>(now, impl_->virtual_us + (impl_->virtual_us ? 1 : 0));
   }
-  std::uint64_t sent = 0;
-  bool stop = false;
-  for (std::uint64_t round = 0; round < opts.count && !stop; ++round) {
-    set.for_each([&](const Packet& p) {
-      if (interrupted()) {
-        stop = true;
-        return false;
-      }
-      const std::uint8_t* b = p.bytes().data();
-      std::size_t n = p.size();
-      if (!filled.empty() && n >= 20 && (b[0] >> 4) == 4 && fill_for_kernel(p, filled, fixed, nullptr)) {
-        b = fixed.data();
-        n = fixed.size();
-      }
-      if (!dry) {
-        // Pace against a schedule so the rate holds; after a stall longer
-        // than one interval, restart the schedule instead of bursting.
-        if (sent > 0 && opts.interval_ns > 0) {
-          next += interval;
-          auto now = Clock::now();
-          if (next > now) {
-            if (!sleep_interruptible(static_cast<std::uint64_t>((next - now).count()))) {
-              stop = true;
-              return false;
-            }
-          } else if (now - next > interval) {
-            next = now;
-          }
+  Progress progress(cfg_.progress && planned > 1, planned == ~0ULL ? 0 : planned);
+  pl.progress = &progress;
+
+  const auto t0 = std::chrono::steady_clock::now();
+  if (shares.size() == 1) {
+    send_share(pl, shares[0]);  // in this thread, unpinned
+  } else {
+    const std::vector<int> cpus = allowed_cpus();
+    std::vector<std::thread> workers;
+    for (std::size_t t = 0; t < shares.size(); ++t) {
+      if (!cpus.empty()) shares[t].cpu = cpus[t % cpus.size()];
+      workers.emplace_back([&pl, &sh = shares[t]] {
+        try {
+          send_share(pl, sh);
+        } catch (...) {
+          sh.error = std::current_exception();
+          pl.stop->store(true);
         }
-        net::RawResult r;
-        std::string where;
-        if (!ether) {
-          net::Destination d = net::ip_destination(b, n);
-          where = "to " + d.text();
-          r = d.family == AF_INET ? impl_->raw.send_ipv4(b, n, d.addr, opts.iface)
-                                  : impl_->raw.send_ipv6(b, n, d.addr, opts.iface, d.link_local() ? ifinfo.index : 0);
-        } else {
-          where = "on " + opts.iface;
-          r = impl_->raw.send_frame(b, n, ifinfo.index);
-        }
-        if (r.err == EINTR || (r.err && interrupted())) {
-          stop = true;
-          return false;
-        }
-        if (r.err || r.written != n) {
-          std::string reason = r.err ? net::send_errno_text(r.err)
-                                     : fmt::format("short write: the kernel took {} of its {} bytes", r.written, n);
-          if (r.err == EMSGSIZE && ifinfo.mtu) reason += fmt::format(" ({} has MTU {})", opts.iface, ifinfo.mtu);
-          if (planned > 1)
-            throw SendError(fmt::format("sending packet {} ({} bytes) {} failed: {}; {} sent before it", sent + 1, n,
-                                        where, reason,
-                                        sent == 1 ? std::string("1 packet was") : fmt::format("{} packets were", sent)));
-          throw SendError(fmt::format("sending {} bytes {} failed: {}", n, where, reason));
-        }
-      }
-      if (pcap) {
-        if (dry) {
-          std::int64_t ts = t0_us + static_cast<std::int64_t>(sent * (opts.interval_ns / 1000));
-          pcap->write(b, n, ts / 1000000, ts % 1000000);
-          impl_->virtual_us = ts;
-        } else {
-          pcap->write(b, n);
-        }
-      }
-      ++sent;
-      ++total_;
-      return true;
-    });
+      });
+    }
+    for (auto& w : workers) w.join();
   }
-  return sent;
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  progress.finish();
+
+  SendStats st;
+  st.seconds = seconds;
+  st.asked_pps = pl.rate.asked_pps();
+  st.asked_bps = opts.rate_bps;
+  const Share* failed = nullptr;
+  std::exception_ptr error;
+  for (const Share& sh : shares) {
+    st.packets += sh.sent;
+    st.bytes += sh.bytes;
+    st.interrupted = st.interrupted || sh.interrupted;
+    if (sh.failed && (!failed || sh.failed_index < failed->failed_index)) failed = &sh;
+    if (sh.error && !error) error = sh.error;
+  }
+  total_ += st.packets;
+  last_ = st;
+  if (dry && st.packets) impl_->virtual_us = shares[0].virtual_us;
+  // The file holds exactly what left, also when the send failed.
+  if (tee) {
+    try {
+      tee->finish();
+    } catch (const std::exception& e) {
+      if (!error && !failed) throw SendError(e.what());
+    }
+  } else if (impl_->pcap) {
+    impl_->pcap->flush();
+  }
+  if (error) std::rethrow_exception(error);
+  if (failed) {
+    const Share& f = *failed;
+    if (planned == 1)
+      throw SendError(fmt::format("sending {} bytes {} failed: {}", f.failed_size, f.failed_where, f.failed_reason));
+    std::string before;
+    if (shares.size() == 1)
+      before = st.packets == 1 ? std::string("1 packet was sent before it") : fmt::format("{} packets were sent before it", st.packets);
+    else
+      before = fmt::format("{} {} sent by the {} threads", st.packets, st.packets == 1 ? "packet was" : "packets were",
+                           shares.size());
+    throw SendError(fmt::format("sending packet {} ({} bytes) {} failed: {}; {}", f.failed_index + 1, f.failed_size,
+                                f.failed_where, f.failed_reason, before));
+  }
+  return st.packets;
 }
 
 }  // namespace pkt

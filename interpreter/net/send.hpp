@@ -36,7 +36,7 @@ struct SendConfig {
   // packets"), each given once per Sender. Unset: printed to stderr.
   std::function<void(const std::string&)> warn;
   unsigned threads = 1;     // --threads N: the default for sends that name none
-  bool progress = false;    // show the progress line (stderr is a terminal, no --quiet)
+  bool progress = false;    // show the progress line (stderr is a terminal, no --quiet); the Sender owns it
 };
 
 struct SendOptions {
@@ -64,6 +64,11 @@ class Sender {
   // of looked up from the packet's first layer.
   std::uint64_t send_as(const PacketSet& set, const SendOptions& opts, int link_type);
   std::uint64_t total_sent() const { return total_; }
+  // What the last send did (its packets, bytes, time and the rate asked),
+  // also when it failed or was interrupted half-way.
+  const SendStats& last_stats() const { return last_; }
+  // `threads N` accepts 1..kMaxThreads.
+  static constexpr unsigned kMaxThreads = 256;
   const SendConfig& config() const { return cfg_; }
 
  private:
@@ -72,6 +77,7 @@ class Sender {
   SendConfig cfg_;
   const Registry& reg_;
   std::uint64_t total_ = 0;
+  SendStats last_;
 };
 
 // Ctrl-C: the handler only sets a flag; loops (sends, sleeps, the Lua hook)

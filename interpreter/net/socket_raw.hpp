@@ -4,6 +4,10 @@
 // interface a script names with `on IFACE` (bound with SO_BINDTODEVICE).
 #pragma once
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -44,6 +48,14 @@ struct BatchResult {
   int err = 0;
 };
 
+// The outcome of a batch of raw IP packets: as BatchResult, and when err is 0
+// but sent < n, the kernel took only `written` bytes of packet `sent`.
+struct IpBatchResult {
+  std::size_t sent = 0;
+  int err = 0;
+  std::size_t written = 0;
+};
+
 class RawSockets {
  public:
   RawSockets() = default;
@@ -66,6 +78,15 @@ class RawSockets {
   RawResult send_ipv6(const std::uint8_t* p, std::size_t n, const std::uint8_t dst[16], const std::string& iface,
                       unsigned scope_id);
   RawResult send_frame(const std::uint8_t* p, std::size_t n, unsigned ifindex);
+  // Raw IP packets of one family (IPv4: send_ipv4_batch), in order, each to
+  // the destination in its own header, by sendmmsg: a partial batch is
+  // continued, ENOBUFS/EAGAIN and EINTR are retried as send_ipv4 does. Only
+  // packets the kernel accepted are counted in `sent`. The packets must have
+  // passed ip_destination.
+  IpBatchResult send_ipv4_batch(const std::uint8_t* const* pkts, const std::size_t* lens, std::size_t n,
+                                const std::string& iface);
+  IpBatchResult send_ipv6_batch(const std::uint8_t* const* pkts, const std::size_t* lens, std::size_t n,
+                                const std::string& iface, unsigned scope_id);
   // Ethernet frames on ifindex, in order. Returns when each of the n frames
   // has left (released by the kernel) or one failed: only frames that left
   // are counted. Retries like send_frame; stops early on interrupt.
@@ -74,6 +95,12 @@ class RawSockets {
  private:
   std::map<std::string, int> v4_, v6_;  // by interface ("" = routed normally)
   int packet_ = -1;
+  IpBatchResult send_batch(int fd, int family, const std::uint8_t* const* pkts, const std::size_t* lens,
+                           std::size_t n, unsigned scope_id);
+  // Reused by every batch (a RawSockets belongs to one sender thread).
+  std::vector<struct mmsghdr> msgs_;
+  std::vector<struct iovec> iovs_;
+  std::vector<struct sockaddr_in6> addrs_;  // sockaddr_in fits in one
 };
 
 // A short, precise reason for a failed send: "network is unreachable", ...

@@ -111,6 +111,12 @@ void Runner::send(const ast::Stmt& st) {
   SendOptions o;
   if (st.count) o.count = number_option(st.count, "a number of times after 'count'");
   if (st.interval) o.interval_ns = time_option(st.interval, "interval");
+  if (st.threads) {
+    const std::uint64_t n = number_option(st.threads, "a number of sender threads after 'threads' (e.g. threads 2)");
+    if (n < 1 || n > Sender::kMaxThreads)
+      throw ScriptError(st.threads->pos, fmt::format("threads {}: expected 1 to {} sender threads", n, Sender::kMaxThreads));
+    o.threads = static_cast<unsigned>(n);
+  }
   o.iface = st.iface;
   for (auto& ps : targets(st)) {
     try {
