@@ -124,6 +124,16 @@ struct FlushOnExit {
   }
 };
 
+// Runs f when the scope ends, by an exception too (the stats of a send that
+// failed half-way are those of the packets that left).
+template <typename F>
+struct OnExit {
+  F f;
+  ~OnExit() { f(); }
+};
+template <typename F>
+OnExit(F) -> OnExit<F>;
+
 }  // namespace
 
 struct Sender::Impl {
@@ -143,6 +153,10 @@ std::uint64_t Sender::send(const PacketSet& set, const SendOptions& opts) {
 }
 
 std::uint64_t Sender::send_as(const PacketSet& set, const SendOptions& opts, int link) {
+  last_ = SendStats{};
+  if ((opts.rate_pps > 0) + (opts.rate_bps > 0) + (opts.interval_ns > 0) > 1)
+    throw SendError(opts.interval_ns ? "give either a rate or an interval, not both"
+                                     : "give one rate: in packets/s or in bits/s, not both");
   const std::uint64_t per_round = set.count();
   if (per_round == 0 || opts.count == 0) return 0;
   const std::uint64_t planned = opts.count > ~0ULL / per_round ? ~0ULL : per_round * opts.count;
@@ -265,12 +279,31 @@ std::uint64_t Sender::send_as(const PacketSet& set, const SendOptions& opts, int
     }
   }
 
-  // 6. Send, `count` times, paced by the interval.
+  // 6. Send, `count` times, paced by the rate or the interval.
   PcapWriter* pcap = impl_->pcap.get();
   FlushOnExit flush{pcap};
   using Clock = std::chrono::steady_clock;
-  const auto interval = std::chrono::nanoseconds(opts.interval_ns);
-  auto next = Clock::now();
+  // --- rate, progress and statistics (issue 10 §2, §3) ---
+  const Rate rate{opts.rate_pps, opts.rate_bps, opts.interval_ns};
+  Pacer pacer(rate);
+  Progress progress(cfg_.progress && planned > 1, planned == ~0ULL ? 0 : planned);
+  SendStats stats;
+  stats.asked_pps = rate.asked_pps();
+  stats.asked_bps = rate.bps;
+  Clock::time_point t_first{}, t_last{};
+  OnExit fill_stats{[&] {
+    progress.finish();  // the progress line is erased before anything else is printed
+    if (stats.packets && !dry) stats.seconds = std::chrono::duration<double>(t_last - t_first).count();
+    stats.interrupted = interrupted();
+    last_ = stats;
+  }};
+  // A dry run's pcap timestamps follow the schedule the rate would have kept.
+  auto virtual_step_ns = [&](std::size_t n) {
+    return rate.pps > 0 ? 1e9 / rate.pps : rate.bps > 0 ? static_cast<double>(n) * 8e9 / rate.bps
+                                                        : static_cast<double>(opts.interval_ns);
+  };
+  double virtual_ns = 0;
+  // --- end ---
   std::int64_t t0_us = 0;
   if (dry) {
     // Nothing waits in a dry run; the pcap gets the timestamps the packets
@@ -294,20 +327,13 @@ std::uint64_t Sender::send_as(const PacketSet& set, const SendOptions& opts, int
         n = fixed.size();
       }
       if (!dry) {
-        // Pace against a schedule so the rate holds; after a stall longer
-        // than one interval, restart the schedule instead of bursting.
-        if (sent > 0 && opts.interval_ns > 0) {
-          next += interval;
-          auto now = Clock::now();
-          if (next > now) {
-            if (!sleep_interruptible(static_cast<std::uint64_t>((next - now).count()))) {
-              stop = true;
-              return false;
-            }
-          } else if (now - next > interval) {
-            next = now;
-          }
+        // --- rate: the Pacer holds the schedule (no drift; spins short waits) ---
+        if (pacer.limited() && pacer.admit(&n, 1) == 0) {
+          stop = true;
+          return false;
         }
+        if (sent == 0) t_first = Clock::now();
+        // --- end ---
         net::RawResult r;
         std::string where;
         if (!ether) {
@@ -336,7 +362,8 @@ std::uint64_t Sender::send_as(const PacketSet& set, const SendOptions& opts, int
       }
       if (pcap) {
         if (dry) {
-          std::int64_t ts = t0_us + static_cast<std::int64_t>(sent * (opts.interval_ns / 1000));
+          std::int64_t ts = t0_us + static_cast<std::int64_t>(virtual_ns / 1000);
+          virtual_ns += virtual_step_ns(n);
           pcap->write(b, n, ts / 1000000, ts % 1000000);
           impl_->virtual_us = ts;
         } else {
@@ -345,6 +372,12 @@ std::uint64_t Sender::send_as(const PacketSet& set, const SendOptions& opts, int
       }
       ++sent;
       ++total_;
+      // --- statistics ---
+      ++stats.packets;
+      stats.bytes += n;
+      if (!dry) t_last = Clock::now();
+      progress.add(1, n);
+      // --- end ---
       return true;
     });
   }

@@ -64,6 +64,9 @@ class Sender {
   // of looked up from the packet's first layer.
   std::uint64_t send_as(const PacketSet& set, const SendOptions& opts, int link_type);
   std::uint64_t total_sent() const { return total_; }
+  // What the last send did (its packets, bytes, time and the rate asked),
+  // also when it failed or was interrupted half-way.
+  const SendStats& last_stats() const { return last_; }
   const SendConfig& config() const { return cfg_; }
 
  private:
@@ -72,6 +75,7 @@ class Sender {
   SendConfig cfg_;
   const Registry& reg_;
   std::uint64_t total_ = 0;
+  SendStats last_;
 };
 
 // Ctrl-C: the handler only sets a flag; loops (sends, sleeps, the Lua hook)
