@@ -117,7 +117,8 @@ Rate Runner::rate_option(const ast::ExprPtr& e) const {
     throw ScriptError(e->pos, "expected a rate after 'rate', with its unit (e.g. 100kpps or 1Gbit)");
   Rate out;
   std::string why;
-  if (!parse_rate(r.s, out, why)) throw ScriptError(e->pos, why);
+  if (!parse_rate(r.s, out, why))
+    throw ScriptError(e->pos, e->kind == ast::Expr::Kind::Name ? fmt::format("{} is \"{}\": {}", e->s, r.s, why) : why);
   return out;
 }
 
