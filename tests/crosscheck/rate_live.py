@@ -153,10 +153,33 @@ def pty_run(args):
     return os.waitstatus_to_exitcode(status), out.decode(errors="replace")
 
 
+def dry_run_timestamps():
+    """--dry-run waits for nothing; its pcap is stamped on the rate's schedule."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = script(tmp, "dry.pkt", syn(47300) + "send p count 5 rate 1kpps\nsend p count 3 rate 32kbit\n")
+        pcap = os.path.join(tmp, "dry.pcap")
+        t0 = time.time()
+        r = subprocess.run([PKT, "run", path, "--dry-run", "--pcap", pcap], capture_output=True, text=True, env=ENV)
+        took = time.time() - t0
+        with open(pcap, "rb") as f:
+            data = f.read()
+        stamps, off = [], 24
+        while off + 16 <= len(data):
+            sec, usec, incl, _ = struct.unpack("<IIII", data[off:off + 16])
+            stamps.append(sec * 1_000_000 + usec)
+            off += 16 + incl
+        gaps = [b - a for a, b in zip(stamps, stamps[1:])]
+        check("dry run: no waiting, the count alone", r.returncode == 0 and took < 2 and
+              r.stderr == "sent 5 packets\nsent 3 packets\nsent 8 packets\n", r.stderr)
+        # 1 kpps: 1000 us apart; 40-byte packets at 32 kbit/s: 10,000 us apart.
+        check("dry run: pcap stamps on the schedule", gaps[:4] == [1000] * 4 and gaps[5:] == [10000] * 2, gaps)
+
+
 def main():
+    dry_run_timestamps()
     if os.geteuid() != 0 or not shutil.which("tcpdump"):
         print("skipped: needs root and tcpdump")
-        return SKIP
+        return 1 if failures else SKIP
     with tempfile.TemporaryDirectory() as tmp:
         os.chmod(tmp, 0o755)  # tcpdump may drop to its own user
         # 0. The path's maximum here, asked a rate it cannot reach: the final
