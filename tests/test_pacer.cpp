@@ -1,8 +1,15 @@
 // Rates (issue 10 §2, §3): parse_rate's units and refusals; the final line
 // and the shortfall line, character for character; the Pacer against the
 // steady clock (an absolute schedule: late packets do not move later ones,
-// a long stall restarts it, several due packets are admitted at once).
+// a long stall restarts it, several due packets are admitted at once); the
+// progress line as written to stderr.
 #include <catch2/catch.hpp>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
 
 #include <algorithm>
 #include <chrono>
@@ -246,4 +253,78 @@ TEST_CASE("Pacer: a stall longer than a second restarts the schedule instead of 
   auto t0 = Clock::now();
   CHECK(p.admit(lens.data(), 10) < 10);  // the next 1 ms after it (more if preempted meanwhile: not 10)
   CHECK(seconds_since(t0) > 0.0005);
+}
+
+namespace {
+
+// Runs f with stderr (fd 2) sent to a file; returns what was written.
+template <typename F>
+std::string stderr_of(F f) {
+  std::fflush(stderr);
+  char path[] = "/tmp/pkt_progress_XXXXXX";
+  int fd = mkstemp(path);
+  REQUIRE(fd >= 0);
+  int saved = dup(2);
+  dup2(fd, 2);
+  f();
+  std::fflush(stderr);
+  dup2(saved, 2);
+  close(saved);
+  std::string out;
+  char buf[4096];
+  lseek(fd, 0, SEEK_SET);
+  for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) out.append(buf, static_cast<std::size_t>(n));
+  close(fd);
+  unlink(path);
+  return out;
+}
+
+std::size_t count_of(const std::string& s, const std::string& what) {
+  std::size_t n = 0;
+  for (std::size_t at = s.find(what); at != std::string::npos; at = s.find(what, at + 1)) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("Progress: redrawn at most 4 times a second, erased at the end; nothing when disabled", "[stats][progress]") {
+  std::string out = stderr_of([] {
+    Progress p(true, 1000);
+    auto t0 = Clock::now();
+    while (seconds_since(t0) < 1.2) {
+      p.add(10, 640);
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    p.finish();
+  });
+  INFO(out);
+  // Drawn at 0.5, 0.75 and 1.0 s (and perhaps 1.25 s, if the finish came late).
+  CHECK(count_of(out, "\rsent ") >= 3);
+  CHECK(count_of(out, "\rsent ") <= 4);
+  CHECK(out.rfind("\rsent ", 0) == 0);  // nothing before the first draw
+  CHECK(out.find(" of 1,000 (") != std::string::npos);
+  CHECK(out.find(" packets/s  0:0") != std::string::npos);
+  CHECK(out.find("  ETA ") != std::string::npos);
+  CHECK(out.size() >= 4);
+  CHECK(out.substr(out.size() - 4) == "\r\033[K");  // erased: the final line starts on a clean line
+
+  // A short send shows nothing; a disabled one nothing at all.
+  CHECK(stderr_of([] {
+          Progress p(true, 10);
+          p.add(10, 640);
+        }).empty());
+  CHECK(stderr_of([] {
+          Progress p(false, 1000);
+          p.add(10, 640);
+          std::this_thread::sleep_for(std::chrono::milliseconds(800));
+        }).empty());
+  // The total unknown (0): no share, no ETA.
+  std::string open = stderr_of([] {
+    Progress p(true, 0);
+    p.add(5, 320);
+    std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  });
+  INFO(open);
+  CHECK(open.rfind("\rsent 5 packets  ", 0) == 0);
+  CHECK(open.find("ETA") == std::string::npos);
 }
