@@ -1151,6 +1151,16 @@ struct action<kw_interval> {
   template <typename In>
   static void apply(const In& in, StmtFrame& f) {
     if (f.stmt.interval) fail_at(in, 0, "'interval' is given twice");
+    if (f.stmt.rate) fail_at(in, 0, "'interval' and 'rate' cannot both be given: a rate is one packet every 1/rate");
+  }
+};
+
+template <>
+struct action<kw_rate> {
+  template <typename In>
+  static void apply(const In& in, StmtFrame& f) {
+    if (f.stmt.rate) fail_at(in, 0, "'rate' is given twice");
+    if (f.stmt.interval) fail_at(in, 0, "'rate' and 'interval' cannot both be given: a rate is one packet every 1/rate");
   }
 };
 
@@ -1189,9 +1199,9 @@ struct action<send_option_word> {
   template <typename In, typename F>
   static void apply(const In& in, F& /*unused*/) {
     const std::string word = in.string();
-    const std::string hint = nearest_name(word, {"count", "interval", "on", "threads"});
+    const std::string hint = nearest_name(word, {"count", "interval", "rate", "on", "threads"});
     fail_at(in, 0, "unknown send option '" + word + "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
-                       "; expected count, interval, on or threads");
+                       "; expected count, interval, rate, on or threads");
   }
 };
 
@@ -1271,6 +1281,28 @@ template <>
 struct action<interval_value> {
   template <typename In>
   static void apply(const In& /*unused*/, StmtFrame& f) { f.stmt.interval = pop(f); }
+};
+
+// A rate literal is kept as written (a String): the interpreter reads its
+// number and unit, as it reads a rate given as a string or a name.
+template <>
+struct action<rate_lit> {
+  template <typename In>
+  static void apply(const In& in, StmtFrame& f) {
+    auto e = std::make_shared<Expr>();
+    e->kind = Expr::Kind::String;
+    e->s = in.string();
+    e->pos = pos_of(in);
+    f.stmt.rate = std::move(e);
+  }
+};
+
+template <>
+struct action<rate_value> {
+  template <typename In>
+  static void apply(const In& /*unused*/, StmtFrame& f) {
+    if (!f.stmt.rate) f.stmt.rate = pop(f);
+  }
 };
 
 template <>

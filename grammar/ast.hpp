@@ -146,7 +146,7 @@ struct Stmt {
     Show,     // show a, b
     Hexdump,  // hexdump a, b
     Write,    // write a, b to "file"
-    Send,     // send a [count N] [interval T] [on IFACE] [threads N]
+    Send,     // send a [count N] [interval T | rate R] [on IFACE] [threads N]
     Sr,       // sr a [timeout T] [retry N] [interval T] [on IFACE]
     Sniff,    // sniff [on IFACE] [filter "BPF"] [count N] [timeout T]
     Lua,      // lua { ... }
@@ -163,6 +163,7 @@ struct Stmt {
   Pos path_pos;
   ExprPtr count, interval;          // Send options (may be null); Sniff: count
   ExprPtr threads;                  // Send: threads N (may be null)
+  ExprPtr rate;                     // Send: `rate 100kpps` (a String of the literal as written, or a value)
   ExprPtr filter, timeout;          // Sniff options (may be null); Sr: timeout
   ExprPtr retry;                    // Sr: retry
   std::string iface;                // Send, Sniff, Sr: on IFACE

@@ -48,6 +48,7 @@ struct kw_sniff : TAO_PEGTL_KEYWORD( "sniff" ) {};
 struct kw_to : TAO_PEGTL_KEYWORD( "to" ) {};
 struct kw_count : TAO_PEGTL_KEYWORD( "count" ) {};
 struct kw_interval : TAO_PEGTL_KEYWORD( "interval" ) {};
+struct kw_rate : TAO_PEGTL_KEYWORD( "rate" ) {};
 struct kw_on : TAO_PEGTL_KEYWORD( "on" ) {};
 struct kw_threads : TAO_PEGTL_KEYWORD( "threads" ) {};
 struct kw_filter : TAO_PEGTL_KEYWORD( "filter" ) {};
@@ -374,8 +375,16 @@ struct iface : sor< iface_string, iface_name > {};
 struct send_count : seq< kw_count, sp, must< count_value > > {};
 struct send_interval : seq< kw_interval, sp, must< interval_value > > {};
 struct send_on : seq< kw_on, sp, must< iface > > {};
+// `rate 100kpps`, `rate 1.5Mbit`: a rate literal (number and unit, one
+// token), or a value (a name or a string) that the interpreter reads as one.
+struct rate_unit : seq< sor< TAO_PEGTL_STRING( "pps" ), TAO_PEGTL_STRING( "kpps" ), TAO_PEGTL_STRING( "Mpps" ), TAO_PEGTL_STRING( "Gpps" ),
+                             TAO_PEGTL_STRING( "bit" ), TAO_PEGTL_STRING( "kbit" ), TAO_PEGTL_STRING( "Mbit" ), TAO_PEGTL_STRING( "Gbit" ) >,
+                        not_at< identifier_other > > {};
+struct rate_lit : seq< plus< digit >, opt< one< '.' >, plus< digit > >, must< rate_unit > > {};
+struct rate_value : sor< rate_lit, value > {};
+struct send_rate : seq< kw_rate, sp, must< rate_value > > {};
 struct send_threads : seq< kw_threads, sp, must< threads_value > > {};
-struct send_stmt : seq< kw_send, sp, targets, star< sp, sor< send_count, send_interval, send_on, send_threads > >, send_end > {};
+struct send_stmt : seq< kw_send, sp, targets, star< sp, sor< send_count, send_interval, send_rate, send_on, send_threads > >, send_end > {};
 
 struct filter_value : seq< value > {};
 struct timeout_value : seq< value > {};

@@ -160,6 +160,7 @@ struct RunArgs {
   std::string pcap, scope;
   bool dry_run = false;
   unsigned threads = 1;
+  bool quiet = false;
 };
 
 bool is_lua_file(const std::string& path) { return path.size() > 4 && path.compare(path.size() - 4, 4, ".lua") == 0; }
@@ -199,6 +200,7 @@ int cmd_run(const RunArgs& a) {
   opts.send.dry_run = a.dry_run;
   opts.send.pcap_path = a.pcap;
   opts.send.threads = a.threads;
+  opts.send.progress = isatty(2) && !a.quiet;
   try {
     opts.send.scope = Scope::from_env(a.scope);
   } catch (const std::invalid_argument& e) {
@@ -225,7 +227,8 @@ int cmd_run(const RunArgs& a) {
     rc = 1;
   }
   std::fflush(stdout);
-  if (runner.sent()) fmt::print(stderr, "sent {}\n", plural(runner.sent(), "packet"));
+  // The total, unless one send statement's final line already said it.
+  if (runner.total_adds()) fmt::print(stderr, "sent {}\n", plural(runner.sent(), "packet"));
   return rc;
 }
 
@@ -277,6 +280,7 @@ int cmd_repl(const std::string& pcap, bool dry_run, const std::string& scope) {
   opts.color = stdout_color();
   opts.send.dry_run = dry_run;
   opts.send.pcap_path = pcap;
+  opts.send.progress = isatty(2);
   try {
     opts.send.scope = Scope::from_env(scope);
   } catch (const std::invalid_argument& e) {
@@ -310,6 +314,7 @@ int main(int argc, char** argv) {
   r->add_option("-D,--define", run.defines, "Override a param: -D name=value (for a .lua script: set a global)");
   r->add_option("--pcap", run.pcap, "Also write every packet sent to FILE (pcap)");
   r->add_flag("--dry-run", run.dry_run, "Send nothing: only write the packets to --pcap and count them");
+  r->add_flag("-q,--quiet", run.quiet, "No progress line while sending (each send's final line is still printed)");
   r->add_option("--scope", run.scope, "Refuse to send outside CIDR[,CIDR...] (default: $PKT_SCOPE; unset: anywhere)");
   r->add_option("--threads", run.threads, "Sender threads for sends that name none (send ... threads N), each pinned to a core")
       ->check(CLI::Range(1u, Sender::kMaxThreads));

@@ -362,6 +362,13 @@ TEST_CASE("rule: statements", "[grammar][rule]") {
   ok<g::stmt>("write a to \"x.pcap\"");
   ok<g::stmt>("send p interval 1s count 2 on \"eth0\"");
   ok<g::stmt>("send p on veth-a.1:x\nlua {}", 7);
+  ok<g::stmt>("send p rate 100kpps count 2");
+  ok<g::stmt>("send p rate 1.5Mbit");
+  ok<g::stmt>("send p rate r");        // a name: read as a rate when the send runs
+  ok<g::stmt>("send p rate \"2Mpps\"");
+  raises<g::stmt>("send p rate 100");   // a number needs its unit
+  raises<g::stmt>("send p rate 10kbps");
+  raises<g::stmt>("send p rate 1Mbits");
   // A statement never ends silently before a word it does not know.
   raises<g::stmt>("param dst = 127.0.0.1 x");
   raises<g::stmt>("packet p = ipv4() tcp()");
@@ -701,6 +708,42 @@ TEST_CASE("errors: incomplete input is at eof", "[grammar][error]") {
   CHECK(e.at_eof);
 }
 
+TEST_CASE("send ... rate R: the literal as written, its unit checked, not with interval", "[grammar][rate]") {
+  auto st = script("send p rate 100kpps count 2\nsend q count 3 rate 1.5Gbit\nsend r rate x\n").stmts;
+  REQUIRE(st.size() == 3);
+  REQUIRE(st[0].rate);
+  CHECK(st[0].rate->kind == pkt::ast::Expr::Kind::String);
+  CHECK(st[0].rate->s == "100kpps");
+  CHECK(st[0].rate->pos.col == 13);
+  CHECK(st[1].rate->s == "1.5Gbit");
+  CHECK(show(st[1].count) == "3");
+  CHECK(st[2].rate->kind == pkt::ast::Expr::Kind::Name);
+
+  const std::string units = "expected a rate unit after the number: pps, kpps, Mpps, Gpps (packets/s) or bit, kbit, Mbit, "
+                            "Gbit (bits/s), e.g. 100kpps or 1Gbit";
+  auto e = script_error("send p rate 10kbps");
+  CHECK(e.message == units);
+  CHECK(e.line == 1);
+  CHECK(e.col == 15);
+  e = script_error("send p rate 100 count 2");
+  CHECK(e.message == units);
+  CHECK(e.col == 16);
+  e = script_error("send p rate 2mpps");
+  CHECK(e.message == units);
+  e = script_error("send p rate");
+  CHECK(e.message == "expected a rate after 'rate' (e.g. 100kpps or 1Gbit)");
+  e = script_error("send p interval 1ms rate 1kpps");
+  CHECK(e.message == "'rate' and 'interval' cannot both be given: a rate is one packet every 1/rate");
+  CHECK(e.col == 21);
+  e = script_error("send p rate 1kpps count 2 interval 1ms");
+  CHECK(e.message == "'interval' and 'rate' cannot both be given: a rate is one packet every 1/rate");
+  CHECK(e.col == 27);
+  e = script_error("send p rate 1kpps rate 2kpps");
+  CHECK(e.message == "'rate' is given twice");
+  e = script_error("send p rat 1kpps");
+  CHECK(e.message == "unknown send option 'rat' (did you mean 'rate'?); expected count, interval, rate or on");
+}
+
 TEST_CASE("errors: messages and positions", "[grammar][error]") {
   auto e = script_error("packet p = ipv4(dst=256.1.1.1)");
   CHECK(e.message == "invalid IPv4 address '256.1.1.1'");
@@ -831,7 +874,7 @@ TEST_CASE("errors: a statement ends only before the next statement", "[grammar][
   CHECK(e.col == 20);
 
   e = script_error("packet p = ipv4()\nsend p count 3 burst 2");
-  CHECK(e.message == "unknown send option 'burst'; expected count, interval, on or threads");
+  CHECK(e.message == "unknown send option 'burst'; expected count, interval, rate, on or threads");
   CHECK(e.line == 2);
   CHECK(e.col == 16);
 
@@ -843,7 +886,7 @@ TEST_CASE("errors: a statement ends only before the next statement", "[grammar][
   CHECK(e.message == "expected a number of sender threads after 'threads' (e.g. threads 2)");
 
   e = script_error("send p intervall 1ms");
-  CHECK(e.message == "unknown send option 'intervall' (did you mean 'interval'?); expected count, interval, on or threads");
+  CHECK(e.message == "unknown send option 'intervall' (did you mean 'interval'?); expected count, interval, rate, on or threads");
   CHECK(e.col == 8);
 
   e = script_error("show p q");

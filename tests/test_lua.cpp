@@ -542,21 +542,45 @@ TEST_CASE("send from Lua: options, the count it returns, and its errors", "[lua]
   Result r = run_script("send.pkt",
                         "packet p = ipv4() / udp(dport=[1, 2])\n"
                         "lua {\n"
-                        "  print(send(p), send(p, {count = 2, interval = 0}), send(p, {interval = '1ms'}))\n"
+                        "  print(send(p), send(p, {count = 2, interval = 0}), (send(p, {interval = '1ms'})))\n"
                         "  print(pcall(function() send(p, {cout = 1}) end))\n"
                         "  print(pcall(function() send(p, {interval = '10'}) end))\n"
                         "  print(send(p, {threads = 2}), pcall(function() send(p, {threads = 0}) end))\n"
+                        "  local n, s = send(p, {count = 3, rate = '10kpps'})\n"
+                        "  print(n, s.packets, s.bytes, s.seconds, s.pps, s.bps, s.asked_pps, s.asked_bps, s.interrupted)\n"
+                        "  print(s.line, s.shortfall)\n"
+                        "  n, s = send(p, {rate = 250})\n"
+                        "  print(n, s.asked_pps, select('#', send(p, {count = 0})))\n"
+                        "  n, s = send(p, {rate = '1Mbit'})\n"
+                        "  print(s.asked_pps, s.asked_bps)\n"
+                        "  print(pcall(function() send(p, {rate = '10kbps'}) end))\n"
+                        "  print(pcall(function() send(p, {rate = '1kpps', interval = '1ms'}) end))\n"
+                        "  print(pcall(function() send(p, {rate = 0}) end))\n"
+                        "  print(pcall(function() send(p, {rate = true}) end))\n"
                         "}\n",
                         cfg);
   INFO(r.error);
   REQUIRE(r.error.empty());
   CHECK(r.out ==
         "2\t4\t2\n"
-        "false\tsend.pkt:4: send: unknown option 'cout' (did you mean 'count'?); options are count, interval, iface, threads\n"
+        "false\tsend.pkt:4: send: unknown option 'cout' (did you mean 'count'?); options are count, interval, rate, iface, threads\n"
         "false\tsend.pkt:5: interval '10' needs a time unit (ns, us, ms, s), or give a number of seconds\n"
-        "2\tfalse\tsend.pkt:6: send: threads must be an integer from 1 to 256, got 0\n");
-  CHECK(r.sent == 10);
-  CHECK(pcap_udp_dports(cfg.pcap_path) == std::vector<int>{1, 2, 1, 2, 1, 2, 1, 2, 1, 2});
+        // A dry run waits for nothing: no time, no rate reached, the count alone.
+        "2\tfalse\tsend.pkt:6: send: threads must be an integer from 1 to 256, got 0\n"
+        "6\t6\t168\t0.0\t0.0\t0.0\t10000.0\t0.0\tfalse\n"
+        "sent 6 packets\tnil\n"
+        "2\t250.0\t2\n"
+        "0.0\t1000000.0\n"
+        "false\tsend.pkt:14: send: unknown rate unit 'kbps'; expected pps, kpps, Mpps, Gpps (packets/s) or bit, kbit, "
+        "Mbit, Gbit (bits/s) (bits/s are written kbit)\n"
+        "false\tsend.pkt:15: send: rate and interval cannot both be given (a rate is one packet every 1/rate)\n"
+        "false\tsend.pkt:16: send: rate 0 is out of range: expected packets/s above 0 and at most 1e9, or text such as "
+        "\"100kpps\" or \"1Gbit\"\n"
+        "false\tsend.pkt:17: send: rate is a boolean; expected text such as \"100kpps\" or \"1Gbit\", or a number of "
+        "packets/s\n");
+  CHECK(r.sent == 20);
+  CHECK(pcap_udp_dports(cfg.pcap_path) ==
+        std::vector<int>{1, 2, 1, 2, 1, 2, 1, 2, 1, 2, 1, 2, 1, 2, 1, 2, 1, 2, 1, 2});
 
   // A SendError: from Lua a raised error at the line; from the DSL at the send statement.
   SendConfig scoped;
@@ -575,7 +599,7 @@ TEST_CASE("pkt run file.lua: the same API, -D globals", "[lua][binary]") {
                                "local pkt = require 'pkt'\n"
                                "local p = pkt.ipv4{dst = dst} / pkt.udp{dport = port} / greeting\n"
                                "print(math.type(port), p.ipv4.dst, p.udp.dport, p.raw.load)\n"
-                               "print(send(p, {count = 2}))\n");
+                               "print((send(p, {count = 2})))\n");
   Proc p = run_pkt({"run", script, "-D", "dst=127.0.0.2", "-D", "port=9999", "-D", "greeting=hello world",
                     "--dry-run", "--pcap", d.file("p.pcap")});
   INFO(p.err);

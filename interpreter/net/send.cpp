@@ -342,6 +342,9 @@ std::uint64_t Sender::send_as(const PacketSet& set, const SendOptions& opts, int
   const unsigned asked_threads = opts.threads ? opts.threads : cfg_.threads;
   if (asked_threads > kMaxThreads)
     throw SendError(fmt::format("threads {}: expected 1 to {} sender threads", asked_threads, kMaxThreads));
+  if ((opts.rate_pps > 0) + (opts.rate_bps > 0) + (opts.interval_ns > 0) > 1)
+    throw SendError(opts.interval_ns ? "give either a rate or an interval, not both"
+                                     : "give one rate: in packets/s or in bits/s, not both");
   const std::uint64_t per_round = set.count();
   if (per_round == 0 || opts.count == 0) return 0;
   const std::uint64_t planned = opts.count > ~0ULL / per_round ? ~0ULL : per_round * opts.count;

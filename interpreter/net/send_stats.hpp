@@ -4,7 +4,9 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -17,7 +19,13 @@ struct SendStats {
   double asked_pps = 0;       // the rate asked (rate N pps, or 1 / interval), packets/s; 0: as fast as possible
   double asked_bps = 0;       // the rate asked as bits/s (rate N bit); 0: none
   bool interrupted = false;   // stopped by Ctrl-C
+  // Joins the parts of one send that ran side by side (threads): the counts
+  // add up; the time and the rates asked are the largest of the parts.
   SendStats& operator+=(const SendStats& o);
+  // Packets/s and bits/s reached, between the first packet and the last (so
+  // 10 packets at 1/s, 9 s apart, reached 1/s); 0 under two packets.
+  double pps() const;
+  double bps() const;
 };
 
 // "sent 1,000,000 packets in 1.23 s (812,000 packets/s, 487 Mbit/s)"
@@ -48,7 +56,10 @@ class Progress {
   std::atomic<bool> done_{false};
   std::uint64_t total_;
   bool enabled_;
+  std::mutex m_;                 // with cv_: finish() wakes the thread at once
+  std::condition_variable cv_;
   std::thread thread_;
+  void run();
 };
 
 }  // namespace pkt

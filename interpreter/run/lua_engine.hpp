@@ -33,9 +33,9 @@ struct LuaError : std::runtime_error {
 // What the Lua bindings reach through the state (stored in its extra space).
 struct LuaContext {
   Session* session = nullptr;
-  // Sends a set through the run's one Sender; returns how many packets left.
+  // Sends a set through the run's one Sender; returns what the send did.
   // Throws SendError.
-  std::function<std::uint64_t(const PacketSet&, const SendOptions&)> send;
+  std::function<SendStats(const PacketSet&, const SendOptions&)> send;  // what the send did
   // Sends and matches replies (sr, sr1). Throws SendError, CaptureError.
   std::function<struct SrResult(const std::vector<std::shared_ptr<PacketSet>>&, const struct SrOptions&)> sr;
   const Scope* scope = nullptr;  // for tcp/udp sockets; null = unrestricted

@@ -64,13 +64,61 @@ std::uint64_t duration_ns(lua_State* L, int idx, const char* what) {
   return static_cast<std::uint64_t>(std::llround(sec * 1e9));
 }
 
-// send(p [, {count = N, interval = T, iface = "eth0", threads = N}]) -> packets sent
+// A rate: text such as "100kpps" or "1Gbit", or a number of packets/s.
+void rate_option(lua_State* L, int idx, SendOptions& o) {
+  Rate r;
+  if (lua_type(L, idx) == LUA_TSTRING) {
+    std::string why;
+    if (!parse_rate(lua_tostring(L, idx), r, why)) throw std::runtime_error("send: " + why);
+  } else if (lua_type(L, idx) == LUA_TNUMBER) {
+    lua_Number pps = lua_tonumber(L, idx);
+    if (!(pps > 0) || !std::isfinite(pps) || pps > 1e9)
+      throw std::runtime_error(fmt::format("send: rate {} is out of range: expected packets/s above 0 and at most 1e9, "
+                                           "or text such as \"100kpps\" or \"1Gbit\"", pps));
+    r.pps = pps;
+  } else {
+    throw std::runtime_error(fmt::format("send: rate is a {}; expected text such as \"100kpps\" or \"1Gbit\", or a "
+                                         "number of packets/s", luaL_typename(L, idx)));
+  }
+  o.rate_pps = r.pps;
+  o.rate_bps = r.bps;
+}
+
+// What a send did, as a table: the figures of its final line.
+void push_send_stats(lua_State* L, const SendStats& s) {
+  lua_createtable(L, 0, 9);
+  lua_pushinteger(L, static_cast<lua_Integer>(s.packets));
+  lua_setfield(L, -2, "packets");
+  lua_pushinteger(L, static_cast<lua_Integer>(s.bytes));
+  lua_setfield(L, -2, "bytes");
+  lua_pushnumber(L, s.seconds);
+  lua_setfield(L, -2, "seconds");
+  lua_pushnumber(L, s.pps());
+  lua_setfield(L, -2, "pps");
+  lua_pushnumber(L, s.bps());
+  lua_setfield(L, -2, "bps");
+  lua_pushnumber(L, s.asked_pps);
+  lua_setfield(L, -2, "asked_pps");
+  lua_pushnumber(L, s.asked_bps);
+  lua_setfield(L, -2, "asked_bps");
+  lua_pushboolean(L, s.interrupted);
+  lua_setfield(L, -2, "interrupted");
+  lua_pushstring(L, final_line(s).c_str());
+  lua_setfield(L, -2, "line");
+  std::string miss = shortfall_line(s);
+  if (!miss.empty()) {
+    lua_pushstring(L, miss.c_str());
+    lua_setfield(L, -2, "shortfall");
+  }
+}
+
+// send(p [, {count = N, interval = T, rate = R, iface = "eth0", threads = N}]) -> packets sent, stats
 int l_send(lua_State* L) {
   std::shared_ptr<PacketSet> set = check_packet(L, 1);
   SendOptions o;
   if (!lua_isnoneornil(L, 2)) {
     luaL_checktype(L, 2, LUA_TTABLE);
-    static const std::vector<std::string> keys = {"count", "interval", "iface", "threads"};
+    static const std::vector<std::string> keys = {"count", "interval", "rate", "iface", "threads"};
     lua_pushnil(L);
     while (lua_next(L, 2)) {
       int top = lua_gettop(L);  // key at top - 1, value at top
@@ -83,6 +131,8 @@ int l_send(lua_State* L) {
         o.count = static_cast<std::uint64_t>(n);
       } else if (k == "interval") {
         o.interval_ns = duration_ns(L, -1, "interval");
+      } else if (k == "rate") {
+        rate_option(L, -1, o);
       } else if (k == "iface") {
         if (lua_type(L, -1) != LUA_TSTRING) throw std::runtime_error("send: iface must be a string such as \"eth0\"");
         o.iface = lua_tostring(L, -1);
@@ -96,7 +146,7 @@ int l_send(lua_State* L) {
       } else {
         std::string shown = lua_type(L, -2) == LUA_TSTRING ? k : luaL_tolstring(L, -2, nullptr);
         std::string hint = nearest_name(shown, keys);
-        throw std::runtime_error(fmt::format("send: unknown option '{}'{}; options are count, interval, iface, threads", shown,
+        throw std::runtime_error(fmt::format("send: unknown option '{}'{}; options are count, interval, rate, iface, threads", shown,
                                              hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint)));
       }
       lua_settop(L, top - 1);  // keep the key for lua_next
@@ -104,10 +154,13 @@ int l_send(lua_State* L) {
   }
   LuaContext& ctx = context(L);
   if (!ctx.send) throw std::runtime_error("send is not available here");
-  std::uint64_t n = ctx.send(*set, o);
+  if ((o.rate_pps > 0 || o.rate_bps > 0) && o.interval_ns > 0)
+    throw std::runtime_error("send: rate and interval cannot both be given (a rate is one packet every 1/rate)");
+  SendStats s = ctx.send(*set, o);
   if (interrupted()) throw Interrupted();
-  lua_pushinteger(L, static_cast<lua_Integer>(n));
-  return 1;
+  lua_pushinteger(L, static_cast<lua_Integer>(s.packets));
+  push_send_stats(L, s);
+  return 2;
 }
 
 // Options of sr and sr1: {timeout = T, retry = N, interval = T, iface = "eth0"}.

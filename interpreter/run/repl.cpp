@@ -89,6 +89,8 @@ class Repl {
   std::vector<Definition> defs_;
   std::string history_path_;
   std::uint64_t sent_before_ = 0;  // runner_.sent() when the current input started
+  std::uint64_t reported_before_ = 0;  // runner_.reported() then
+  unsigned reports_before_ = 0;        // runner_.reports() then
 };
 
 Repl* g_repl = nullptr;
@@ -331,6 +333,8 @@ int Repl::run() {
       continue;
     }
     sent_before_ = runner_.sent();
+    reported_before_ = runner_.reported();
+    reports_before_ = runner_.reports();
     try {
       // The flag is cleared before reading a line, not here: a Ctrl-C typed
       // just after Enter must still stop what that line starts.
@@ -360,8 +364,10 @@ int Repl::run() {
         run_dsl(script, true);
       }
       if (interrupted()) throw Interrupted();
-      if (std::uint64_t n = runner_.sent() - sent_before_)
+      if (runner_.total_adds(sent_before_, reported_before_, reports_before_)) {
+        std::uint64_t n = runner_.sent() - sent_before_;
         fmt::print(stderr, "sent {} packet{}\n", n, n == 1 ? "" : "s");
+      }
     } catch (const QuitRequest&) {
       break;
     } catch (const std::exception& e) {

@@ -29,7 +29,10 @@ LuaEngine& Runner::lua() {
   if (!lua_) {
     LuaContext ctx;
     ctx.session = &session_;
-    ctx.send = [this](const PacketSet& set, const SendOptions& o) { return sender().send(set, o); };
+    ctx.send = [this](const PacketSet& set, const SendOptions& o) {
+      sender().send(set, o);
+      return sender().last_stats();
+    };
     ctx.sr = [this](const std::vector<std::shared_ptr<PacketSet>>& sets, const SrOptions& o) {
       return send_receive(sender(), session_.registry(), sets, o);
     };
@@ -107,6 +110,18 @@ std::uint64_t Runner::time_option(const ast::ExprPtr& e, const char* keyword) co
   throw ScriptError(e->pos, fmt::format("expected a time after '{}', with its unit (e.g. 10ms)", keyword));
 }
 
+// `rate 100kpps` (kept as written), or a name or string holding such text.
+Rate Runner::rate_option(const ast::ExprPtr& e) const {
+  const ast::Expr& r = deref(*e);
+  if (r.kind != ast::Expr::Kind::String)
+    throw ScriptError(e->pos, "expected a rate after 'rate', with its unit (e.g. 100kpps or 1Gbit)");
+  Rate out;
+  std::string why;
+  if (!parse_rate(r.s, out, why))
+    throw ScriptError(e->pos, e->kind == ast::Expr::Kind::Name ? fmt::format("{} is \"{}\": {}", e->s, r.s, why) : why);
+  return out;
+}
+
 void Runner::send(const ast::Stmt& st) {
   SendOptions o;
   if (st.count) o.count = number_option(st.count, "a number of times after 'count'");
@@ -117,6 +132,11 @@ void Runner::send(const ast::Stmt& st) {
       throw ScriptError(st.threads->pos, fmt::format("threads {}: expected 1 to {} sender threads", n, Sender::kMaxThreads));
     o.threads = static_cast<unsigned>(n);
   }
+  if (st.rate) {
+    Rate r = rate_option(st.rate);
+    o.rate_pps = r.pps;
+    o.rate_bps = r.bps;
+  }
   o.iface = st.iface;
   for (auto& ps : targets(st)) {
     try {
@@ -124,8 +144,24 @@ void Runner::send(const ast::Stmt& st) {
     } catch (const SendError& e) {
       throw ScriptError(st.pos, e.what());
     }
+    report(sender().last_stats());
     if (interrupted()) throw Interrupted();
   }
+}
+
+// The send's final line on stderr, and the rate it missed if it did.
+void Runner::report(const SendStats& s) {
+  std::fflush(stdout);
+  fmt::print(stderr, "{}\n", final_line(s));
+  if (std::string miss = shortfall_line(s); !miss.empty()) fmt::print(stderr, "{}\n", miss);
+  std::fflush(stderr);
+  reported_ += s.packets;
+  ++reports_;
+}
+
+bool Runner::total_adds(std::uint64_t sent_before, std::uint64_t reported_before, unsigned reports_before) const {
+  const std::uint64_t n = sent() - sent_before;
+  return n && !(reports_ - reports_before == 1 && reported_ - reported_before == n);
 }
 
 void Runner::sr(const ast::Stmt& st) {

@@ -40,6 +40,14 @@ class Runner {
   Sender& sender();   // created on first use
   LuaEngine& lua();   // created on first use
   std::uint64_t sent() const;  // packets sent (or written, with dry_run) so far
+  // Each send statement prints its final line ("sent N packets in T (...)");
+  // these count them, so that a total printed at the end of a run (or of a
+  // REPL input) is left out when one such line already said it all.
+  std::uint64_t reported() const { return reported_; }
+  unsigned reports() const { return reports_; }
+  // Whether "sent N packets" for what was sent since these snapshots adds
+  // anything to the final lines printed since.
+  bool total_adds(std::uint64_t sent_before = 0, std::uint64_t reported_before = 0, unsigned reports_before = 0) const;
 
  private:
   std::vector<std::shared_ptr<PacketSet>> targets(const ast::Stmt& st);
@@ -48,6 +56,8 @@ class Runner {
   void sr(const ast::Stmt& st);
   std::uint64_t number_option(const ast::ExprPtr& e, const char* what) const;
   std::uint64_t time_option(const ast::ExprPtr& e, const char* keyword) const;
+  Rate rate_option(const ast::ExprPtr& e) const;
+  void report(const SendStats& s);
   // sniff statement and sniff(...) expression (a packet set of what arrived).
   SniffOptions sniff_options(const std::string& iface, const ast::ExprPtr& filter, const ast::ExprPtr& count,
                              const ast::ExprPtr& timeout) const;
@@ -56,6 +66,8 @@ class Runner {
   Session& session_;
   RunOptions opts_;
   std::unique_ptr<Sender> sender_;
+  std::uint64_t reported_ = 0;
+  unsigned reports_ = 0;
   std::unique_ptr<LuaEngine> lua_;  // declared after sender_: closed first
 };
 
