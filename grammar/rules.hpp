@@ -49,6 +49,7 @@ struct kw_to : TAO_PEGTL_KEYWORD( "to" ) {};
 struct kw_count : TAO_PEGTL_KEYWORD( "count" ) {};
 struct kw_interval : TAO_PEGTL_KEYWORD( "interval" ) {};
 struct kw_on : TAO_PEGTL_KEYWORD( "on" ) {};
+struct kw_bypass : TAO_PEGTL_KEYWORD( "bypass" ) {};
 struct kw_filter : TAO_PEGTL_KEYWORD( "filter" ) {};
 struct kw_timeout : TAO_PEGTL_KEYWORD( "timeout" ) {};
 struct kw_auto : TAO_PEGTL_KEYWORD( "auto" ) {};
@@ -372,7 +373,8 @@ struct iface : sor< iface_string, iface_name > {};
 struct send_count : seq< kw_count, sp, must< count_value > > {};
 struct send_interval : seq< kw_interval, sp, must< interval_value > > {};
 struct send_on : seq< kw_on, sp, must< iface > > {};
-struct send_stmt : seq< kw_send, sp, targets, star< sp, sor< send_count, send_interval, send_on > >, send_end > {};
+struct send_bypass : seq< kw_bypass > {};  // a word alone: PACKET_QDISC_BYPASS for frames sent `on IFACE`
+struct send_stmt : seq< kw_send, sp, targets, star< sp, sor< send_count, send_interval, send_on, send_bypass > >, send_end > {};
 
 struct filter_value : seq< value > {};
 struct timeout_value : seq< value > {};

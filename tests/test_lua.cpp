@@ -551,7 +551,7 @@ TEST_CASE("send from Lua: options, the count it returns, and its errors", "[lua]
   REQUIRE(r.error.empty());
   CHECK(r.out ==
         "2\t4\t2\n"
-        "false\tsend.pkt:4: send: unknown option 'cout' (did you mean 'count'?); options are count, interval, iface\n"
+        "false\tsend.pkt:4: send: unknown option 'cout' (did you mean 'count'?); options are count, interval, iface, bypass\n"
         "false\tsend.pkt:5: interval '10' needs a time unit (ns, us, ms, s), or give a number of seconds\n");
   CHECK(r.sent == 8);
   CHECK(pcap_udp_dports(cfg.pcap_path) == std::vector<int>{1, 2, 1, 2, 1, 2, 1, 2});

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -158,6 +159,11 @@ std::uint64_t Sender::send_as(const PacketSet& set, const SendOptions& opts, int
                                 "(ipv4 or ipv6: sent on a raw socket) or at eth (sent on an interface with `on IFACE`)",
                                 first, link_name(link)));
   }
+  if (opts.bypass && !ether)
+    throw SendError(fmt::format("bypass (PACKET_QDISC_BYPASS) is an option of Ethernet frames sent on an interface, but "
+                                "this packet starts with {} and is sent on a raw IP socket; build it on eth() and send it "
+                                "`on IFACE bypass`, or leave bypass out",
+                                first));
 
   // 2. The interface.
   const bool have_if = !opts.iface.empty();
@@ -191,6 +197,7 @@ std::uint64_t Sender::send_as(const PacketSet& set, const SendOptions& opts, int
   //    destinations and the scope.
   bool need4 = false, need6 = false, stopped = false;
   std::uint64_t k = 0;
+  std::size_t max_frame = 0;  // sizes the TX ring
   const std::vector<std::size_t> filled = ether ? std::vector<std::size_t>{} : kernel_filled_fields(set.tmpl);
   std::vector<std::uint8_t> fixed;
   set.for_each([&](const Packet& p) {
@@ -231,6 +238,7 @@ std::uint64_t Sender::send_as(const PacketSet& set, const SendOptions& opts, int
       } else {
         if (n < 14)
           throw SendError(fmt::format("cannot send this frame: an Ethernet header needs 14 bytes, the frame has {}", n));
+        max_frame = std::max(max_frame, n);
         std::uint16_t type = 0;
         net::Destination d = net::frame_destination(b, n, &type);
         if (d.family) {
@@ -253,7 +261,7 @@ std::uint64_t Sender::send_as(const PacketSet& set, const SendOptions& opts, int
   // 5. Open what the sends need, before the first packet: the sockets (this
   //    is where a missing CAP_NET_RAW shows), then the pcap file.
   if (!dry) {
-    if (ether) impl_->raw.open_packet();
+    if (ether) impl_->raw.open_packet(opts.bypass, max_frame);
     if (need4) impl_->raw.open_ipv4(opts.iface);
     if (need6) impl_->raw.open_ipv6(opts.iface);
   }
@@ -281,6 +289,48 @@ std::uint64_t Sender::send_as(const PacketSet& set, const SendOptions& opts, int
   }
   std::uint64_t sent = 0;
   bool stop = false;
+  auto fail = [&](int err, std::size_t n, const std::string& where, std::size_t written) {
+    std::string reason = err ? net::send_errno_text(err)
+                             : fmt::format("short write: the kernel took {} of its {} bytes", written, n);
+    if (err == EMSGSIZE && ifinfo.mtu) reason += fmt::format(" ({} has MTU {})", opts.iface, ifinfo.mtu);
+    if (planned > 1)
+      throw SendError(fmt::format("sending packet {} ({} bytes) {} failed: {}; {} sent before it", sent + 1, n, where,
+                                  reason, sent == 1 ? std::string("1 packet was") : fmt::format("{} packets were", sent)));
+    throw SendError(fmt::format("sending {} bytes {} failed: {}", n, where, reason));
+  };
+  // Ethernet frames without an interval go in batches through send_frames
+  // (the TX ring): copied here, since the generator reuses its packet.
+  const bool batched = ether && !dry && opts.interval_ns == 0;
+  constexpr std::size_t kBatch = 64;
+  std::vector<std::uint8_t> batch_bytes;
+  std::vector<std::size_t> batch_ends;
+  auto send_batch = [&] {
+    if (batch_ends.empty()) return;
+    const std::uint8_t* ptrs[kBatch];
+    std::size_t lens[kBatch];
+    std::size_t begin = 0;
+    for (std::size_t i = 0; i < batch_ends.size(); ++i) {
+      ptrs[i] = batch_bytes.data() + begin;
+      lens[i] = batch_ends[i] - begin;
+      begin = batch_ends[i];
+    }
+    const std::size_t m = batch_ends.size();
+    batch_bytes.clear();
+    batch_ends.clear();
+    net::BatchResult r = impl_->raw.send_frames(ptrs, lens, m, ifinfo.index);
+    for (std::size_t i = 0; i < r.sent; ++i) {
+      if (pcap) pcap->write(ptrs[i], lens[i]);
+      ++sent;
+      ++total_;
+    }
+    if (r.sent < m) {
+      if (r.err == EINTR || interrupted()) {
+        stop = true;
+        return;
+      }
+      fail(r.err ? r.err : EIO, lens[r.sent], "on " + opts.iface, 0);
+    }
+  };
   for (std::uint64_t round = 0; round < opts.count && !stop; ++round) {
     set.for_each([&](const Packet& p) {
       if (interrupted()) {
@@ -292,6 +342,12 @@ std::uint64_t Sender::send_as(const PacketSet& set, const SendOptions& opts, int
       if (!filled.empty() && n >= 20 && (b[0] >> 4) == 4 && fill_for_kernel(p, filled, fixed, nullptr)) {
         b = fixed.data();
         n = fixed.size();
+      }
+      if (batched) {
+        batch_bytes.insert(batch_bytes.end(), b, b + n);
+        batch_ends.push_back(batch_bytes.size());
+        if (batch_ends.size() == kBatch) send_batch();
+        return !stop;
       }
       if (!dry) {
         // Pace against a schedule so the rate holds; after a stall longer
@@ -323,16 +379,7 @@ std::uint64_t Sender::send_as(const PacketSet& set, const SendOptions& opts, int
           stop = true;
           return false;
         }
-        if (r.err || r.written != n) {
-          std::string reason = r.err ? net::send_errno_text(r.err)
-                                     : fmt::format("short write: the kernel took {} of its {} bytes", r.written, n);
-          if (r.err == EMSGSIZE && ifinfo.mtu) reason += fmt::format(" ({} has MTU {})", opts.iface, ifinfo.mtu);
-          if (planned > 1)
-            throw SendError(fmt::format("sending packet {} ({} bytes) {} failed: {}; {} sent before it", sent + 1, n,
-                                        where, reason,
-                                        sent == 1 ? std::string("1 packet was") : fmt::format("{} packets were", sent)));
-          throw SendError(fmt::format("sending {} bytes {} failed: {}", n, where, reason));
-        }
+        if (r.err || r.written != n) fail(r.err, n, where, r.written);
       }
       if (pcap) {
         if (dry) {
@@ -348,6 +395,7 @@ std::uint64_t Sender::send_as(const PacketSet& set, const SendOptions& opts, int
       return true;
     });
   }
+  if (!stop) send_batch();
   return sent;
 }
 

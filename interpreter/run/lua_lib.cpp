@@ -64,13 +64,13 @@ std::uint64_t duration_ns(lua_State* L, int idx, const char* what) {
   return static_cast<std::uint64_t>(std::llround(sec * 1e9));
 }
 
-// send(p [, {count = N, interval = T, iface = "eth0"}]) -> packets sent
+// send(p [, {count = N, interval = T, iface = "eth0", bypass = true}]) -> packets sent
 int l_send(lua_State* L) {
   std::shared_ptr<PacketSet> set = check_packet(L, 1);
   SendOptions o;
   if (!lua_isnoneornil(L, 2)) {
     luaL_checktype(L, 2, LUA_TTABLE);
-    static const std::vector<std::string> keys = {"count", "interval", "iface"};
+    static const std::vector<std::string> keys = {"count", "interval", "iface", "bypass"};
     lua_pushnil(L);
     while (lua_next(L, 2)) {
       int top = lua_gettop(L);  // key at top - 1, value at top
@@ -86,10 +86,14 @@ int l_send(lua_State* L) {
       } else if (k == "iface") {
         if (lua_type(L, -1) != LUA_TSTRING) throw std::runtime_error("send: iface must be a string such as \"eth0\"");
         o.iface = lua_tostring(L, -1);
+      } else if (k == "bypass") {
+        if (lua_type(L, -1) != LUA_TBOOLEAN)
+          throw std::runtime_error(fmt::format("send: bypass must be true or false, got {}", luaL_tolstring(L, -1, nullptr)));
+        o.bypass = lua_toboolean(L, -1) != 0;
       } else {
         std::string shown = lua_type(L, -2) == LUA_TSTRING ? k : luaL_tolstring(L, -2, nullptr);
         std::string hint = nearest_name(shown, keys);
-        throw std::runtime_error(fmt::format("send: unknown option '{}'{}; options are count, interval, iface", shown,
+        throw std::runtime_error(fmt::format("send: unknown option '{}'{}; options are count, interval, iface, bypass", shown,
                                              hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint)));
       }
       lua_settop(L, top - 1);  // keep the key for lua_next

@@ -112,6 +112,7 @@ void Runner::send(const ast::Stmt& st) {
   if (st.count) o.count = number_option(st.count, "a number of times after 'count'");
   if (st.interval) o.interval_ns = time_option(st.interval, "interval");
   o.iface = st.iface;
+  o.bypass = st.bypass;
   for (auto& ps : targets(st)) {
     try {
       sender().send(*ps, o);
