@@ -362,7 +362,7 @@ TEST_CASE("rule: statements", "[grammar][rule]") {
   ok<g::stmt>("send p interval 1s count 2 on \"eth0\"");
   ok<g::stmt>("send p on veth-a.1:x\nlua {}", 7);
   ok<g::stmt>("send p on lo bypass");
-  ok<g::stmt>("send p bypass count 2\nshow p", 6);
+  ok<g::stmt>("send p bypass count 2\nshow p", 7);
   raises<g::stmt>("send p on lo bypassing");
   // A statement never ends silently before a word it does not know.
   raises<g::stmt>("param dst = 127.0.0.1 x");
