@@ -545,6 +545,8 @@ TEST_CASE("send from Lua: options, the count it returns, and its errors", "[lua]
                         "  print(send(p), send(p, {count = 2, interval = 0}), send(p, {interval = '1ms'}))\n"
                         "  print(pcall(function() send(p, {cout = 1}) end))\n"
                         "  print(pcall(function() send(p, {interval = '10'}) end))\n"
+                        "  print(pcall(function() send(p, {bypass = 'yes'}) end))\n"
+                        "  print(pcall(function() send(p, {bypass = true}) end))\n"
                         "}\n",
                         cfg);
   INFO(r.error);
@@ -552,7 +554,11 @@ TEST_CASE("send from Lua: options, the count it returns, and its errors", "[lua]
   CHECK(r.out ==
         "2\t4\t2\n"
         "false\tsend.pkt:4: send: unknown option 'cout' (did you mean 'count'?); options are count, interval, iface, bypass\n"
-        "false\tsend.pkt:5: interval '10' needs a time unit (ns, us, ms, s), or give a number of seconds\n");
+        "false\tsend.pkt:5: interval '10' needs a time unit (ns, us, ms, s), or give a number of seconds\n"
+        "false\tsend.pkt:6: send: bypass must be true or false, got yes\n"
+        "false\tsend.pkt:7: bypass (PACKET_QDISC_BYPASS) is an option of Ethernet frames sent on an interface, but this "
+        "packet starts with ipv4 and is sent on a raw IP socket; build it on eth() and send it `on IFACE bypass`, or "
+        "leave bypass out\n");
   CHECK(r.sent == 8);
   CHECK(pcap_udp_dports(cfg.pcap_path) == std::vector<int>{1, 2, 1, 2, 1, 2, 1, 2});
 
