@@ -294,7 +294,7 @@ TEST_CASE("send_frames: a frame larger than a ring slot is sent whole, in its pl
   CHECK(out[2].bytes.size() == 9000);
 }
 
-TEST_CASE("send_frames: a frame over the MTU stops the batch with EMSGSIZE; the ones before it left", "[txring][root]") {
+TEST_CASE("send_frames: a frame over the MTU stops the batch with EMSGSIZE, after the ones before it", "[txring][root]") {
   NEED_ROOT();
   pkt::clear_interrupt();
   RingCapture cap;
