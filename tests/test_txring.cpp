@@ -435,3 +435,28 @@ TEST_CASE("bench: 1,000,000 frames on lo through each path", "[.][bench]") {
                 secs, static_cast<double>(sent) / secs, busy, static_cast<double>(sent) / busy);
   }
 }
+
+TEST_CASE("send_frames: a frame the ring refuses (TP_STATUS_WRONG_FORMAT) stops the batch with EINVAL", "[txring][root]") {
+  NEED_ROOT();
+  pkt::clear_interrupt();
+  RingCapture cap;
+  const std::string t = tag();
+  RawSockets s;
+  s.open_packet(false, 1514);
+  REQUIRE(s.tx_ring());
+  // 10 bytes: shorter than lo's 14-byte header, so the kernel marks the slot malformed.
+  std::vector<Bytes> frames = {frame(t, 0), Bytes(10, 0xab), frame(t, 2)};
+  auto p = pointers(frames);
+  auto l = lengths(frames);
+  BatchResult r = s.send_frames(p.data(), l.data(), 3, lo_index());
+  CHECK(r.sent == 1);
+  CHECK(r.err == EINVAL);
+  // The refused slot is withdrawn; the ring goes on from it.
+  r = s.send_frames(p.data() + 2, l.data() + 2, 1, lo_index());
+  CHECK(r.sent == 1);
+  CHECK(r.err == 0);
+  auto out = direction(cap.collect(t, 6, 500), true);
+  REQUIRE(out.size() == 2);
+  CHECK(out[0].bytes == frames[0]);
+  CHECK(out[1].bytes == frames[2]);
+}

@@ -142,8 +142,9 @@ bool is_loopback_interface(const std::string& name) {
 // send() for the whole batch. The kernel sets a slot back to
 // TP_STATUS_AVAILABLE when it frees the frame's buffer (the frame has left:
 // on a real NIC after the transmit completes, on lo when it is delivered),
-// which is what send_frames counts. A ring only sends: sendto with data on
-// its socket is ignored, so frames too large for a slot take packet_.
+// which is what send_frames counts. Every send on a socket with a TX ring
+// takes its frames from the ring, so frames too large for a slot (and
+// send_frame) use the plain socket, packet_.
 struct RawSockets::TxRing {
   int fd = -1;
   std::uint8_t* map = nullptr;
