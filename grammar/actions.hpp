@@ -1180,6 +1180,16 @@ struct action<kw_on> {
   }
 };
 
+template <>
+struct action<send_bypass> {
+  template <typename In>
+  static void apply(const In& in, StmtFrame& f) {
+    if (f.stmt.bypass) fail_at(in, 0, "'bypass' is given twice");
+    f.stmt.bypass = true;
+    f.stmt.bypass_pos = pos_of(in);
+  }
+};
+
 // `show p` misspelt where a statement may start: say which keyword was meant.
 template <>
 struct action<keyword_typo> {
@@ -1199,9 +1209,9 @@ struct action<send_option_word> {
   template <typename In, typename F>
   static void apply(const In& in, F& /*unused*/) {
     const std::string word = in.string();
-    const std::string hint = nearest_name(word, {"count", "interval", "rate", "on", "threads"});
+    const std::string hint = nearest_name(word, {"count", "interval", "rate", "on", "threads", "bypass"});
     fail_at(in, 0, "unknown send option '" + word + "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
-                       "; expected count, interval, rate, on or threads");
+                       "; expected count, interval, rate, on, threads or bypass");
   }
 };
 

@@ -146,7 +146,7 @@ struct Stmt {
     Show,     // show a, b
     Hexdump,  // hexdump a, b
     Write,    // write a, b to "file"
-    Send,     // send a [count N] [interval T | rate R] [on IFACE] [threads N]
+    Send,     // send a [count N] [interval T | rate R] [on IFACE] [threads N] [bypass]
     Sr,       // sr a [timeout T] [retry N] [interval T] [on IFACE]
     Sniff,    // sniff [on IFACE] [filter "BPF"] [count N] [timeout T]
     Lua,      // lua { ... }
@@ -168,6 +168,8 @@ struct Stmt {
   ExprPtr retry;                    // Sr: retry
   std::string iface;                // Send, Sniff, Sr: on IFACE
   Pos iface_pos;
+  bool bypass = false;              // Send: the word `bypass`
+  Pos bypass_pos;
   std::string code;                 // Lua: the block's text, between the braces
   Pos code_pos;                     // position of the first character of code
   std::shared_ptr<LayerDecl> layer; // Layer

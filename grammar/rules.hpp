@@ -51,6 +51,7 @@ struct kw_interval : TAO_PEGTL_KEYWORD( "interval" ) {};
 struct kw_rate : TAO_PEGTL_KEYWORD( "rate" ) {};
 struct kw_on : TAO_PEGTL_KEYWORD( "on" ) {};
 struct kw_threads : TAO_PEGTL_KEYWORD( "threads" ) {};
+struct kw_bypass : TAO_PEGTL_KEYWORD( "bypass" ) {};
 struct kw_filter : TAO_PEGTL_KEYWORD( "filter" ) {};
 struct kw_timeout : TAO_PEGTL_KEYWORD( "timeout" ) {};
 struct kw_auto : TAO_PEGTL_KEYWORD( "auto" ) {};
@@ -384,7 +385,8 @@ struct rate_lit : seq< plus< digit >, opt< one< '.' >, plus< digit > >, must< ra
 struct rate_value : sor< rate_lit, value > {};
 struct send_rate : seq< kw_rate, sp, must< rate_value > > {};
 struct send_threads : seq< kw_threads, sp, must< threads_value > > {};
-struct send_stmt : seq< kw_send, sp, targets, star< sp, sor< send_count, send_interval, send_rate, send_on, send_threads > >, send_end > {};
+struct send_bypass : seq< kw_bypass > {};  // a word alone: PACKET_QDISC_BYPASS for frames sent `on IFACE`
+struct send_stmt : seq< kw_send, sp, targets, star< sp, sor< send_count, send_interval, send_rate, send_on, send_threads, send_bypass > >, send_end > {};
 
 struct filter_value : seq< value > {};
 struct timeout_value : seq< value > {};

@@ -369,6 +369,9 @@ TEST_CASE("rule: statements", "[grammar][rule]") {
   raises<g::stmt>("send p rate 100");   // a number needs its unit
   raises<g::stmt>("send p rate 10kbps");
   raises<g::stmt>("send p rate 1Mbits");
+  ok<g::stmt>("send p on lo bypass");
+  ok<g::stmt>("send p bypass count 2\nshow p", 7);
+  raises<g::stmt>("send p on lo bypassing");
   // A statement never ends silently before a word it does not know.
   raises<g::stmt>("param dst = 127.0.0.1 x");
   raises<g::stmt>("packet p = ipv4() tcp()");
@@ -615,9 +618,20 @@ TEST_CASE("ast: other statements", "[grammar][ast]") {
   CHECK(s.stmts[0].kind == Stmt::Kind::Show);
   CHECK(s.stmts[1].targets.size() == 2);
   CHECK(s.stmts[1].iface == "lo");
+  CHECK_FALSE(s.stmts[1].bypass);
   CHECK(s.stmts[2].name == "x");
   CHECK(s.stmts[3].name == "y");
   CHECK(s.source->name == "test.pkt");
+
+  // `bypass` is a word alone, anywhere among the send options.
+  s = script("send p on lo bypass\nsend q bypass count 2 on eth0\nsend bypass");
+  REQUIRE(s.stmts.size() == 3);
+  CHECK(s.stmts[0].bypass);
+  CHECK(s.stmts[0].bypass_pos.col == 14);
+  CHECK(s.stmts[0].iface == "lo");
+  CHECK(s.stmts[1].bypass);
+  CHECK(s.stmts[1].iface == "eth0");
+  CHECK_FALSE(s.stmts[2].bypass);  // a packet named bypass
 
   // A REPL line may be a bare expression (the REPL shows it).
   s = pkt::parse_repl_input(pkt::Source::make("<repl>", "\n q.r\nshow q"));
@@ -832,6 +846,11 @@ TEST_CASE("errors: messages and positions", "[grammar][error]") {
   e = script_error("send p count 1 count 2");
   CHECK(e.message == "'count' is given twice");
   CHECK(e.col == 16);
+  e = script_error("send p on lo bypass bypass");
+  CHECK(e.message == "'bypass' is given twice");
+  CHECK(e.col == 21);
+  e = script_error("packet p = ipv4()\nsend p on lo bypas");
+  CHECK(e.message == "unknown send option 'bypas' (did you mean 'bypass'?); expected count, interval, on or bypass");
   e = script_error("option tcp.options x(a..., b) {}");
   CHECK(e.message == "a variadic parameter (name...) must be the last one");
   e = script_error("layer l { a : u8 enum { x = 1 } enum { y = 2 } }");
@@ -874,7 +893,7 @@ TEST_CASE("errors: a statement ends only before the next statement", "[grammar][
   CHECK(e.col == 20);
 
   e = script_error("packet p = ipv4()\nsend p count 3 burst 2");
-  CHECK(e.message == "unknown send option 'burst'; expected count, interval, rate, on or threads");
+  CHECK(e.message == "unknown send option 'burst'; expected count, interval, rate, on, threads or bypass");
   CHECK(e.line == 2);
   CHECK(e.col == 16);
 
@@ -886,7 +905,7 @@ TEST_CASE("errors: a statement ends only before the next statement", "[grammar][
   CHECK(e.message == "expected a number of sender threads after 'threads' (e.g. threads 2)");
 
   e = script_error("send p intervall 1ms");
-  CHECK(e.message == "unknown send option 'intervall' (did you mean 'interval'?); expected count, interval, rate, on or threads");
+  CHECK(e.message == "unknown send option 'intervall' (did you mean 'interval'?); expected count, interval, rate, on, threads or bypass");
   CHECK(e.col == 8);
 
   e = script_error("show p q");

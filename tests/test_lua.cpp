@@ -557,13 +557,15 @@ TEST_CASE("send from Lua: options, the count it returns, and its errors", "[lua]
                         "  print(pcall(function() send(p, {rate = '1kpps', interval = '1ms'}) end))\n"
                         "  print(pcall(function() send(p, {rate = 0}) end))\n"
                         "  print(pcall(function() send(p, {rate = true}) end))\n"
+                        "  print(pcall(function() send(p, {bypass = 'yes'}) end))\n"
+                        "  print(pcall(function() send(p, {bypass = true}) end))\n"
                         "}\n",
                         cfg);
   INFO(r.error);
   REQUIRE(r.error.empty());
   CHECK(r.out ==
         "2\t4\t2\n"
-        "false\tsend.pkt:4: send: unknown option 'cout' (did you mean 'count'?); options are count, interval, rate, iface, threads\n"
+        "false\tsend.pkt:4: send: unknown option 'cout' (did you mean 'count'?); options are count, interval, rate, iface, threads, bypass\n"
         "false\tsend.pkt:5: interval '10' needs a time unit (ns, us, ms, s), or give a number of seconds\n"
         // A dry run waits for nothing: no time, no rate reached, the count alone.
         "2\tfalse\tsend.pkt:6: send: threads must be an integer from 1 to 256, got 0\n"
@@ -577,7 +579,11 @@ TEST_CASE("send from Lua: options, the count it returns, and its errors", "[lua]
         "false\tsend.pkt:16: send: rate 0 is out of range: expected packets/s above 0 and at most 1e9, or text such as "
         "\"100kpps\" or \"1Gbit\"\n"
         "false\tsend.pkt:17: send: rate is a boolean; expected text such as \"100kpps\" or \"1Gbit\", or a number of "
-        "packets/s\n");
+        "packets/s\n"
+        "false\tsend.pkt:18: send: bypass must be true or false, got yes\n"
+        "false\tsend.pkt:19: bypass (PACKET_QDISC_BYPASS) is an option of Ethernet frames sent on an interface, but this "
+        "packet starts with ipv4 and is sent on a raw IP socket; build it on eth() and send it `on IFACE bypass`, or "
+        "leave bypass out\n");
   CHECK(r.sent == 20);
   CHECK(pcap_udp_dports(cfg.pcap_path) ==
         std::vector<int>{1, 2, 1, 2, 1, 2, 1, 2, 1, 2, 1, 2, 1, 2, 1, 2, 1, 2, 1, 2});

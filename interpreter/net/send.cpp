@@ -360,6 +360,11 @@ std::uint64_t Sender::send_as(const PacketSet& set, const SendOptions& opts, int
                                 "(ipv4 or ipv6: sent on a raw socket) or at eth (sent on an interface with `on IFACE`)",
                                 first, link_name(link)));
   }
+  if (opts.bypass && !ether)
+    throw SendError(fmt::format("bypass (PACKET_QDISC_BYPASS) is an option of Ethernet frames sent on an interface, but "
+                                "this packet starts with {} and is sent on a raw IP socket; build it on eth() and send it "
+                                "`on IFACE bypass`, or leave bypass out",
+                                first));
 
   // 2. The interface.
   const bool have_if = !opts.iface.empty();

@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -58,7 +59,7 @@ struct IpBatchResult {
 
 class RawSockets {
  public:
-  RawSockets() = default;
+  RawSockets();
   ~RawSockets();
   RawSockets(const RawSockets&) = delete;
   RawSockets& operator=(const RawSockets&) = delete;
@@ -68,8 +69,12 @@ class RawSockets {
   void open_ipv4(const std::string& iface);
   void open_ipv6(const std::string& iface);
   // `bypass`: PACKET_QDISC_BYPASS (frames skip the interface's queueing
-  // discipline). `max_frame`: the largest frame the send will queue.
+  // discipline). `max_frame`: the largest frame the send will queue; it sizes
+  // the PACKET_TX_RING that send_frames uses (larger frames take sendto). When
+  // the kernel refuses the ring (or PKT_TX_RING=0), send_frames uses sendto.
   void open_packet(bool bypass = false, std::size_t max_frame = 1514);
+  // Whether send_frames goes through a PACKET_TX_RING (after open_packet).
+  bool tx_ring() const { return ring_ != nullptr; }
 
   // Send one packet; retry briefly while the queue is full (ENOBUFS/EAGAIN)
   // and on EINTR unless interrupted(). `scope_id`: the interface index for
@@ -89,12 +94,19 @@ class RawSockets {
                                 const std::string& iface, unsigned scope_id);
   // Ethernet frames on ifindex, in order. Returns when each of the n frames
   // has left (released by the kernel) or one failed: only frames that left
-  // are counted. Retries like send_frame; stops early on interrupt.
+  // are counted. Retries like send_frame; stops early on interrupt (EINTR).
   BatchResult send_frames(const std::uint8_t* const* frames, const std::size_t* lens, std::size_t n, unsigned ifindex);
 
  private:
+  struct TxRing;  // socket_raw.cpp
+  void open_plain_packet();
   std::map<std::string, int> v4_, v6_;  // by interface ("" = routed normally)
-  int packet_ = -1;
+  int packet_ = -1;                     // AF_PACKET for sendto: send_frame, frames too large for the ring
+  bool bypass_ = false;                 // PACKET_QDISC_BYPASS asked (set on both packet sockets)
+  bool ring_refused_ = false;           // the kernel refused a ring once: do not ask again
+  std::unique_ptr<TxRing> ring_;        // one per RawSockets: each sender thread has its own
+  unsigned mtu_ifindex_ = 0;            // the interface whose MTU mtu_ holds
+  std::size_t mtu_ = 0;
   IpBatchResult send_batch(int fd, int family, const std::uint8_t* const* pkts, const std::size_t* lens,
                            std::size_t n, unsigned scope_id);
   // Reused by every batch (a RawSockets belongs to one sender thread).

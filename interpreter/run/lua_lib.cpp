@@ -112,13 +112,13 @@ void push_send_stats(lua_State* L, const SendStats& s) {
   }
 }
 
-// send(p [, {count = N, interval = T, rate = R, iface = "eth0", threads = N}]) -> packets sent, stats
+// send(p [, {count = N, interval = T, rate = R, iface = "eth0", threads = N, bypass = true}]) -> packets sent, stats
 int l_send(lua_State* L) {
   std::shared_ptr<PacketSet> set = check_packet(L, 1);
   SendOptions o;
   if (!lua_isnoneornil(L, 2)) {
     luaL_checktype(L, 2, LUA_TTABLE);
-    static const std::vector<std::string> keys = {"count", "interval", "rate", "iface", "threads"};
+    static const std::vector<std::string> keys = {"count", "interval", "rate", "iface", "threads", "bypass"};
     lua_pushnil(L);
     while (lua_next(L, 2)) {
       int top = lua_gettop(L);  // key at top - 1, value at top
@@ -143,10 +143,14 @@ int l_send(lua_State* L) {
           throw std::runtime_error(fmt::format("send: threads must be an integer from 1 to {}, got {}", Sender::kMaxThreads,
                                                luaL_tolstring(L, -1, nullptr)));
         o.threads = static_cast<unsigned>(n);
+      } else if (k == "bypass") {
+        if (lua_type(L, -1) != LUA_TBOOLEAN)
+          throw std::runtime_error(fmt::format("send: bypass must be true or false, got {}", luaL_tolstring(L, -1, nullptr)));
+        o.bypass = lua_toboolean(L, -1) != 0;
       } else {
         std::string shown = lua_type(L, -2) == LUA_TSTRING ? k : luaL_tolstring(L, -2, nullptr);
         std::string hint = nearest_name(shown, keys);
-        throw std::runtime_error(fmt::format("send: unknown option '{}'{}; options are count, interval, rate, iface, threads", shown,
+        throw std::runtime_error(fmt::format("send: unknown option '{}'{}; options are count, interval, rate, iface, threads, bypass", shown,
                                              hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint)));
       }
       lua_settop(L, top - 1);  // keep the key for lua_next

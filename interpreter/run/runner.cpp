@@ -138,6 +138,7 @@ void Runner::send(const ast::Stmt& st) {
     o.rate_bps = r.bps;
   }
   o.iface = st.iface;
+  o.bypass = st.bypass;
   for (auto& ps : targets(st)) {
     try {
       sender().send(*ps, o);
