@@ -755,7 +755,7 @@ TEST_CASE("send ... rate R: the literal as written, its unit checked, not with i
   e = script_error("send p rate 1kpps rate 2kpps");
   CHECK(e.message == "'rate' is given twice");
   e = script_error("send p rat 1kpps");
-  CHECK(e.message == "unknown send option 'rat' (did you mean 'rate'?); expected count, interval, rate or on");
+  CHECK(e.message == "unknown send option 'rat' (did you mean 'rate'?); expected count, interval, rate, on, threads or bypass");
 }
 
 TEST_CASE("errors: messages and positions", "[grammar][error]") {
@@ -850,7 +850,7 @@ TEST_CASE("errors: messages and positions", "[grammar][error]") {
   CHECK(e.message == "'bypass' is given twice");
   CHECK(e.col == 21);
   e = script_error("packet p = ipv4()\nsend p on lo bypas");
-  CHECK(e.message == "unknown send option 'bypas' (did you mean 'bypass'?); expected count, interval, on or bypass");
+  CHECK(e.message == "unknown send option 'bypas' (did you mean 'bypass'?); expected count, interval, rate, on, threads or bypass");
   e = script_error("option tcp.options x(a..., b) {}");
   CHECK(e.message == "a variadic parameter (name...) must be the last one");
   e = script_error("layer l { a : u8 enum { x = 1 } enum { y = 2 } }");

@@ -550,7 +550,7 @@ std::uint64_t Sender::send_as(const PacketSet& set, const SendOptions& opts, int
   progress.finish();
 
   SendStats st;
-  st.seconds = seconds;
+  st.seconds = dry ? 0 : seconds;  // a dry run waits for nothing: the count alone
   st.asked_pps = pl.rate.asked_pps();
   st.asked_bps = opts.rate_bps;
   const Share* failed = nullptr;

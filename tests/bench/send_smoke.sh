@@ -57,7 +57,7 @@ fi
 grep -q "sent 0 RSTs" "$tmp/report" || fail "the kernel answered with RSTs"
 goals=5
 grep -q '^pkt bypass ' "$tmp/report" && goals=6
-[[ $(grep -Ec '(pass|MISS|n/a)' "$tmp/report") == "$goals" ]] || fail "not $goals goals"
+[[ $(grep -Ec ' (pass|MISS|n/a)$' "$tmp/report") == "$goals" ]] || fail "not $goals goals"
 grep -Eq '^pkt peak RSS, 3,000 packets, raw IPv4: +[0-9]+ KiB' "$tmp/report" || fail "no RSS line"
 [[ $(ls -A bench/out 2>&1) == "$out_before" ]] || fail "bench/out changed: $(ls -A bench/out 2>&1)"
 [[ $(ip netns list | grep -c pkt-bench || true) == "$ns_before" ]] || fail "a network namespace was left behind"

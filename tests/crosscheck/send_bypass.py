@@ -157,7 +157,7 @@ def main():
     cases = [
         ("plain", "send p on lo", False),
         ("bypass", "send p on lo bypass", True),
-        ("lua", "lua { print(send(p, {iface = \"lo\", bypass = true})) }", True),
+        ("lua", "lua { print((send(p, {iface = \"lo\", bypass = true}))) }", True),
     ]
     with tempfile.TemporaryDirectory(prefix="pkt-bypass-") as tmp:
         for i, (name, line, bypass) in enumerate(cases):
