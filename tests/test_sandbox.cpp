@@ -188,6 +188,12 @@ TEST_CASE("sandbox: a Lua module from the script's directory loads, as source te
   INFO(p.err);
   CHECK(p.rc == 0);
   CHECK(p.out == "42\n");
+  // require "pkt" (package.preload) works; package.searchpath, which probes files anywhere, does not.
+  std::string pk = d.write("pk.pkt", "lua {\nprint(require('pkt').send == send)\nprint(package.searchpath('x', '/etc/?'))\n}\n");
+  p = run_pkt({"run", "--sandbox", kScope, pk});
+  CHECK(p.rc == 1);
+  CHECK(p.out == "true\n");
+  CHECK(has(p.err, pk + ":3: package.searchpath is not available in --sandbox"));
   // package.path pointed elsewhere cannot reach outside the directory.
   std::string out = d.write("out.pkt", "lua {\npackage.path = '/usr/share/lua/5.4/?.lua'\nrequire('nothere')\n}\n");
   p = run_pkt({"run", "--sandbox", kScope, out});

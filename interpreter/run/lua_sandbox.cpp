@@ -174,6 +174,9 @@ void sandbox_package(lua_State* L, const std::string& root) {
     lua_pushnil(L);
     lua_rawseti(L, searchers, i);
   }
+  // The searcher keeps the original; scripts cannot probe for files elsewhere.
+  push_refused_function(L, "package.searchpath", "it tests files outside the script's directory; require finds modules");
+  lua_setfield(L, pkg, "searchpath");
   lua_settop(L, pkg - 1);
 }
 
