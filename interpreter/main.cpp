@@ -168,7 +168,7 @@ struct RunArgs {
 // --lua-memory, --lua-timeout and --sandbox. Without --lua-memory the Lua
 // heap may hold 1 GiB (256 MiB under --sandbox); there is no time limit
 // unless --lua-timeout gives one (docs/security.md).
-LuaLimits lua_limits(const RunArgs& a, const Scope& scope) {
+LuaLimits lua_limits(const RunArgs& a) {
   LuaLimits l;
   l.sandbox = a.sandbox;
   l.memory_text = !a.lua_memory.empty() ? a.lua_memory : a.sandbox ? "256M" : "1G";
@@ -188,6 +188,12 @@ LuaLimits lua_limits(const RunArgs& a, const Scope& scope) {
     l.timeout_text = a.lua_timeout;
   }
   if (a.sandbox) {
+    Scope scope;
+    try {
+      scope = Scope::from_env(a.scope);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(e.what());  // names --scope or PKT_SCOPE
+    }
     if (!scope.restricted())
       throw UsageError("--sandbox needs a send scope: give --scope CIDR[,CIDR...] (e.g. --scope 127.0.0.0/8,::1/128) "
                        "or set PKT_SCOPE; a script you did not write may send only where you allow");
@@ -208,17 +214,8 @@ int cmd_run(const RunArgs& a) {
   install_interrupt_handler();
   Session session(Registry::with_stdlib());
   session.set_base_dir(dir_of(a.file));
-  RunOptions opts;
-  {
-    Scope scope;
-    try {
-      scope = Scope::from_env(a.scope);
-    } catch (const std::invalid_argument& e) {
-      throw UsageError(e.what());  // names --scope or PKT_SCOPE
-    }
-    opts.lua = lua_limits(a, scope);
-    if (a.sandbox) session.set_confine(opts.lua.root);
-  }
+  const LuaLimits limits = lua_limits(a);  // before the script is read: --sandbox without a scope runs nothing
+  if (limits.sandbox) session.set_confine(limits.root);
   const bool lua_file = is_lua_file(a.file);
   ast::Script script;
   std::vector<std::pair<std::string, std::string>> globals;  // -D for a .lua script
@@ -243,6 +240,8 @@ int cmd_run(const RunArgs& a) {
                                      declared.empty() ? "" : fmt::format(" (params: {})", fmt::join(declared, ", "))));
     }
   }
+  RunOptions opts;
+  opts.lua = limits;
   opts.color = stdout_color();
   opts.send.dry_run = a.dry_run;
   opts.send.pcap_path = a.pcap;
