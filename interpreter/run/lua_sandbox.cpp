@@ -62,6 +62,23 @@ void set_library(lua_State* L, const char* name) {
   lua_setglobal(L, name);
 }
 
+// Fills the sandbox's io (argument 2) from the real one (argument 1):
+// write, and stdout and stderr as stand-ins with write, flush and setvbuf.
+const char* kOutputOnly = R"lua(
+local real, io = ...
+local function stand_in(f)
+  local s = {}
+  function s:write(...) f:write(...) return self end
+  function s:flush() return f:flush() and self end
+  function s:setvbuf(mode, size) return f:setvbuf(mode, size) end
+  return s
+end
+rawset(io, "stdout", stand_in(real.stdout))
+rawset(io, "stderr", stand_in(real.stderr))
+local stdout = io.stdout
+rawset(io, "write", function(...) real.write(...) return stdout end)
+)lua";
+
 const char* kBytecode = "bytecode can break out of the Lua VM; give Lua source text";
 
 // load(chunk [, chunkname [, mode [, env]]]) with mode "t". Upvalue 1: the
@@ -185,8 +202,14 @@ void sandbox_package(lua_State* L, const std::string& root) {
 void open_sandbox(lua_State* L) {
   const std::string& root = context(L).limits.root;
 
-  push_refusing(L, "io", "a script run with --sandbox opens no files (use print for output; file(\"...\") reads "
-                         "payloads from the script's directory)");
+  // io: only writing to stdout and stderr, through stand-ins (no file handle
+  // is ever given out).
+  push_refusing(L, "io", "a script run with --sandbox opens no files (it may write to io.stdout and io.stderr; "
+                         "file(\"...\") reads payloads from the script's directory)");
+  if (luaL_loadstring(L, kOutputOnly) != LUA_OK) lua_error(L);
+  lua_getglobal(L, "io");
+  lua_pushvalue(L, -3);
+  lua_call(L, 2, 0);
   set_library(L, "io");
 
   // os: only time, clock and date.
