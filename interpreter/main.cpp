@@ -361,8 +361,8 @@ int main(int argc, char** argv) {
                 "Cap the Lua heap at SIZE (k, M, G: powers of 1024; default 1G, 256M with --sandbox; 0: no cap)");
   r->add_option("--lua-timeout", run.lua_timeout, "Stop the script once its Lua has run this long (30s, 500ms; default: none)");
   r->add_flag("--sandbox", run.sandbox,
-              "For a script you did not write: no io, os, debug, C modules or bytecode in Lua, files only in the "
-              "script's directory, and --scope (or PKT_SCOPE) required");
+              "For a script you did not write: Lua gets no file io, no os beyond the time, no debug, C modules or "
+              "bytecode; files only in the script's directory; --scope (or PKT_SCOPE) required");
 
   std::string check_file;
   std::vector<std::string> check_defs;
