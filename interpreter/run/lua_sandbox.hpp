@@ -1,8 +1,8 @@
 // --sandbox for Lua (lua_sandbox.cpp): the state loses io beyond writing to
 // stdout and stderr, os beyond time/clock/date, debug, C modules, bytecode
-// and string.dump; loadfile,
-// dofile, require and pcap.read open files only inside the script's
-// directory. --lua-timeout's budget as the bindings see it (lua_engine.cpp).
+// and string.dump; loadfile, dofile, require and pcap.read open files only
+// inside the script's directory. --lua-timeout's budget as the bindings see
+// it (lua_engine.cpp).
 #pragma once
 
 #include <cstdint>
