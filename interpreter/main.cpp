@@ -20,6 +20,8 @@
 #include "net/route_query.hpp"
 #include "run/sniffer.hpp"
 #include "session.hpp"
+#include "confine.hpp"
+#include "net/capture.hpp"
 
 #ifndef PKT_VERSION
 #define PKT_VERSION "0.0.0"
@@ -161,7 +163,50 @@ struct RunArgs {
   bool dry_run = false;
   unsigned threads = 1;
   bool quiet = false;
+  std::string lua_memory, lua_timeout;  // as given
+  bool sandbox = false;
 };
+
+// --lua-memory, --lua-timeout and --sandbox. Without --lua-memory the Lua
+// heap may hold 1 GiB (256 MiB under --sandbox); there is no time limit
+// unless --lua-timeout gives one (docs/security.md).
+LuaLimits lua_limits(const RunArgs& a) {
+  LuaLimits l;
+  l.sandbox = a.sandbox;
+  l.memory_text = !a.lua_memory.empty() ? a.lua_memory : a.sandbox ? "256M" : "1G";
+  try {
+    l.memory = a.lua_memory == "0" ? 0 : LuaLimits::parse_memory(l.memory_text);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(fmt::format("--lua-memory: {}", e.what()));
+  }
+  if (l.memory && l.memory < (1u << 20))
+    throw UsageError(fmt::format("--lua-memory {}: the Lua state needs at least 1M", a.lua_memory));
+  if (!a.lua_timeout.empty()) {
+    try {
+      l.timeout_ns = parse_duration(a.lua_timeout);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(fmt::format("--lua-timeout: {}", e.what()));
+    }
+    l.timeout_text = a.lua_timeout;
+  }
+  if (a.sandbox) {
+    Scope scope;
+    try {
+      scope = Scope::from_env(a.scope);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(e.what());  // names --scope or PKT_SCOPE
+    }
+    if (!scope.restricted())
+      throw UsageError("--sandbox needs a send scope: give --scope CIDR[,CIDR...] (e.g. --scope 127.0.0.0/8,::1/128) "
+                       "or set PKT_SCOPE; a script you did not write may send only where you allow");
+    try {
+      l.root = confine_root(dir_of(a.file));
+    } catch (const std::runtime_error& e) {
+      throw UsageError(e.what());
+    }
+  }
+  return l;
+}
 
 bool is_lua_file(const std::string& path) { return path.size() > 4 && path.compare(path.size() - 4, 4, ".lua") == 0; }
 
@@ -171,6 +216,8 @@ int cmd_run(const RunArgs& a) {
   install_interrupt_handler();
   Session session(Registry::with_stdlib());
   session.set_base_dir(dir_of(a.file));
+  const LuaLimits limits = lua_limits(a);  // before the script is read: --sandbox without a scope runs nothing
+  if (limits.sandbox) session.set_confine(limits.root);
   const bool lua_file = is_lua_file(a.file);
   ast::Script script;
   std::vector<std::pair<std::string, std::string>> globals;  // -D for a .lua script
@@ -196,6 +243,7 @@ int cmd_run(const RunArgs& a) {
     }
   }
   RunOptions opts;
+  opts.lua = limits;
   opts.color = stdout_color();
   opts.send.dry_run = a.dry_run;
   opts.send.pcap_path = a.pcap;
@@ -318,6 +366,12 @@ int main(int argc, char** argv) {
   r->add_option("--scope", run.scope, "Refuse to send outside CIDR[,CIDR...] (default: $PKT_SCOPE; unset: anywhere)");
   r->add_option("--threads", run.threads, "Sender threads for sends that name none (send ... threads N), each pinned to a core")
       ->check(CLI::Range(1u, Sender::kMaxThreads));
+  r->add_option("--lua-memory", run.lua_memory,
+                "Cap the Lua heap at SIZE (k, M, G: powers of 1024; default 1G, 256M with --sandbox; 0: no cap)");
+  r->add_option("--lua-timeout", run.lua_timeout, "Stop the script once its Lua has run this long (30s, 500ms; default: none)");
+  r->add_flag("--sandbox", run.sandbox,
+              "For a script you did not write: Lua gets no file io, no os beyond the time, no debug, C modules or "
+              "bytecode; files only in the script's directory; --scope (or PKT_SCOPE) required");
 
   std::string check_file;
   std::vector<std::string> check_defs;

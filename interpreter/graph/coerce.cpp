@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "confine.hpp"
 #include "dissect.hpp"
 #include "packet.hpp"
 
@@ -152,10 +153,13 @@ std::string address_text(const FieldDef& f, const std::string& text, Pos pos) {
 
 // Reads a payload file: a regular file of at most 64 MiB (like repeats), so
 // file("/dev/zero") or a directory is an error, not a hang or an empty payload.
-std::string read_file(const std::string& base, const std::string& path, Pos pos) {
+std::string read_file(const std::string& base, const std::string& path, Pos pos, const std::string& confine) {
   std::string full = (!path.empty() && path[0] == '/') || base.empty() ? path : base + "/" + path;
   struct stat st;
   if (path.empty()) throw ScriptError(pos, "file(\"\") needs a file name");
+  if (!confine.empty())
+    if (std::string why = confine_path(confine, full); !why.empty())
+      throw ScriptError(pos, fmt::format("file(\"{}\") refused: {} (--sandbox reads files only there)", path, why));
   if (::stat(full.c_str(), &st) != 0) throw ScriptError(pos, fmt::format("cannot read file '{}': {}", full, std::strerror(errno)));
   if (!S_ISREG(st.st_mode)) throw ScriptError(pos, fmt::format("cannot read file '{}': not a regular file", full));
   if (st.st_size > (64 << 20))
@@ -171,7 +175,7 @@ std::string bytes_of(const LayerDef& layer, const FieldDef& f, const ast::Expr& 
   std::vector<ast::ExprPtr> keep;  // names followed for a repeat count
   switch (e.kind) {
     case K::String: case K::Bytes: return e.s;
-    case K::File: return read_file(env.base_dir, e.s, e.pos);
+    case K::File: return read_file(env.base_dir, e.s, e.pos, env.confine);
     case K::Repeat: {
       std::string unit = bytes_of(layer, f, *e.items.at(0), env, depth);
       const ast::Expr* np = e.items.at(1).get();

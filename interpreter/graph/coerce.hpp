@@ -16,6 +16,7 @@ struct CoerceEnv {
   const Registry* reg = nullptr;
   const NameResolver* resolve = nullptr;
   std::string base_dir = ".";
+  std::string confine;  // --sandbox: the real script directory that file() must stay in; empty = anywhere
 };
 
 // An enum or flag constant in a declaration: an integer that fits the field.

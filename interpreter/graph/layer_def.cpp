@@ -418,7 +418,7 @@ void Registry::define(const ast::LayerDecl& decl) {
     def->fields.push_back(std::move(f));
     FieldDef& ref = def->fields.back();
     if (fd.default_value) {
-      ref.default_value = coerce_field(*def, ref, *fd.default_value, CoerceEnv{this, nullptr, "."});
+      ref.default_value = coerce_field(*def, ref, *fd.default_value, CoerceEnv{this, nullptr, ".", confine});
       ref.has_default = true;
       ref.default_text = source_text(*fd.default_value);
     }
@@ -667,7 +667,7 @@ void Registry::bind(const ast::Stmt& s) {
   Binding b;
   b.lower = s.bind_lower;
   b.field = static_cast<std::size_t>(fi);
-  b.value = coerce_field(*lower, lower->fields[fi], *s.value, CoerceEnv{this, nullptr, "."});
+  b.value = coerce_field(*lower, lower->fields[fi], *s.value, CoerceEnv{this, nullptr, ".", confine});
   b.upper = s.bind_upper;
   b.pos = s.pos;
   if (s.bind_when) {

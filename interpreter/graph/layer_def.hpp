@@ -226,6 +226,10 @@ class Registry {
   // Loads the embedded stdlib (or $PKT_STDLIB/*.pkt when set).
   static Registry with_stdlib();
 
+  // --sandbox: file() in a declared default or binding must resolve inside
+  // this real directory (Session::set_confine sets it); empty = anywhere.
+  std::string confine;
+
  private:
   std::map<std::string, std::shared_ptr<const LayerDef>> layers_;
   std::map<std::string, std::shared_ptr<const LayerDef>> options_;  // "layer.field.name"

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "coerce.hpp"
+#include "confine.hpp"
 #include "fragment.hpp"
 #include "parse.hpp"
 
@@ -27,7 +28,7 @@ struct Session::Impl {
       return it->second.expr;
     };
   }
-  CoerceEnv env() { return CoerceEnv{&s.reg_, &resolver, s.base_dir_}; }
+  CoerceEnv env() { return CoerceEnv{&s.reg_, &resolver, s.base_dir_, s.confine_}; }
 
   [[noreturn]] void unknown(const std::string& n, Pos pos, const char* what) {
     std::vector<std::string> cands = s.reg_.layer_names();
@@ -178,6 +179,10 @@ struct Session::Impl {
       if (want == 0) throw ScriptError(e.args[1].pos, "packets are numbered from 1");
     }
     std::string full = !path.empty() && path[0] != '/' && path != "-" ? s.base_dir_ + "/" + path : path;
+    if (!s.confine_.empty())
+      if (std::string why = path == "-" ? "standard input is not a file in the script's directory" : confine_path(s.confine_, full);
+          !why.empty())
+        throw ScriptError(e.args[0].pos, fmt::format("read(\"{}\") refused: {} (--sandbox reads files only there)", path, why));
     std::vector<Packet> packets;
     try {
       PcapReader in(full);

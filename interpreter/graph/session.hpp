@@ -57,6 +57,13 @@ class Session {
   const std::vector<std::string>& order() const { return order_; }  // declaration order
   // Directory against which file("...") paths are resolved.
   void set_base_dir(std::string dir) { base_dir_ = std::move(dir); }
+  // --sandbox: paths the script names (file(), read()) must resolve inside
+  // `root` (a confine_root); empty = anywhere.
+  void set_confine(std::string root) {
+    reg_.confine = root;
+    confine_ = std::move(root);
+  }
+  const std::string& confine() const { return confine_; }
 
   ExternalNames external;
 
@@ -70,6 +77,7 @@ class Session {
   std::map<std::string, std::string> overrides_;
   std::map<std::string, bool> override_used_;
   std::string base_dir_ = ".";
+  std::string confine_;
 };
 
 }  // namespace pkt

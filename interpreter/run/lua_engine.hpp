@@ -5,6 +5,7 @@
 // docall/msghandler), and polls the Ctrl-C flag from a count hook.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -30,6 +31,23 @@ struct LuaError : std::runtime_error {
 
 // Ctrl-C stopped a send, a sleep or a Lua loop: pkt::Interrupted (net/send.hpp).
 
+// --lua-memory, --lua-timeout and --sandbox (docs/security.md).
+struct LuaLimits {
+  std::size_t memory = 0;         // bytes the Lua heap may hold; 0 = no cap
+  std::uint64_t timeout_ns = 0;   // wall-clock time spent running Lua; 0 = none
+  std::string memory_text;        // as given ("64M"), for the messages
+  std::string timeout_text;       // as given ("30s")
+  bool sandbox = false;           // no io, os, debug, C modules or bytecode
+  std::string root;               // --sandbox: the real directory files must stay in
+
+  // "64M", "1G", "512k", "1048576": k, M and G are powers of 1024.
+  // Throws std::invalid_argument naming the text.
+  static std::size_t parse_memory(const std::string& text);
+};
+
+// The state of the limits while a run goes on (lua_engine.cpp).
+struct LuaBudget;
+
 // What the Lua bindings reach through the state (stored in its extra space).
 struct LuaContext {
   Session* session = nullptr;
@@ -40,6 +58,8 @@ struct LuaContext {
   std::function<struct SrResult(const std::vector<std::shared_ptr<PacketSet>>&, const struct SrOptions&)> sr;
   const Scope* scope = nullptr;  // for tcp/udp sockets; null = unrestricted
   bool color = false;            // p:show() colours its output
+  LuaLimits limits;              // --lua-memory, --lua-timeout, --sandbox
+  LuaBudget* budget = nullptr;   // set by LuaEngine
 };
 
 class LuaEngine {
@@ -70,6 +90,10 @@ class LuaEngine {
 
  private:
   void docall(int nargs);
+  // A limit stopped the chunk: the error that names it, or "" if none did.
+  std::string limit_error() const;
+  void stop_watchdog();
+  std::unique_ptr<LuaBudget> budget_;  // before ctx_ and L_: the allocator's state outlives the state
   LuaContext ctx_;
   lua_State* L_ = nullptr;
   // Names already made globals, with what they were (a packet set or an

@@ -14,6 +14,7 @@
 #include "encodings.hpp"
 #include "lua_packet.hpp"
 #include "pcap_reader.hpp"
+#include "lua_sandbox.hpp"
 #include "lua_socket.hpp"
 #include "net/prober.hpp"
 #include "net/send.hpp"
@@ -265,6 +266,10 @@ int l_now(lua_State* L) {
 int l_sleep(lua_State* L) {
   luaL_checkany(L, 1);
   std::uint64_t ns = duration_ns(L, 1, "sleep");
+  if (std::uint64_t left = time_left_ns(L); ns > left) {  // --lua-timeout ends the sleep
+    if (!sleep_interruptible(left)) throw Interrupted();
+    time_up(L);
+  }
   if (!sleep_interruptible(ns)) throw Interrupted();
   return 0;
 }
@@ -375,6 +380,7 @@ int capture_next(lua_State* L) {
 
 int l_pcap_read(lua_State* L) {
   std::string path = arg_string(L, 1);
+  check_path(L, path, fmt::format("pcap.read(\"{}\")", path));
   std::string filter = lua_isnoneornil(L, 2) ? "" : arg_string(L, 2);
   auto in = std::make_unique<PcapReader>(path, filter);
   auto first = first_layers(L, 3, context(L).session->registry(), static_cast<std::uint32_t>(in->linktype()));

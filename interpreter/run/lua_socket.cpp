@@ -12,6 +12,7 @@
 #include <new>
 #include <string>
 
+#include "lua_sandbox.hpp"
 #include "net/scope.hpp"
 #include "net/socket_inet.hpp"
 
@@ -235,6 +236,7 @@ int tcp_connect(lua_State* L) {
   int port = check_port(L, 2, false);
   double timeout = -1;
   if (opt_table(L, 3, {"timeout"})) timeout = field_timeout(L, 3);
+  lua::check_host(L, host, "tcp.connect");
   Socket s = net::tcp_connect(host, port, timeout, scope_of(L));
   push_sock(L, kConn, std::move(s), timeout);
   return 1;
@@ -246,6 +248,7 @@ int tcp_listen(lua_State* L) {
   std::string host = luaL_optstring(L, 2, "0.0.0.0");
   lua_Integer backlog = luaL_optinteger(L, 3, 128);
   luaL_argcheck(L, backlog >= 1 && backlog <= 65535, 3, "backlog must be 1..65535");
+  lua::check_host(L, host, "tcp.listen");
   Socket s = net::tcp_listen(host, port, static_cast<int>(backlog));
   push_sock(L, kServer, std::move(s), -1);
   return 1;
@@ -302,6 +305,7 @@ int udp_open(lua_State* L) {
     }
     lua_pop(L, 1);
   }
+  lua::check_host(L, host, "udp.open");
   Socket s = host.empty() && port < 0 ? net::udp_open(AF_INET)
                                       : net::udp_bind(host.empty() ? "0.0.0.0" : host, port < 0 ? 0 : port);
   push_sock(L, kUdp, std::move(s), timeout);
@@ -315,6 +319,7 @@ int udp_sendto(lua_State* L) {
   const char* data = luaL_checklstring(L, 2, &n);
   std::string host = luaL_checkstring(L, 3);
   int port = check_port(L, 4, false);
+  lua::check_host(L, host, "sendto");
   lua_pushinteger(L, static_cast<lua_Integer>(net::udp_sendto(u->sock, data, n, host, port, scope_of(L))));
   return 1;
 }
@@ -336,6 +341,7 @@ int udp_connect(lua_State* L) {
   LSock* u = check_open(L, 1, kUdp);
   std::string host = luaL_checkstring(L, 2);
   int port = check_port(L, 3, false);
+  lua::check_host(L, host, "udp connect");
   net::udp_connect(u->sock, host, port, scope_of(L));
   lua_pushboolean(L, 1);
   return 1;

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include "confine.hpp"
 #include "net/capture.hpp"
 #include "net/prober.hpp"
 #include "packet_io.hpp"
@@ -38,6 +39,7 @@ LuaEngine& Runner::lua() {
     };
     ctx.scope = &opts_.send.scope;
     ctx.color = opts_.color;
+    ctx.limits = opts_.lua;
     lua_ = std::make_unique<LuaEngine>(std::move(ctx));
     // Lua globals are names in the DSL too (numbers, strings and packets).
     lua_State* L = lua_->state();
@@ -322,6 +324,9 @@ void Runner::exec(const ast::Stmt& st) {
     case SK::Write: {
       // libpcap takes "-" as stdout and would close it afterwards.
       if (st.path == "-") throw ScriptError(st.path_pos, "write needs a file name; to print packets use show or hexdump");
+      if (!session_.confine().empty())
+        if (std::string why = confine_path(session_.confine(), st.path); !why.empty())
+          throw ScriptError(st.path_pos, fmt::format("write to \"{}\" refused: {} (--sandbox writes files only there)", st.path, why));
       std::uint64_t n = write_pcap(st.path, targets(st), session_.registry(), st.path_pos);
       fmt::print(stderr, "wrote {} packet{} to {}\n", n, n == 1 ? "" : "s", st.path);
       return;

@@ -20,6 +20,7 @@ namespace pkt {
 struct RunOptions {
   bool color = false;  // ANSI colour on stdout (a terminal without NO_COLOR)
   SendConfig send;     // --dry-run, --pcap, --scope (PKT_SCOPE)
+  LuaLimits lua;       // --lua-memory, --lua-timeout, --sandbox
 };
 
 class Runner {
