@@ -1,6 +1,7 @@
 // pkt: build, show, send and read packets described in .pkt scripts.
 // main parses the command line and hands over; errors print as
 // file:line:col with a caret and exit 1, usage errors exit 2.
+#include <signal.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -211,7 +212,7 @@ int cmd_run(const RunArgs& a) {
   } catch (const Interrupted&) {
     std::fflush(stdout);
     fmt::print(stderr, "interrupted: sent {}\n", plural(runner.sent(), "packet"));
-    return 130;
+    return 128 + (interrupt_signal() ? interrupt_signal() : SIGINT);
   } catch (const LuaError& e) {  // "script:line: message" and a traceback
     std::fflush(stdout);
     fmt::print(stderr, "{}\n", e.what());
@@ -286,6 +287,9 @@ int cmd_repl(const std::string& pcap, bool dry_run, const std::string& scope) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Past a file size limit (ulimit -f) a write fails with EFBIG, reported with
+  // the file's name, instead of the signal ending the program mid-record.
+  signal(SIGXFSZ, SIG_IGN);
   pkt::net::install_route_asker();  // route_source() in rules asks the kernel (no privilege needed)
   CLI::App app{"pkt - describe packets declaratively, build them byte-exact, send them, and read them back"};
   app.set_version_flag("--version", std::string("pkt ") + PKT_VERSION);

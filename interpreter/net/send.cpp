@@ -117,10 +117,12 @@ std::string ipv4_kernel_rewrites(const std::uint8_t* p, std::size_t n, bool sour
                      list);
 }
 
+// The packets counted reach the file on every way out (an error thrown from a
+// destructor would end the program: a failure waits for the flush after the loop).
 struct FlushOnExit {
   PcapWriter* w;
   ~FlushOnExit() {
-    if (w) w->flush();
+    if (w) w->flush_quietly();
   }
 };
 
@@ -348,6 +350,7 @@ std::uint64_t Sender::send_as(const PacketSet& set, const SendOptions& opts, int
       return true;
     });
   }
+  if (pcap) pcap->flush();  // a full disk is an error here, not a silent success
   return sent;
 }
 
