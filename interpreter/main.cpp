@@ -262,9 +262,7 @@ int cmd_help(const std::string& name) {
   Registry reg = Registry::with_stdlib();
   auto d = reg.layer(name);
   if (!d) {
-    std::string hint = nearest_name(name, reg.layer_names());
-    throw UsageError(fmt::format("unknown layer '{}'{}; `pkt layers` lists them", name,
-                                 hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint)));
+    throw UsageError(fmt::format("unknown layer '{}'{}; `pkt layers` lists them", name, reg.layer_hint(name)));
   }
   fmt::print("{}", describe_layer(reg, *d));
   return 0;
