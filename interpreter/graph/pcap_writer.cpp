@@ -172,8 +172,6 @@ PcapWriter::PcapWriter(const std::string& path, LinkType link, TsPrecision preci
     fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
     if (fd_ < 0) throw PcapWriteError("cannot write " + path + ": " + std::strerror(errno));
     own_fd_ = true;
-    struct stat st {};
-    if (fstat(fd_, &st) == 0 && S_ISREG(st.st_mode)) guard_ = Guard::start(fd_, 0);
   }
   const FileHeader h{precision == TsPrecision::Nano ? 0xa1b23c4du : 0xa1b2c3d4u,
                      2,
@@ -185,13 +183,14 @@ PcapWriter::PcapWriter(const std::string& path, LinkType link, TsPrecision preci
   buf_.reserve(kBufferBytes + 16 + kSnapLen);
   put(&h, sizeof h);
   try {
-    flush();
+    flush();  // the header first, the next system call after open: the guard keeps at least it
   } catch (...) {
     if (own_fd_) ::close(fd_);
     fd_ = -1;
-    guard_.reset();
     throw;
   }
+  struct stat st {};
+  if (own_fd_ && fstat(fd_, &st) == 0 && S_ISREG(st.st_mode)) guard_ = Guard::start(fd_, offset_);
 }
 
 PcapWriter::~PcapWriter() {
