@@ -263,6 +263,9 @@ struct action<ipv4_cand> {
       }
     }
     e->s += static_cast<char>(part);
+    // `80.5`: a decimal fraction, which no field takes (an address has four parts).
+    if (e->s.size() == 2)
+      fail_at(in, 0, "'" + std::string(t) + "' is not a whole number: field values are integers (80, 0x50), not fractions");
     if (!ok || e->s.size() != 4) fail_at(in, 0, "invalid IPv4 address '" + std::string(t) + "'");
     f.push(std::move(e));
   }
@@ -859,6 +862,12 @@ struct action<summary_text> {
 };
 
 template <>
+struct action<aka_name> {
+  template <typename In>
+  static void apply(const In& /*unused*/, StmtFrame& f) { f.stmt.layer->aka.push_back(pop(f)->s); }
+};
+
+template <>
 struct action<layer_doc> {
   template <typename In>
   static void apply(const In& /*unused*/, StmtFrame& f) { f.stmt.layer->doc = pop(f)->s; }
@@ -1200,6 +1209,19 @@ struct action<keyword_typo> {
     const std::string word = in.string();
     const std::string hint = nearest_name(word, keywords);
     if (!hint.empty()) fail_at(in, 0, "'" + word + "' is not a statement; did you mean '" + hint + "'?");
+  }
+};
+
+// `p.tcp.window = 1`: fields are set from Lua; name the line as it should be.
+template <>
+struct action<lua_assign> {
+  template <typename In, typename F>
+  static void apply(const In& in, F& /*unused*/) {
+    const char* end = in.begin();
+    while (end != in.input().end() && *end != '\n') ++end;
+    std::string line(in.begin(), end);
+    while (!line.empty() && (line.back() == ' ' || line.back() == '\t' || line.back() == '\r')) line.pop_back();
+    fail_at(in, 0, "an assignment to a field is Lua: write 'lua " + line + "'");
   }
 };
 

@@ -100,6 +100,7 @@ struct LayerDecl {
   bool has_summary = false;
   std::string summary;          // `summary "{src} > {dst}"`
   Pos summary_pos;
+  std::vector<std::string> aka;  // `aka "IP"`: other tools' names for the layer
 
   bool is_option = false;
   std::string option_layer;  // the layer and field this option may appear in

@@ -1,8 +1,10 @@
 // The one translation unit that runs the PEGTL parser (see parse.hpp).
 #include "parse.hpp"
 
+#include <algorithm>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <tao/pegtl.hpp>
 
@@ -31,6 +33,26 @@ bool only_blank_after(const std::string& t, std::size_t i) {
   return true;
 }
 
+// The innermost '(' still open at `offset` (strings and # comments skipped),
+// or npos.
+std::size_t open_paren_before(const std::string& t, std::size_t offset) {
+  std::vector<std::size_t> open;
+  for (std::size_t i = 0; i < offset && i < t.size(); ++i) {
+    const char c = t[i];
+    if (c == '#') {
+      while (i < offset && t[i] != '\n') ++i;
+    } else if (c == '"' || c == '\'') {
+      for (++i; i < offset && t[i] != c && t[i] != '\n'; ++i)
+        if (t[i] == '\\') ++i;
+    } else if (c == '(') {
+      open.push_back(i);
+    } else if (c == ')' && !open.empty()) {
+      open.pop_back();
+    }
+  }
+  return open.empty() ? std::string::npos : open.back();
+}
+
 [[noreturn]] void throw_error(const Source* src, std::size_t offset, std::string message) {
   const std::string& t = src->text;
   if (offset > t.size()) offset = t.size();
@@ -39,6 +61,22 @@ bool only_blank_after(const std::string& t, std::size_t i) {
   // end of trailing blank lines.
   if (offset == t.size()) {
     while (offset > 0 && grammar::is_space(t[offset - 1])) --offset;
+  }
+  // A ')' missing at the end of a line is found only on a later line: point
+  // at the '(' left open, which is where the fix goes.
+  if (message.rfind("expected ')'", 0) == 0) {
+    const std::size_t paren = open_paren_before(t, offset);
+    if (paren != std::string::npos && t.find('\n', paren) < offset) {
+      const Pos at = grammar::pos_at(src, offset);
+      const std::size_t begin = t.rfind('\n', offset - 1) + 1;  // the line the parser went on to
+      const std::size_t end = std::min(t.find('\n', offset), t.size());
+      std::string found = t.substr(begin, end - begin);
+      while (!found.empty() && grammar::is_space(found.back())) found.pop_back();
+      while (!found.empty() && grammar::is_space(found.front())) found.erase(0, 1);
+      message = "this '(' is never closed: " + message + " before line " + std::to_string(at.line) +
+                (found.empty() ? std::string() : " ('" + found + "')");
+      offset = paren;
+    }
   }
   throw ScriptError(grammar::pos_at(src, offset), std::move(message), at_eof);
 }

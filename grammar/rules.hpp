@@ -68,6 +68,7 @@ struct kw_or : TAO_PEGTL_KEYWORD( "or" ) {};
 struct kw_not : TAO_PEGTL_KEYWORD( "not" ) {};
 struct kw_payload : TAO_PEGTL_KEYWORD( "payload" ) {};
 struct kw_summary : TAO_PEGTL_KEYWORD( "summary" ) {};
+struct kw_aka : TAO_PEGTL_KEYWORD( "aka" ) {};
 struct kw_when : TAO_PEGTL_KEYWORD( "when" ) {};
 struct kw_with : TAO_PEGTL_KEYWORD( "with" ) {};
 struct kw_in : TAO_PEGTL_KEYWORD( "in" ) {};
@@ -254,7 +255,11 @@ struct payload_size_decl : seq< payload_size_start, sp, must< payload_size_rule 
 struct summary_start : seq< kw_summary, not_at< sp, one< ':' > > > {};
 struct summary_text : seq< string_lit > {};
 struct summary_decl : seq< summary_start, sp, must< summary_text > > {};
-struct layer_item : sor< pseudo_decl, payload_size_decl, summary_decl, field_decl, one< ';' > > {};
+// `aka "IP", "IPv4"`: names other tools give the layer; an unknown layer by one of them points here.
+struct aka_start : seq< kw_aka, not_at< sp, one< ':' > > > {};
+struct aka_name : seq< string_lit > {};
+struct aka_decl : seq< aka_start, sp, must< aka_name >, star< sp, one< ',' >, sp, must< aka_name > > > {};
+struct layer_item : sor< pseudo_decl, payload_size_decl, summary_decl, aka_decl, field_decl, one< ';' > > {};
 struct layer_close : one< '}' > {};
 struct layer_fields : seq< star< sp, layer_item >, sp, must< layer_close > > {};
 struct layer_doc : seq< string_lit > {};
@@ -286,12 +291,14 @@ struct stmt_next : sor< eof, stmt_start > {};
 struct value_start : sor< ident, digit, one< '"', '[', '(' > > {};
 
 struct keyword_typo : ident {};  // its action raises for a misspelt statement keyword
+// `p.tcp.window = 1` where a statement goes: a Lua assignment without `lua` (its action raises).
+struct lua_assign : seq< ident, plus< one< '.' >, ident >, star< one< ' ', '\t' > >, one< '=' >, not_at< one< '=' > > > {};
 
 // A lookahead after a statement: succeeds, consuming nothing, before the next
 // statement or the end; otherwise raises at the next token, with the first of
 // Checks that raises, or with stmt_next's message.
 template< typename... Checks >
-struct stmt_end : sor< at< sp, stmt_next >, seq< sp, opt< keyword_typo, failure >, Checks..., raise< stmt_next > > > {};
+struct stmt_end : sor< at< sp, stmt_next >, seq< sp, opt< lua_assign >, opt< keyword_typo, failure >, Checks..., raise< stmt_next > > > {};
 
 struct missing_slash : seq< at< value_start >, raise< missing_slash > > {};
 struct missing_comma : seq< at< value_start >, raise< missing_comma > > {};
@@ -430,11 +437,11 @@ struct stmt : seq< dsl_stmt > {};
 // The REPL also takes a bare expression (it prints its show); a script does
 // not, so that `ipv4() tcp()` is a missing '/', not two statements.
 struct expr_stmt : seq< value, value_end > {};
-struct repl_stmt : sor< dsl_stmt, expr_stmt > {};
+struct repl_stmt : sor< dsl_stmt, lua_assign, expr_stmt > {};
 
 // ---------------------------------------------------------------- top level
 struct script_end : eof {};
-struct script : seq< sp, star< stmt, sp >, opt< keyword_typo, failure >, must< script_end > > {};
+struct script : seq< sp, star< stmt, sp >, opt< lua_assign >, opt< keyword_typo, failure >, must< script_end > > {};
 struct repl_end : eof {};
 struct repl_input : seq< sp, star< repl_stmt, sp >, must< repl_end > > {};
 struct expression_end : eof {};

@@ -1,6 +1,8 @@
 // pkt: build, show, send and read packets described in .pkt scripts.
 // main parses the command line and hands over; errors print as
 // file:line:col with a caret and exit 1, usage errors exit 2.
+#include <signal.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -38,12 +40,26 @@ struct UsageError : std::runtime_error {
 bool stdout_color() { return isatty(1) && !std::getenv("NO_COLOR"); }
 bool stderr_color() { return isatty(2) && !std::getenv("NO_COLOR"); }
 
+// read(2) itself, so a directory (EISDIR) or a read error is an error, not an empty script.
 const Source* read_source(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UsageError(fmt::format("cannot open '{}': {}", path, std::strerror(errno)));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return Source::make(path, ss.str());
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw UsageError(fmt::format("cannot open '{}': {}", path, std::strerror(errno)));
+  std::string text;
+  char buf[65536];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int err = errno;
+      ::close(fd);
+      throw UsageError(fmt::format("cannot read '{}': {}{}", path, std::strerror(err),
+                                   err == EISDIR ? " (give a script file, e.g. DIR/NAME.pkt)" : ""));
+    }
+    if (n == 0) break;
+    text.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return Source::make(path, text);
 }
 
 std::string dir_of(const std::string& path) {
@@ -263,7 +279,7 @@ int cmd_run(const RunArgs& a) {
   } catch (const Interrupted&) {
     std::fflush(stdout);
     fmt::print(stderr, "interrupted: sent {}\n", plural(runner.sent(), "packet"));
-    return 130;
+    return 128 + (interrupt_signal() ? interrupt_signal() : SIGINT);
   } catch (const LuaError& e) {  // "script:line: message" and a traceback
     std::fflush(stdout);
     fmt::print(stderr, "{}\n", e.what());
@@ -314,9 +330,7 @@ int cmd_help(const std::string& name) {
   Registry reg = Registry::with_stdlib();
   auto d = reg.layer(name);
   if (!d) {
-    std::string hint = nearest_name(name, reg.layer_names());
-    throw UsageError(fmt::format("unknown layer '{}'{}; `pkt layers` lists them", name,
-                                 hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint)));
+    throw UsageError(fmt::format("unknown layer '{}'{}; `pkt layers` lists them", name, reg.layer_hint(name)));
   }
   fmt::print("{}", describe_layer(reg, *d));
   return 0;
@@ -340,6 +354,9 @@ int cmd_repl(const std::string& pcap, bool dry_run, const std::string& scope) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Past a file size limit (ulimit -f) a write fails with EFBIG, reported with
+  // the file's name, instead of the signal ending the program mid-record.
+  signal(SIGXFSZ, SIG_IGN);
   pkt::net::install_route_asker();  // route_source() in rules asks the kernel (no privilege needed)
   CLI::App app{"pkt - describe packets declaratively, build them byte-exact, send them, and read them back"};
   app.set_version_flag("--version", std::string("pkt ") + PKT_VERSION);
@@ -424,17 +441,26 @@ int main(int argc, char** argv) {
     int rc = app.exit(e);
     return rc == 0 ? 0 : 2;
   }
+  // Standard output that cannot be written (a full disk, /dev/full) is an
+  // error, never a silent success.
+  auto checked = [](int rc) {
+    if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+      fmt::print(stderr, "pkt: cannot write standard output: {}\n", std::strerror(errno ? errno : EIO));
+      return rc ? rc : 1;
+    }
+    return rc;
+  };
   try {
-    if (*b) return cmd_build(build);
-    if (*r) return cmd_run(run);
-    if (*c) return cmd_check(check_file, check_defs);
-    if (*l) return cmd_layers();
+    if (*b) return checked(cmd_build(build));
+    if (*r) return checked(cmd_run(run));
+    if (*c) return checked(cmd_check(check_file, check_defs));
+    if (*l) return checked(cmd_layers());
     if (*rdc) {
       if (rd.file.empty() == rd.hex.empty()) throw UsageError("read needs a FILE or --hex HEX (one of them)");
-      return run_read(rd);
+      return checked(run_read(rd));
     }
-    if (*snc) return run_sniff(sn);
-    if (*h) return cmd_help(help_layer);
+    if (*snc) return checked(run_sniff(sn));
+    if (*h) return checked(cmd_help(help_layer));
     if (*rp || (argc == 1 && isatty(0) && isatty(1))) return cmd_repl(repl_pcap, repl_dry_run, repl_scope);
     std::cout << app.help();
     return 0;

@@ -1,6 +1,6 @@
 // Live capture (net/capture.hpp) and its helpers. Captures listen on lo and
 // the traffic is UDP datagrams this test sends to 127.0.0.1; the cases
-// tagged [root] need CAP_NET_RAW and are skipped (with a warning) without it.
+// tagged [root] need CAP_NET_RAW and are skipped without it (exit 77: ctest shows "Skipped").
 #include <catch2/catch.hpp>
 
 #include <arpa/inet.h>
@@ -14,17 +14,13 @@
 
 #include "net/capture.hpp"
 #include "net/send.hpp"
+#include "skip.hpp"
 #include "run/sniffer.hpp"
 
 using namespace pkt;
 
 namespace {
 
-bool root() {
-  if (geteuid() == 0) return true;
-  WARN("skipped: capturing needs root (CAP_NET_RAW)");
-  return false;
-}
 
 // Sends n datagrams "cap<k>" from an ephemeral port to 127.0.0.1:port.
 void send_udp(int port, int n) {
@@ -81,7 +77,7 @@ TEST_CASE("the end-of-run report: captured always, dropped only when not zero") 
 }
 
 TEST_CASE("capture errors name the interface, list the others, quote the filter", "[root]") {
-  if (!root()) return;
+  NEED_ROOT();
   CaptureConfig cfg;
   cfg.iface = "nosuch0";
   std::string m = message_of(cfg);
@@ -96,8 +92,8 @@ TEST_CASE("capture errors name the interface, list the others, quote the filter"
   CHECK_THAT(message_of(cfg), Catch::StartsWith("no interface given; interfaces: "));
 }
 
-TEST_CASE("a capture on lo delivers what was sent, with its time; fn can stop it", "[root]") {
-  if (!root()) return;
+TEST_CASE("a capture on lo delivers what was sent, with its time, fn can stop it", "[root]") {
+  NEED_ROOT();
   for (bool immediate : {true, false}) {
     CAPTURE(immediate);
     CaptureConfig cfg;
@@ -140,7 +136,7 @@ TEST_CASE("a capture on lo delivers what was sent, with its time; fn can stop it
 }
 
 TEST_CASE("a wait ends at its time, or at once on Ctrl-C", "[root]") {
-  if (!root()) return;
+  NEED_ROOT();
   CaptureConfig cfg;
   cfg.iface = "lo";
   cfg.filter = "udp dst port 1";
@@ -158,7 +154,7 @@ TEST_CASE("a wait ends at its time, or at once on Ctrl-C", "[root]") {
 }
 
 TEST_CASE("any is Linux cooked v2", "[root]") {
-  if (!root()) return;
+  NEED_ROOT();
   CaptureConfig cfg;
   cfg.iface = "any";
   Capture cap(cfg);

@@ -289,7 +289,7 @@ TEST_CASE("the IPv6 pseudo-header carries the upper-layer protocol and length") 
         "00000000000000500220008f7d0000");
 }
 
-TEST_CASE("what does not fit becomes raw, with a note; nothing reads past the end") {
+TEST_CASE("what does not fit becomes raw, with a note, nothing reads past the end") {
   // IHL 6 with no options: the options do not fit.
   Packet r = read(bytes_of_hex("4600001400010000400000007f0000017f000001"));
   CHECK(layers(r) == "raw");
@@ -330,7 +330,7 @@ layer echo_ttl "its value is the IPv4 TTL below it" {
   }
 }
 
-TEST_CASE("a routing header offers the final destination to upper checksums; edits below reach them") {
+TEST_CASE("a routing header offers the final destination to upper checksums, edits below reach them") {
   const std::string route = "ipv6_route(type=0, segleft=1, data=hex\"00000000 20010db8000000000000000000000009\")";
   Packet p = build("ipv6(src=2001:db8::1, dst=2001:db8::2) / " + route + " / udp(sport=3, dport=4) / \"rt\"");
   // From scapy 2.5: IPv6(...)/IPv6ExtHdrRouting(type=0, segleft=1, addresses=['2001:db8::9'])/UDP(sport=3, dport=4)/b'rt'
@@ -503,7 +503,7 @@ TEST_CASE("names: labels when building, up to a zero or a pointer when reading")
   CHECK(layers(runs) == "raw");
 }
 
-TEST_CASE("a compressed name is shown followed; its text keeps the pointer") {
+TEST_CASE("a compressed name is shown followed, its text keeps the pointer") {
   const Registry* reg = &session().registry();
   // "www.example.com", then "mail." and a pointer to byte 4 ("example.com").
   std::string h = "03777777076578616d706c6503636f6d00" "046d61696cc004";
@@ -591,7 +591,7 @@ TEST_CASE("ICMP errors: fields by type, codes with several names as numbers, sum
   CHECK_THROWS_WITH(build("ipv4() / icmp(type=dest_unreach, id=1)"), Catch::Contains("icmp.id is set, but its condition"));
 }
 
-TEST_CASE("neighbour discovery reads as its own layers; other ICMPv6 stays icmpv6") {
+TEST_CASE("neighbour discovery reads as its own layers, other ICMPv6 stays icmpv6") {
   Packet ns = build("ipv6(src=fe80::1, dst=ff02::1:ff00:2) / icmpv6_ns(target=fe80::2, options=[slla(02:00:00:00:00:01)])");
   CHECK(field(ns, "ipv6", "hlim").value.num == 255);   // the second binding of the pair
   CHECK(field(ns, "ipv6", "hlim").origin == Origin::Bound);

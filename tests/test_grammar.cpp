@@ -779,11 +779,18 @@ TEST_CASE("errors: messages and positions", "[grammar][error]") {
   e = expr_error("02:00:00:00:00");
   CHECK(e.message == "invalid MAC address '02:00:00:00:00'");
 
+  // A '(' left open at the end of its line: reported at the '(', naming the line the parser went on to.
   e = script_error("packet p = ipv4(\nshow p");
-  CHECK(e.message == "expected ')', ',' or an argument (name=value or a value)");
-  CHECK(e.line == 2);
-  CHECK(e.col == 6);
+  CHECK(e.message == "this '(' is never closed: expected ')', ',' or an argument (name=value or a value) before line 2 "
+                     "('show p')");
+  CHECK(e.line == 1);
+  CHECK(e.col == 16);
   CHECK(!e.at_eof);
+  // Closed on a later line: no error; open at the end of the input: at the end, for the REPL to continue.
+  CHECK_NOTHROW(script("packet p = ipv4(dst=127.0.0.1,\n  ttl=5)\nshow p"));
+  e = script_error("packet p = ipv4(dst=127.0.0.1,\n");
+  CHECK(e.message == "expected ')', ',' or an argument (name=value or a value)");
+  CHECK(e.at_eof);
 
   e = script_error("packet = ipv4()");
   CHECK(e.message == "expected a name after 'packet'");

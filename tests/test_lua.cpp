@@ -278,7 +278,7 @@ TEST_CASE("unknown layers and fields suggest the nearest name", "[lua]") {
   CHECK(r.out.find("unknown.pkt:7: ipv4 has no field 'tll'; did you mean 'ttl'?") != std::string::npos);
 }
 
-TEST_CASE("clone is a deep copy; handles share the session's set", "[lua]") {
+TEST_CASE("clone is a deep copy, handles share the session's set", "[lua]") {
   Result r = run_script("clone.pkt",
                         "packet p = ipv4() / udp(dport=9)\n"
                         "lua {\n"
@@ -321,7 +321,7 @@ TEST_CASE("iterating a set of 6 gives single packets in generator order", "[lua]
         "2\n");
 }
 
-TEST_CASE("packet() compiles DSL text; a syntax error raises the formatted diagnostic", "[lua]") {
+TEST_CASE("packet() compiles DSL text, a syntax error raises the formatted diagnostic", "[lua]") {
   Result r = run_script("dsl.pkt",
                         "param port = 7\n"
                         "lua {\n"
@@ -368,7 +368,7 @@ TEST_CASE("Lua errors carry the script's line numbers and a traceback", "[lua]")
   CHECK(p.err.rfind(script + ":7: boom\nstack traceback:", 0) == 0);
 }
 
-TEST_CASE("params, lets and packets above a block are globals; one state per run", "[lua]") {
+TEST_CASE("params, lets and packets above a block are globals, one state per run", "[lua]") {
   Result r = run_script("globals.pkt",
                         "param n = 5\n"
                         "param dst = 10.0.0.1\n"
@@ -463,7 +463,7 @@ TEST_CASE("the packet API, line by line", "[lua]") {
 
 // A nil from a typo (ports[3] of a two-element table) must not reset a field
 // silently; resetting is spelled pkt.default or pkt.auto.
-TEST_CASE("nil is not a field value; pkt.default and pkt.auto reset a field", "[lua]") {
+TEST_CASE("nil is not a field value, pkt.default and pkt.auto reset a field", "[lua]") {
   const std::string nil_message =
       "cannot set tcp.dport to nil (use pkt.default to reset a field to its default, or pkt.auto to let its rule "
       "compute it)";
@@ -712,7 +712,7 @@ TEST_CASE("reading from Lua: dissect, pcap.read, has, nil for an absent layer", 
   CHECK_THAT(nofile.error, Catch::Contains("cannot read /nonexistent.pcap"));
 }
 
-TEST_CASE("signed fields are Lua integers with their sign; address and string lists are tables of strings", "[lua]") {
+TEST_CASE("signed fields are Lua integers with their sign, address and string lists are tables of strings", "[lua]") {
   SendConfig cfg;
   cfg.dry_run = true;
   Result r = run_script("types.pkt", R"(

@@ -67,10 +67,25 @@ TEST_CASE("a value the user set always wins, even a wrong checksum") {
   const LayerInst& ip = p.layers()[0];
   std::size_t ck = ip.def->field_index("checksum");
   CHECK(ip.fields[ck].origin == Origin::User);
-  CHECK(p.computed_value(0, ck).num != 0xdead);
+  // The correct checksum, computed here over the header as sent with zeros in its place.
+  std::vector<std::uint8_t> hdr(p.bytes().begin(), p.bytes().begin() + 20);
+  hdr[10] = hdr[11] = 0;
+  CHECK(p.computed_value(0, ck).num == ones_checksum(ones_sum(hdr.data(), hdr.size())));
 }
 
-TEST_CASE("bind works both ways: stacking sets the lower field unless the user did") {
+namespace {
+std::vector<std::string> read_layers(const Packet& built, const std::string& first) {
+  const Registry& reg = stdlib_session().registry();
+  Dissector dis(reg);
+  Packet p = dis.dissect(built.bytes().data(), built.size(), Dissector::first_is(reg.layer(first)));
+  std::vector<std::string> names;
+  for (auto& l : p.layers()) names.push_back(l.def->name);
+  return names;
+}
+}  // namespace
+
+TEST_CASE("bind works both ways: building sets the lower field unless the user did, reading picks the upper layer by it") {
+  // Building.
   auto a = build("ipv4() / tcp()");
   CHECK(a->tmpl.bytes()[9] == 6);
   auto b = build("ipv4(proto=17) / tcp()");
@@ -79,6 +94,10 @@ TEST_CASE("bind works both ways: stacking sets the lower field unless the user d
   CHECK(c->tmpl.bytes()[12] == 0x86);
   CHECK(c->tmpl.bytes()[13] == 0xdd);
   CHECK(c->tmpl.bytes()[14 + 6] == 58);
+  // Reading: the same bindings, used backwards, choose the next layer.
+  CHECK(read_layers(a->tmpl, "ipv4") == std::vector<std::string>{"ipv4", "tcp"});
+  CHECK(read_layers(b->tmpl, "ipv4") == std::vector<std::string>{"ipv4", "udp", "raw"});  // proto=17: udp, then the rest
+  CHECK(read_layers(c->tmpl, "eth") == std::vector<std::string>{"eth", "ipv6", "icmpv6"});
 }
 
 TEST_CASE("UDP sends a computed zero checksum as 0xffff") {

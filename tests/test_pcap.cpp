@@ -2,6 +2,10 @@
 #include <catch2/catch.hpp>
 
 #include <pcap/pcap.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -131,5 +135,52 @@ TEST_CASE("pcap: an unwritable path throws naming the file", "[pcap]") {
     const std::string msg = e.what();
     CHECK(msg.rfind("cannot write " + path + ": ", 0) == 0);
     CHECK(msg.size() > ("cannot write " + path + ": ").size());
+  }
+}
+
+// A torn write at a SIGKILL: the process dies with half a record after the
+// last whole one (here appended by hand, as a write(2) stopped between two
+// pages would leave it). The writer's guard process cuts the file back to
+// the last whole record once the writer is gone.
+TEST_CASE("pcap: after a SIGKILL the guard cuts a torn record off", "[pcap]") {
+  TempFile f;
+  const std::size_t whole = 24 + 2 * (16 + kIp.size());
+  const pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    PcapWriter w(f.path, LinkType::Raw);
+    w.write(kIp.data(), kIp.size(), 1, 2);
+    w.write(kIp.data(), kIp.size(), 3, 4);
+    w.flush();
+    const int fd = open(f.path.c_str(), O_WRONLY | O_APPEND);
+    const unsigned char half[7] = {1, 0, 0, 0, 0, 0, 0};
+    if (fd < 0 || write(fd, half, sizeof half) != static_cast<ssize_t>(sizeof half)) _exit(3);
+    raise(SIGKILL);
+    _exit(4);
+  }
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  REQUIRE(WIFSIGNALED(status));
+  CHECK(WTERMSIG(status) == SIGKILL);
+  // The guard runs once the writer is gone: give it up to 2 s.
+  struct stat st {};
+  for (int i = 0; i < 400; ++i) {
+    REQUIRE(stat(f.path.c_str(), &st) == 0);
+    if (static_cast<std::size_t>(st.st_size) == whole) break;
+    usleep(5000);
+  }
+  CHECK(static_cast<std::size_t>(st.st_size) == whole);
+  int linktype = -1;
+  const auto recs = read_all(f.path, linktype);
+  REQUIRE(recs.size() == 2);
+  CHECK(recs[1].bytes == kIp);
+}
+
+TEST_CASE("pcap: a full disk is an error naming the file when it is opened", "[pcap]") {
+  try {
+    PcapWriter w("/dev/full", LinkType::Raw);
+    FAIL("no exception at open");
+  } catch (const pkt::PcapWriteError& e) {
+    CHECK(std::string(e.what()) == "cannot write /dev/full: No space left on device");
   }
 }

@@ -323,13 +323,31 @@ TEST_CASE("pcap reader: bad files give a PcapError naming the file", "[pcap_read
 TEST_CASE("pcap reader: damaged records give a PcapError naming the record", "[pcap_reader]") {
   Bytes b = three_records();
   std::string expect;
+  // Records 1 and 2 come out before the error.
+  auto third_fails = [](const Bytes& b, const std::string& expect) {
+    TempFile f(b);
+    PcapReader r(f.path);
+    PcapRecord rec;
+    REQUIRE(r.next(rec));
+    REQUIRE(r.next(rec));
+    try {
+      r.next(rec);
+      FAIL("no PcapError");
+    } catch (const PcapError& e) {
+      CHECK(std::string(e.what()) == f.path + expect);
+      CHECK(e.file == f.path);
+      CHECK(e.record == 3);
+    }
+  };
   SECTION("record 3 cut inside its data") {
     b.resize(b.size() - 36);
     expect = ": record 3 is truncated (truncated dump file; tried to read 60 captured bytes, only got 24)";
+    third_fails(b, expect);
   }
   SECTION("record 3 cut inside its header") {
     b.resize(b.size() - 60 - 6);
     expect = ": record 3 is truncated (truncated dump file; tried to read 16 header bytes, only got 10)";
+    third_fails(b, expect);
   }
   SECTION("record 3 claims 4 GiB") {
     b = file_header();
@@ -337,6 +355,7 @@ TEST_CASE("pcap reader: damaged records give a PcapError naming the record", "[p
     add_record(b, kPayload);
     add_record(b, kPayload, 1, 2, 0xfffffffe);
     expect = ": record 3 is damaged (invalid packet capture length 4294967294, bigger than snaplen of 262144)";
+    third_fails(b, expect);
   }
   SECTION("record 3 has a nanosecond fraction of a whole second") {
     b = file_header();
@@ -344,6 +363,7 @@ TEST_CASE("pcap reader: damaged records give a PcapError naming the record", "[p
     add_record(b, kPayload);
     add_record(b, kPayload, 1, 1000000000);
     expect = ": record 3 is damaged (timestamp fraction 1000000000 ns is not in 0..999999999)";
+    third_fails(b, expect);
   }
   SECTION("record 3 has a microsecond fraction of a whole second") {
     b = file_header(0xa1b2c3d4);
@@ -351,6 +371,7 @@ TEST_CASE("pcap reader: damaged records give a PcapError naming the record", "[p
     add_record(b, kPayload);
     add_record(b, kPayload, 1, 4000000);
     expect = ": record 3 is damaged (timestamp fraction 4000000000 ns is not in 0..999999999)";
+    third_fails(b, expect);
   }
   SECTION("record 3 has a fraction with the top bit set") {
     b = file_header();
@@ -358,20 +379,7 @@ TEST_CASE("pcap reader: damaged records give a PcapError naming the record", "[p
     add_record(b, kPayload);
     add_record(b, kPayload, 1, 0xffffffff);
     expect = ": record 3 is damaged (timestamp fraction -1 ns is not in 0..999999999)";
-  }
-  TempFile f(b);
-  // Records 1 and 2 come out before the error.
-  PcapReader r(f.path);
-  PcapRecord rec;
-  REQUIRE(r.next(rec));
-  REQUIRE(r.next(rec));
-  try {
-    r.next(rec);
-    FAIL("no PcapError");
-  } catch (const PcapError& e) {
-    CHECK(std::string(e.what()) == f.path + expect);
-    CHECK(e.file == f.path);
-    CHECK(e.record == 3);
+    third_fails(b, expect);
   }
 }
 

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
+
 #include <algorithm>
 #include <cstdlib>
 #include <functional>
@@ -121,8 +123,7 @@ AutoExpr compile_auto(const ast::Expr& e, const LayerDef& layer, RuleKind kind, 
       if (reg) {
         auto below = reg->layer(obj.s);
         if (!below && obj.s != layer.name) {
-          std::string hint = nearest_name(obj.s, reg->layer_names());
-          throw ScriptError(obj.pos, fmt::format("unknown layer '{}'{}", obj.s, hint.empty() ? "" : fmt::format("; did you mean '{}'?", hint)));
+          throw ScriptError(obj.pos, fmt::format("unknown layer '{}'{}", obj.s, reg->layer_hint(obj.s)));
         }
         if (below && below->field_index(e.s) < 0) {
           std::string hint = nearest_name(e.s, below->field_names());
@@ -567,6 +568,7 @@ void Registry::define(const ast::LayerDecl& decl) {
     check_summary(*def, decl.summary, decl.summary_pos);
     def->summary = decl.summary;
   }
+  def->aka = decl.aka;
   for (auto& p : decl.pseudo) def->pseudo.push_back(compile_auto(*p, *def, RuleKind::Pseudo, this));
   for (auto& pname : decl.params) {
     int idx = def->field_index(pname);
@@ -633,11 +635,25 @@ void Registry::define(const ast::LayerDecl& decl) {
   read_cache_.clear();
 }
 
+std::string Registry::layer_hint(const std::string& n, const std::vector<std::string>& more) const {
+  auto lower = [](std::string s) {
+    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+  };
+  for (bool exact : {true, false})
+    for (auto& name : layer_names())
+      for (auto& a : layer(name)->aka)
+        if (exact ? a == n : lower(a) == lower(n)) return fmt::format("; pkt calls it '{}'", name);
+  std::vector<std::string> cands = layer_names();
+  cands.insert(cands.end(), more.begin(), more.end());
+  std::string hint = nearest_name(n, cands);
+  return hint.empty() ? "" : fmt::format("; did you mean '{}'?", hint);
+}
+
 void Registry::bind(const ast::Stmt& s) {
   auto lower = layer(s.bind_lower);
   auto unknown = [&](const std::string& n, Pos p) {
-    std::string hint = nearest_name(n, layer_names());
-    throw ScriptError(p, fmt::format("unknown layer '{}'{}", n, hint.empty() ? "" : fmt::format("; did you mean '{}'?", hint)));
+    throw ScriptError(p, fmt::format("unknown layer '{}'{}", n, layer_hint(n)));
   };
   if (!lower) unknown(s.bind_lower, s.bind_lower_pos.src ? s.bind_lower_pos : s.pos);
   if (!layer(s.bind_upper)) unknown(s.bind_upper, s.bind_upper_pos);

@@ -150,6 +150,7 @@ struct LayerDef {
   std::shared_ptr<AutoExpr> payload_size;  // `payload size expr`: bytes past the payload are a trailer
   std::string payload_text;
   std::string summary;                     // `summary "{src} > {dst}"`, or empty
+  std::vector<std::string> aka;            // `aka "IP"`: other tools' names, for hints
   bool has_conditions = false;             // some field has an `if`
   std::vector<ReadField> read_plan;        // one per field, made by Registry::define
   LinearRule payload_linear;
@@ -208,6 +209,10 @@ class Registry {
   bool has_options(const std::string& layer, const std::string& field) const;
   std::vector<std::string> option_names(const std::string& layer, const std::string& field) const;
   std::vector<std::string> layer_names() const;  // sorted, options excluded
+  // For "unknown layer 'n'": "; pkt calls it 'ipv4'" when n is a layer's
+  // `aka` name (any case), else "; did you mean 'x'?" from the layer names
+  // and `more`, else "".
+  std::string layer_hint(const std::string& n, const std::vector<std::string>& more = {}) const;
   // First binding from lower to upper, or null.
   const Binding* binding(const std::string& lower, const std::string& upper) const;
   // The latest binding from lower to upper that sets `field`, or null.

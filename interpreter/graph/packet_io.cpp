@@ -36,7 +36,7 @@ std::uint64_t write_pcap(const std::string& path, const std::vector<std::shared_
         w->write(p.bytes().data(), p.size());
         return true;
       });
-    w->flush();
+    w->close();
   } catch (const std::runtime_error& e) {
     if (dynamic_cast<const ScriptError*>(&e)) throw;
     throw ScriptError(pos, e.what());

@@ -56,6 +56,10 @@ struct PcapReader::Impl {
   bool filtered = false;
   int linktype = 0;
   std::uint64_t read = 0;
+  // A classic pcap file read from a seekable file: each record's length on
+  // disk is checked against the caplen libpcap reports (libpcap cuts a caplen
+  // above the snap length down to it without a word). -1: no check.
+  long last_pos = -1;
   ~Impl() {
     if (filtered) pcap_freecode(&filter);
     if (pcap) pcap_close(pcap);
@@ -92,6 +96,16 @@ PcapReader::PcapReader(const std::string& path, const std::string& bpf_filter) :
   if (std::FILE* f = pcap_file(impl_->pcap)) __fsetlocking(f, FSETLOCKING_BYCALLER);
   const int dlt = pcap_datalink(impl_->pcap);
   impl_->linktype = dlt_to_linktype(dlt);
+  if (std::FILE* f = pcap_file(impl_->pcap); f && !stdin_path) {
+    const long pos = std::ftell(f);
+    std::uint32_t magic = 0;
+    if (std::FILE* g = std::fopen(path.c_str(), "rb")) {
+      if (std::fread(&magic, sizeof magic, 1, g) != 1) magic = 0;
+      std::fclose(g);
+    }
+    const bool classic = magic == 0xa1b2c3d4 || magic == 0xd4c3b2a1 || magic == 0xa1b23c4d || magic == 0x4d3cb2a1;
+    if (classic && pos == 24) impl_->last_pos = pos;
+  }
 
   if (!bpf_filter.empty()) {
     // Compiled for this file's link type; applied in next(), so every record is counted.
@@ -128,6 +142,21 @@ bool PcapReader::next(PcapRecord& r) {
       throw PcapError(im.name, number, fmt::format("{}: record {} is {} ({})", im.name, number, what, msg));
     }
     im.read = number;
+    if (im.last_pos >= 0) {
+      // Only a record cut to exactly the snap length can have been cut by
+      // libpcap: ask where the file is (an lseek) only then.
+      long pos = im.last_pos + 16 + static_cast<long>(h->caplen);
+      if (static_cast<int>(h->caplen) == pcap_snapshot(im.pcap) && h->len > h->caplen)
+        pos = std::ftell(pcap_file(im.pcap));
+      const long on_disk = pos - im.last_pos - 16;
+      im.last_pos = pos;
+      if (pos >= 0 && on_disk > static_cast<long>(h->caplen))
+        throw PcapError(im.name, number,
+                        fmt::format("{}: record {} is damaged (its caplen {} is above the snap length {} in the file "
+                                    "header, which libpcap would cut it to): the header's snap length or this "
+                                    "record's caplen is wrong",
+                                    im.name, number, on_disk, pcap_snapshot(im.pcap)));
+    }
     // In nanosecond mode tv_usec holds nanoseconds. A pcap record header can
     // hold any 32-bit value there (libpcap reads it as signed).
     const auto frac = h->ts.tv_usec;

@@ -31,10 +31,9 @@ struct Session::Impl {
   CoerceEnv env() { return CoerceEnv{&s.reg_, &resolver, s.base_dir_, s.confine_}; }
 
   [[noreturn]] void unknown(const std::string& n, Pos pos, const char* what) {
-    std::vector<std::string> cands = s.reg_.layer_names();
-    for (auto& [k, v] : s.names_) cands.push_back(k);
-    std::string hint = nearest_name(n, cands);
-    throw ScriptError(pos, fmt::format("unknown {} '{}'{}", what, n, hint.empty() ? "" : fmt::format("; did you mean '{}'?", hint)));
+    std::vector<std::string> names;
+    for (auto& [k, v] : s.names_) names.push_back(k);
+    throw ScriptError(pos, fmt::format("unknown {} '{}'{}", what, n, s.reg_.layer_hint(n, names)));
   }
 
   // A list or range in a field becomes a generator dimension.

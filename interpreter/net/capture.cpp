@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <exception>
 
 #include "pcap_writer.hpp"
 #include "send.hpp"
@@ -147,6 +148,7 @@ struct DispatchState {
   const std::function<bool(const CapturedPacket&)>* fn;
   std::size_t delivered = 0;
   bool stop = false;
+  std::exception_ptr error;  // thrown by fn: carried across libpcap's C frames, rethrown after
 };
 
 extern "C" void on_packet(u_char* user, const pcap_pkthdr* h, const u_char* bytes) {
@@ -156,7 +158,13 @@ extern "C" void on_packet(u_char* user, const pcap_pkthdr* h, const u_char* byte
   CapturedPacket p{bytes, h->caplen, h->len, static_cast<std::int64_t>(h->ts.tv_sec),
                    static_cast<std::uint32_t>(h->ts.tv_usec)};
   ++st->delivered;
-  if (!(*st->fn)(p)) {
+  bool more = false;
+  try {
+    more = (*st->fn)(p);
+  } catch (...) {
+    st->error = std::current_exception();
+  }
+  if (!more) {
     st->stop = true;
     pcap_breakloop(st->pcap);
   }
@@ -165,11 +173,12 @@ extern "C" void on_packet(u_char* user, const pcap_pkthdr* h, const u_char* byte
 
 std::size_t Capture::dispatch(std::uint64_t wait_ns, const std::function<bool(const CapturedPacket&)>& fn) {
   Impl& im = *impl_;
-  DispatchState st{im.pcap, &fn};
+  DispatchState st{im.pcap, &fn, 0, false, nullptr};
   const std::uint64_t deadline = wait_ns ? now_ns() + wait_ns : 0;
   for (;;) {
     // Non-blocking: everything in the ring's ready block(s), or nothing.
     const int rc = pcap_dispatch(im.pcap, -1, on_packet, reinterpret_cast<u_char*>(&st));
+    if (st.error) std::rethrow_exception(st.error);
     if (rc == PCAP_ERROR)
       throw CaptureError(fmt::format("capture on {} failed: {}", im.iface, pcap_geterr(im.pcap)));
     if (st.delivered || st.stop || interrupted()) return st.delivered;

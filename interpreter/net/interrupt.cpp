@@ -1,4 +1,5 @@
-// Ctrl-C: SIGINT only sets a flag. Installed without SA_RESTART so a
+// Ctrl-C and SIGTERM: each only sets a flag (SIGTERM is a clean stop too:
+// what was sent is flushed to --pcap and counted, as after Ctrl-C). Installed without SA_RESTART so a
 // blocking call in the signalled thread returns EINTR; every wait in the
 // program is also sliced (at most kSliceNs) so a signal delivered to another
 // thread, or just before a wait starts, is seen promptly.
@@ -15,11 +16,16 @@ namespace pkt {
 
 namespace {
 std::atomic<bool> g_interrupted{false};
+std::atomic<int> g_signal{0};
 static_assert(std::atomic<bool>::is_always_lock_free, "the SIGINT flag must be lock-free");
+static_assert(std::atomic<int>::is_always_lock_free, "the signal number must be lock-free");
 
 constexpr std::uint64_t kSliceNs = 50'000'000;  // 50 ms: the longest Ctrl-C goes unnoticed
 
-extern "C" void on_sigint(int) { g_interrupted.store(true, std::memory_order_relaxed); }
+extern "C" void on_sigint(int sig) {
+  g_signal.store(sig, std::memory_order_relaxed);
+  g_interrupted.store(true, std::memory_order_relaxed);
+}
 }  // namespace
 
 void install_interrupt_handler() {
@@ -28,11 +34,18 @@ void install_interrupt_handler() {
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = 0;  // no SA_RESTART: blocking calls return EINTR
   sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
 }
+
+int interrupt_signal() { return g_signal.load(std::memory_order_relaxed); }
 
 bool interrupted() { return g_interrupted.load(std::memory_order_relaxed); }
 
-void clear_interrupt() { g_interrupted.store(false, std::memory_order_relaxed); }
+// A Ctrl-C stops one statement (the REPL goes on); a SIGTERM stays, so the program ends.
+void clear_interrupt() {
+  if (g_signal.load(std::memory_order_relaxed) == SIGTERM) return;
+  g_interrupted.store(false, std::memory_order_relaxed);
+}
 
 bool sleep_interruptible(std::uint64_t ns) {
   if (interrupted()) return false;

@@ -88,6 +88,8 @@ struct Interrupted : std::runtime_error {
 void install_interrupt_handler();
 bool interrupted();
 void clear_interrupt();
+// The signal that interrupted (SIGINT or SIGTERM), 0 if none: exit 128 + it.
+int interrupt_signal();
 // Sleeps up to ns nanoseconds, waking early on interrupt. False if interrupted.
 bool sleep_interruptible(std::uint64_t ns);
 

@@ -86,7 +86,7 @@ int run_read(const ReadArgs& a) {
       ++n;
       w.write_record(r.data, r.caplen, r.len, r.sec, r.nsec);
     }
-    w.flush();
+    w.close();
     return 0;
   }
   Output out(a.output);

@@ -1,6 +1,7 @@
 #include "repl.hpp"
 
 #include <editline/readline.h>
+#include <signal.h>
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -110,6 +111,7 @@ void Repl::report(const std::exception& e) {
 }
 
 bool Repl::read_line(const char* prompt, std::string& line) {
+  if (interrupt_signal() == SIGTERM) return false;  // the session ends, as at end of input
   if (!interactive_) {
     clear_interrupt();
     if (!std::getline(std::cin, line)) return false;
@@ -118,6 +120,10 @@ bool Repl::read_line(const char* prompt, std::string& line) {
   for (;;) {
     clear_interrupt();
     char* raw = readline(prompt);
+    if (interrupt_signal() == SIGTERM) {
+      free(raw);
+      return false;
+    }
     if (interrupted()) {
       // Ctrl-C at the prompt cancels the current line (and any unfinished statement).
       free(raw);

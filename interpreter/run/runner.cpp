@@ -146,6 +146,8 @@ void Runner::send(const ast::Stmt& st) {
       sender().send(*ps, o);
     } catch (const SendError& e) {
       throw ScriptError(st.pos, e.what());
+    } catch (const PcapWriteError& e) {  // --pcap: a full disk names the file
+      throw ScriptError(st.pos, e.what());
     }
     report(sender().last_stats());
     if (interrupted()) throw Interrupted();
@@ -181,6 +183,8 @@ void Runner::sr(const ast::Stmt& st) {
   try {
     r = send_receive(sender(), session_.registry(), targets(st), o);
   } catch (const SendError& e) {
+    throw ScriptError(st.pos, e.what());
+  } catch (const PcapWriteError& e) {
     throw ScriptError(st.pos, e.what());
   } catch (const CaptureError& e) {
     throw ScriptError(st.pos, e.what());

@@ -154,7 +154,7 @@ int run_sniff(const SniffArgs& a) {
         return true;
       },
       dissect, [&] { if (print) out.flush(); });
-  if (w) w->flush();
+  if (w) w->close();
   out.close();
   fmt::print(stderr, "{}", sniff_report(r));
   return 0;

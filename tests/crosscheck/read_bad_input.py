@@ -17,8 +17,10 @@ Every read exits 0 within the timeout, `--format hex` gives back the input
 and `--format pkt` builds back the identical bytes.
 
 Capture files: bad magic, a truncated file header, a truncated record
-header, a truncated record, a caplen of 4 GiB - 1: exit 1 with the exact
-message (naming the record), after printing the records before it.
+header, a truncated record, a caplen above the snap length, a caplen of
+4 GiB - 1: exit 1 with the exact message (naming the record), after printing
+the records before it. A record snapped by its capture and pcapng with blocks
+of an unknown type read without error.
 
 Usage: read_bad_input.py [PKT] [--keep DIR]
 """
@@ -289,6 +291,10 @@ def check_files(pkt, ck, tmpdir):
          "pkt: {path}: record 2 is truncated (truncated dump file; tried to read 16 header bytes, only got 3)"),
         ("caplen 4 GiB - 1", fhdr() + rec(good) + struct.pack("<IIII", 1, 0, 0xffffffff, 0xffffffff) + good, 1,
          "pkt: {path}: record 2 is damaged (invalid packet capture length 4294967295, bigger than snaplen of 65535)"),
+        # libpcap itself cuts such a record to the snap length without a word.
+        ("caplen above the snap length", fhdr(100) + rec(good) + rec(bytes(200)) + rec(good), 1,
+         "pkt: {path}: record 2 is damaged (its caplen 200 is above the snap length 100 in the file header, which "
+         "libpcap would cut it to): the header's snap length or this record's caplen is wrong"),
         ("caplen 4 GiB - 1, snaplen 4 GiB - 1", fhdr(0xffffffff) + struct.pack("<IIII", 1, 0, 0xffffffff, 0xffffffff) + good, 0,
          "pkt: {path}: record 1 is damaged (invalid packet capture length 4294967295, bigger than snaplen of 262144)"),
     ]
@@ -305,6 +311,27 @@ def check_files(pkt, ck, tmpdir):
             if len([l for l in r.out.splitlines() if l.strip()]) != before:
                 ck.fail("%s (--format %s): %d packets printed before the error, expected %d" % (
                     name, fmt, len(r.out.splitlines()), before), r.out)
+    # A record cut to the snap length by its capture (len > caplen == snaplen) is no error.
+    path = os.path.join(tmpdir, "snapped.pcap")
+    with open(path, "wb") as f:
+        f.write(fhdr(20) + struct.pack("<IIII", 1, 0, 20, len(good)) + good[:20] + rec(good[:20]))
+    r = ru.run([pkt, "read", path, "--format", "summary"])
+    if r.rc != 0 or len(r.out.splitlines()) != 2:
+        ck.fail("a record snapped by its capture: expected exit 0 and 2 packets", r.describe())
+    # pcapng with blocks of a type nobody knows: skipped (pcapng section 3.1), the packets read.
+    def blk(t, body):
+        body += b"\0" * ((4 - len(body) % 4) % 4)
+        return struct.pack("<II", t, 12 + len(body)) + body + struct.pack("<I", 12 + len(body))
+    epb = blk(6, struct.pack("<IIIII", 0, 0, 1, len(good), len(good)) + good)
+    unknown = blk(0x0BADCAFE, b"not a block pkt knows")
+    path = os.path.join(tmpdir, "unknown_blocks.pcapng")
+    with open(path, "wb") as f:
+        f.write(blk(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1)) + blk(1, struct.pack("<HHI", 101, 0, 65535))
+                + unknown + epb + unknown + unknown + epb)
+    r = ru.run([pkt, "read", path, "--format", "summary"])
+    ck.reads += 1
+    if r.rc != 0 or len(r.out.splitlines()) != 2 or "udp 53 > 53" not in r.out:
+        ck.fail("pcapng with unknown blocks: expected exit 0 and its 2 packets", r.describe())
     # A record of zero bytes is no error: no layers, and its text builds no bytes.
     path = os.path.join(tmpdir, "zero.pcap")
     ru.write_pcap(path, 101, [b""])

@@ -9,6 +9,9 @@ top, any order):
                   2 is a usage error)
   # args: ARGS    extra arguments for `pkt run`, split like a shell would
   # cmd: build    run `pkt build FILE --format hex` instead of `pkt run FILE`
+  # argv: ARGS    the whole command line after `pkt` instead (for the CLI's
+                  own errors); {file} is NAME.pkt's path, {here} this directory
+  # stdout: PATH  standard output goes to PATH (e.g. /dev/full)
 
 Normalisation: before comparing, every occurrence of the script's absolute
 path in stderr is replaced by its basename (NAME.pkt), then every occurrence
@@ -32,7 +35,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def directives(path):
-    out = {"exit": 1, "args": [], "cmd": "run"}
+    out = {"exit": 1, "args": [], "cmd": "run", "argv": None, "stdout": None}
     with open(path, encoding="utf-8") as f:
         for line in f:
             if not line.startswith("#"):
@@ -44,6 +47,10 @@ def directives(path):
                 out["args"] = shlex.split(body[5:])
             elif body.startswith("cmd:"):
                 out["cmd"] = body[4:].strip()
+            elif body.startswith("argv:"):
+                out["argv"] = shlex.split(body[5:])
+            elif body.startswith("stdout:"):
+                out["stdout"] = body[7:].strip()
     return out
 
 
@@ -61,11 +68,17 @@ def main(argv):
         with open(errfile, encoding="utf-8") as f:
             want = f.read()
         d = directives(t)
-        if d["cmd"] == "build":
+        if d["argv"] is not None:
+            cmd = [pkt] + [a.replace("{file}", t).replace("{here}", os.path.dirname(t)) for a in d["argv"]]
+        elif d["cmd"] == "build":
             cmd = [pkt, "build", t, "--format", "hex"] + d["args"]
         else:
             cmd = [pkt, "run", t] + d["args"]
-        res = subprocess.run(cmd, capture_output=True, cwd=os.path.dirname(t), env=env)
+        if d["stdout"]:
+            with open(d["stdout"], "wb") as out:
+                res = subprocess.run(cmd, stdout=out, stderr=subprocess.PIPE, cwd=os.path.dirname(t), env=env)
+        else:
+            res = subprocess.run(cmd, capture_output=True, cwd=os.path.dirname(t), env=env)
         got = res.stderr.decode("utf-8", errors="replace")
         got = got.replace(t, name).replace(os.path.dirname(t) + "/", "")
         problems = []

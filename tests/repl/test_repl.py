@@ -118,6 +118,13 @@ with tempfile.TemporaryDirectory() as home:
     out = plain(s.type("= 1 + 1\r"))
     check("prompt works after an error", "2" in out, out)
 
+    # Setting a field without `lua`: the error says the line to type.
+    out = plain(s.type("p.tcp.window = 1\r"))
+    check("a field assignment suggests lua", "an assignment to a field is Lua: write 'lua p.tcp.window = 1'" in out, out)
+    s.type("lua p.tcp.window = 1\r")
+    out = plain(s.type("= p.tcp.window\r"))
+    check("the suggested line works", "\n1\n" in out, repr(out))
+
     # Ctrl-C during a long send returns to the prompt.
     s.type("send p count 1000000 interval 1ms\r", until=None, timeout=0.7)
     t0 = time.time()
