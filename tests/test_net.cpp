@@ -805,7 +805,7 @@ TEST_CASE("a failing send stops and says how many were sent before it", "[send][
   CHECK(cap.frames_with(tag, 2, 300).size() == 1);
 }
 
-TEST_CASE("a failing threaded send names the first failed packet; --pcap holds what left", "[send][root]") {
+TEST_CASE("a failing threaded send names the first failed packet, and --pcap holds what left", "[send][root]") {
   NEED_ROOT();
   std::string tag = marker();
   Bytes ok = ipv6("::1", "::1", tag);

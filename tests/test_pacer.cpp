@@ -221,7 +221,7 @@ TEST_CASE("Pacer: bits/s count each packet's bytes", "[rate][pacer][timing]") {
   });
 }
 
-TEST_CASE("Pacer: several due packets at once; unlimited admits all; a share of the rate", "[rate][pacer]") {
+TEST_CASE("Pacer: several due packets at once, unlimited admits all, a share of the rate", "[rate][pacer]") {
   std::vector<std::size_t> lens(64, 100);
   Pacer none(Rate{});
   CHECK_FALSE(none.limited());
@@ -287,7 +287,7 @@ std::size_t count_of(const std::string& s, const std::string& what) {
 
 }  // namespace
 
-TEST_CASE("Progress: redrawn at most 4 times a second, erased at the end; nothing when disabled", "[stats][progress]") {
+TEST_CASE("Progress: redrawn at most 4 times a second, erased at the end, nothing when disabled", "[stats][progress]") {
   std::string out = stderr_of([] {
     Progress p(true, 1000);
     auto t0 = Clock::now();

@@ -6,6 +6,8 @@
 // go to lo only. Tagged [root]: skipped (with a warning) without root.
 #include <catch2/catch.hpp>
 
+#include "skip.hpp"
+
 #include <arpa/inet.h>
 #include <linux/filter.h>
 #include <linux/if_ether.h>
@@ -40,15 +42,8 @@ namespace {
 
 constexpr std::uint16_t kType = 0x88b5;
 
-bool is_root() { return geteuid() == 0; }
 
-#define NEED_ROOT()                                                          \
-  do {                                                                       \
-    if (!is_root()) {                                                        \
-      WARN("skipped: needs root (CAP_NET_RAW) for packet sockets and capture"); \
-      return;                                                                \
-    }                                                                        \
-  } while (0)
+
 
 // A tag unique to this process and call: captures keep only our frames.
 std::string tag() {
