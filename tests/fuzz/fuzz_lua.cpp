@@ -114,7 +114,7 @@ std::string value(Bytes& in) {
     case 7: return "pkt.default";
     case 8: return "pkt.auto";
     case 9: return "nil";
-    case 10: return slot(in);
+    case 10: return "G(" + slot(in) + ")";
     case 11: return in.u8() & 1 ? "1.5" : "true";
     default: return fmt::format("{{{}, {}}}", value(in), value(in));  // a sequence of any two values
   }
@@ -123,8 +123,13 @@ std::string value(Bytes& in) {
 // The Lua program for one input. Helpers: F(p, li, fi) is the layer proxy
 // at position li (wrapping) and the name of its field fi (wrapping), by pairs().
 constexpr const char* kPrelude = R"lua(
+local stderr = io.stderr
+local function R(ok, e) if VERBOSE and not ok then stderr:write("  -> ", tostring(e), "\n") end end
 io = nil; os = nil; package = nil; require = nil; dofile = nil; loadfile = nil
 local P = {eth{} / ipv4{} / tcp{}, ipv6{} / udp{} / "x", ipv4{} / icmp{}, eth{} / arp{}, nil, nil, nil, nil}
+-- Stacking doubles a packet: P[1] = P[1] / P[1] twenty times is a million
+-- layers. G keeps the programs to packets a script would build.
+local function G(p) if #p:layers() > 64 or #p > 65536 then error("too big for the fuzzer") end return p end
 local function F(p, li, fi)
   local ls = p:layers()
   local l = p[li % #ls + 1]
@@ -136,7 +141,8 @@ end
 )lua";
 
 std::string program(Bytes in, const std::vector<std::string>& layers) {
-  std::string out = kPrelude;
+  std::string out = verbose() ? "VERBOSE = true\n" : "";
+  out += kPrelude;
   for (std::size_t op = 0; op < kMaxOps && !in.empty(); ++op) {
     std::string line;
     switch (in.u8() % 16) {
@@ -155,12 +161,12 @@ std::string program(Bytes in, const std::vector<std::string>& layers) {
       }
       case 2: {
         std::string a = slot(in), b = slot(in);
-        line = fmt::format("{} = {} / {}", slot(in), a, b);
+        line = fmt::format("{} = G({}) / G({})", slot(in), a, b);
         break;
       }
       case 3: {
         std::string a = slot(in), b = raw_bytes(in);
-        line = in.u8() & 1 ? fmt::format("{} = {} / {}", slot(in), a, b) : fmt::format("{} = {} / {}", slot(in), b, a);
+        line = in.u8() & 1 ? fmt::format("{} = G({}) / {}", slot(in), a, b) : fmt::format("{} = {} / G({})", slot(in), b, a);
         break;
       }
       case 4: {
@@ -222,7 +228,7 @@ std::string program(Bytes in, const std::vector<std::string>& layers) {
         break;
       }
     }
-    out += "pcall(function() " + line + " end)\n";
+    out += "R(pcall(function() " + line + " end))\n";
   }
   return out;
 }
