@@ -189,6 +189,7 @@ std::string bytes_of(const LayerDef& layer, const FieldDef& f, const ast::Expr& 
       if (n.kind != K::Int) throw ScriptError(e.items.at(1)->pos, "expected a repeat count (a number, or a param or let holding one)");
       if (!unit.empty() && n.i > (64u << 20) / unit.size())
         throw ScriptError(e.pos, fmt::format("{} bytes repeated {} times is more than the limit of 64 MiB", unit.size(), n.i));
+      if (unit.empty()) return unit;  // "" * 2^64-1 is empty, at once
       std::string out;
       out.reserve(unit.size() * n.i);
       for (std::uint64_t k = 0; k < n.i; ++k) out += unit;

@@ -104,10 +104,16 @@ struct Session::Impl {
     return false;
   }
 
-  // Follows a param/let name to its expression.
+  // Follows a param/let name to its expression. An external name's
+  // expression (a Lua global) is made on each lookup: kept alive here, as
+  // long as this evaluation, for the reference returned.
+  std::vector<ast::ExprPtr> resolved;
   const ast::Expr& deref(const ast::Expr& e, int depth = 0) {
     if (e.kind == K::Name && depth < 32)
-      if (auto x = resolver(e.s)) return deref(*x, depth + 1);
+      if (auto x = resolver(e.s)) {
+        resolved.push_back(x);
+        return deref(*x, depth + 1);
+      }
     return e;
   }
 

@@ -622,7 +622,14 @@ def test_ctrl_c():
         p = subprocess.Popen([PKT, "run", example("udp_flood.pkt"), "-D", "count=1000000", "-D", "interval=1ms",
                               "--pcap", pcap], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV)
         try:
-            time.sleep(0.5)
+            # Ctrl-C once sending has begun (the first record is in the pcap):
+            # a fixed sleep is too short for a slow start (ASan, a loaded machine).
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and p.poll() is None:
+                if os.path.exists(pcap) and os.path.getsize(pcap) > 24:
+                    break
+                time.sleep(0.05)
+            time.sleep(0.2)
             p.send_signal(signal.SIGINT)
             out, err = p.communicate(timeout=10)
         finally:

@@ -68,6 +68,10 @@ PACKETS = [
     ("raw_ipv4_tcp", "linktype 101", "ipv4(src=10.0.0.1, dst=10.0.0.2) / tcp(flags=SYN|ACK)"),
     ("raw_ipv6_udp", "linktype 101", "ipv6 / udp / \"x\""),
     ("lt228_ipv4_udp", "linktype 228", "ipv4 / udp / \"y\""),
+    ("sll_ipv4_udp", "linktype 113", "sll(pkttype=outgoing, addr=hex\"0200000000010000\") / ipv4 / udp / \"s\""),
+    ("sll_arp", "linktype 113", "sll / arp(op=reply)"),
+    ("sll2_ipv6_tcp", "linktype 276", "sll2(ifindex=1, hatype=loopback) / ipv6 / tcp(flags=SYN)"),
+    ("sll2_dot1q_ipv4", "linktype 276", "sll2 / dot1q(vid=5) / ipv4 / icmp"),
     ("lt229_ipv6_tcp", "linktype 229", "ipv6 / tcp"),
     ("eth_alone", "eth", "eth"),
     ("ipv4_alone", "ipv4", "ipv4(proto=tcp) / tcp"),
@@ -179,6 +183,11 @@ def main():
         with open(os.path.join(OUT, name), "wb") as f:
             f.write(bytes([sel[first]]) + data)
 
+    # Every link type the stdlib binds (and the selector table offers) has a seed.
+    seeded = {first for _, first, _ in PACKETS + DAMAGED}
+    missing = [name for name in sel if name.startswith("linktype ") and name not in seeded]
+    if missing:
+        sys.exit(f"make_corpus: no seed for {', '.join(missing)}: add one to PACKETS")
     n = 0
     for name, first, expr in PACKETS:
         data = bytes.fromhex(build_hex(pkt, expr))

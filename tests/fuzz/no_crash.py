@@ -374,7 +374,13 @@ def special_cases():
 def limit_children():
     # Set on this process and inherited by every pkt it starts (a preexec_fn
     # would force a slow fork of this process for each run).
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+    # AddressSanitizer reserves terabytes of shadow address space and cannot
+    # start under RLIMIT_AS (scripts/dev test-sanitize): it enforces the same
+    # cap itself there (hard_rss_limit_mb).
+    if "ASAN_OPTIONS" not in os.environ:
+        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+    else:
+        os.environ["ASAN_OPTIONS"] += ":hard_rss_limit_mb=%d" % (MEMORY_LIMIT >> 20)
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 

@@ -57,7 +57,7 @@ class Session:
             self.read(timeout=1)
         except OSError:
             pass
-        for _ in range(100):  # up to 10 s, then kill: a hung REPL fails the test instead of hanging it
+        for _ in range(300):  # up to 30 s (ASan on a loaded machine), then kill: a hung REPL fails the test instead of hanging it
             pid, status = os.waitpid(self.pid, os.WNOHANG)
             if pid:
                 return status
