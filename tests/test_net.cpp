@@ -226,6 +226,10 @@ class LoCapture {
   LoCapture() {
     fd_ = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
     if (fd_ < 0) throw std::runtime_error(std::string("capture socket: ") + std::strerror(errno));
+    // Other tests may flood lo while this one waits to read: a large buffer
+    // keeps this test's frames from being dropped before it reads them.
+    int size = 64 << 20;
+    setsockopt(fd_, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size);
     sockaddr_ll a{};
     a.sll_family = AF_PACKET;
     a.sll_protocol = htons(ETH_P_ALL);
