@@ -72,6 +72,16 @@ void bind_to_device(int fd, const std::string& iface) {
   }
 }
 
+// A full device queue (ENOBUFS, EAGAIN) is waited out, a millisecond at a
+// time, up to about a second without progress, rather than fail a fast
+// burst: true when the caller should try again.
+bool wait_out_full_queue(int e, int& retries) {
+  if ((e != ENOBUFS && e != EAGAIN) || retries >= 1000 || interrupted()) return false;
+  ++retries;
+  sleep_interruptible(1'000'000);
+  return true;
+}
+
 // sendto with the retries every raw path needs.
 RawResult send_retrying(int fd, const void* p, std::size_t n, const sockaddr* to, socklen_t tolen) {
   RawResult r;
@@ -84,13 +94,7 @@ RawResult send_retrying(int fd, const void* p, std::size_t n, const sockaddr* to
     }
     int e = errno;
     if (e == EINTR && !interrupted()) continue;
-    // The device queue is full: wait for it to drain (up to about a second)
-    // rather than fail a fast `interval 0` burst.
-    if ((e == ENOBUFS || e == EAGAIN) && full_retries < 1000 && !interrupted()) {
-      ++full_retries;
-      sleep_interruptible(1'000'000);
-      continue;
-    }
+    if (wait_out_full_queue(e, full_retries)) continue;
     r.err = e;
     return r;
   }
@@ -412,13 +416,7 @@ IpBatchResult RawSockets::send_batch(int fd, int family, const std::uint8_t* con
     }
     int e = m == 0 ? EAGAIN : errno;
     if (e == EINTR && !interrupted()) continue;
-    // The device queue is full: wait for it to drain (up to about a second
-    // without progress) rather than fail a fast burst.
-    if ((e == ENOBUFS || e == EAGAIN) && full_retries < 1000 && !interrupted()) {
-      ++full_retries;
-      sleep_interruptible(1'000'000);
-      continue;
-    }
+    if (wait_out_full_queue(e, full_retries)) continue;  // counted from the last progress
     r.err = e;
     return r;
   }
@@ -522,12 +520,8 @@ BatchResult RawSockets::send_frames(const std::uint8_t* const* frames, const std
         if (sendto(ring.fd, nullptr, 0, 0, reinterpret_cast<sockaddr*>(&to), sizeof to) < 0) {
           int e = errno;
           if (e == EINTR || e == ETIMEDOUT) continue;  // rescan; a Ctrl-C is seen above
-          if ((e == ENOBUFS || e == EAGAIN) && full_retries < 1000) {
-            // The device queue is full (the frame is back to SEND_REQUEST): wait for it to drain, as sendto does.
-            ++full_retries;
-            sleep_interruptible(1'000'000);
-            continue;
-          }
+          // The device queue is full (the frame is back to SEND_REQUEST): wait for it to drain, as sendto does.
+          if (wait_out_full_queue(e, full_retries) || interrupted()) continue;  // a Ctrl-C is seen above
           fail = e;  // the frame at the head was refused (EMSGSIZE, EINVAL, ENETDOWN, ...); wait for those before it
         }
         continue;
