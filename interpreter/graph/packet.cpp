@@ -212,7 +212,9 @@ void Packet::set(std::size_t layer, std::size_t field, FieldValue v, Origin orig
   std::uint8_t old[64];
   std::string old_big;
   const std::uint8_t* oldp = old;
-  if (e - b <= sizeof old) std::memcpy(old, buf_.data() + b, e - b);
+  if (e - b <= sizeof old) {
+    if (e > b) std::memcpy(old, buf_.data() + b, e - b);  // a field of no bytes in an empty packet: nothing to keep
+  }
   else { old_big.assign(reinterpret_cast<char*>(buf_.data() + b), e - b); oldp = reinterpret_cast<const std::uint8_t*>(old_big.data()); }
   s.value = std::move(v);
   s.origin = origin;

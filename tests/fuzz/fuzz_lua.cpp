@@ -252,7 +252,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   Session s(fx.stdlib);
   LuaContext ctx;
   ctx.session = &s;
-  ctx.send = [](const PacketSet&, const SendOptions&) -> std::uint64_t {
+  ctx.send = [](const PacketSet&, const SendOptions&) -> SendStats {
     throw std::runtime_error("fuzz_lua: sending is disabled");
   };
   ctx.sr = [](const std::vector<std::shared_ptr<PacketSet>>&, const SrOptions&) -> SrResult {
