@@ -4,6 +4,8 @@
 // and end to end through the pkt binary.
 #include <catch2/catch.hpp>
 
+#include "run_pkt.hpp"
+
 #include <fcntl.h>
 #include <pcap/pcap.h>
 #include <signal.h>
@@ -32,31 +34,10 @@ using namespace pkt;
 
 namespace {
 
-// A scratch directory, removed with its files.
-struct TempDir {
-  std::string path;
-  TempDir() {
-    const char* t = std::getenv("TMPDIR");
-    std::string tmpl = std::string(t && *t ? t : "/tmp") + "/pkt_test_lua_XXXXXX";
-    std::vector<char> buf(tmpl.begin(), tmpl.end());
-    buf.push_back('\0');
-    if (!mkdtemp(buf.data())) throw std::runtime_error("mkdtemp failed");
-    path = buf.data();
-  }
-  ~TempDir() { std::system(("rm -rf '" + path + "'").c_str()); }
-  std::string file(const std::string& name) const { return path + "/" + name; }
-  std::string write(const std::string& name, const std::string& text) const {
-    std::ofstream(file(name), std::ios::binary) << text;
-    return file(name);
-  }
-};
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using pkt_test::Proc;
+using pkt_test::run_pkt;
+using pkt_test::slurp;
+using pkt_test::TempDir;
 
 // Redirects this process's stdout (C stdio and fd 1) to a file.
 class CaptureStdout {
@@ -114,40 +95,6 @@ Result run_script(const std::string& name, const std::string& text, SendConfig c
   }  // the Sender (and its pcap) is closed here
   r.out = cap.finish();
   return r;
-}
-
-struct Proc {
-  int rc = -1;
-  std::string out, err;
-};
-
-std::string quote(const std::string& s) {
-  std::string q = "'";
-  q += s;
-  q += '\'';
-  return q;
-}
-
-// Runs the pkt binary with args; stdout and stderr captured.
-Proc run_pkt(const std::vector<std::string>& args, const std::string& env = "") {
-  TempDir d;
-  std::string cmd = env + (env.empty() ? "" : " ") + quote(PKT_BINARY);
-  for (auto& a : args) {
-    cmd += ' ';
-    cmd += quote(a);
-  }
-  cmd += " 2>";
-  cmd += quote(d.file("err"));
-  Proc p;
-  std::FILE* f = popen(cmd.c_str(), "r");
-  REQUIRE(f != nullptr);
-  char buf[4096];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) p.out.append(buf, n);
-  int status = pclose(f);
-  p.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  p.err = slurp(d.file("err"));
-  return p;
 }
 
 // The UDP destination ports of the packets in a LINKTYPE_RAW pcap file.

@@ -5,6 +5,8 @@
 // scope. Sends are --dry-run: nothing leaves the machine.
 #include <catch2/catch.hpp>
 
+#include "run_pkt.hpp"
+
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -29,69 +31,18 @@ using namespace pkt;
 
 namespace {
 
+using pkt_test::Proc;
+using pkt_test::slurp;
+
 // A scratch directory under /tmp (so ../../etc/passwd from it is /etc/passwd).
-struct TempDir {
-  std::string path;
-  TempDir() {
-    std::string tmpl = "/tmp/pkt_test_sandbox_XXXXXX";
-    std::vector<char> buf(tmpl.begin(), tmpl.end());
-    buf.push_back('\0');
-    if (!mkdtemp(buf.data())) throw std::runtime_error("mkdtemp failed");
-    path = buf.data();
-  }
-  ~TempDir() { std::system(("rm -rf '" + path + "'").c_str()); }
-  std::string file(const std::string& name) const { return path + "/" + name; }
-  std::string write(const std::string& name, const std::string& text) const {
-    std::ofstream(file(name), std::ios::binary) << text;
-    return file(name);
-  }
-};
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string quote(const std::string& s) {
-  std::string q = "'";
-  q += s;
-  q += '\'';
-  return q;
-}
-
-struct Proc {
-  int rc = -1;
-  std::string out, err;
-  double seconds = 0;
+struct TempDir : pkt_test::TempDir {
+  TempDir() : pkt_test::TempDir("/tmp") {}
 };
 
 // Runs `env -u PKT_SCOPE [ENV] pkt ARGS` (the scope comes from the args
 // alone), stdout and stderr captured, timed.
 Proc run_pkt(const std::vector<std::string>& args, const std::string& env = "") {
-  TempDir d;
-  std::string cmd = "env -u PKT_SCOPE ";
-  if (!env.empty()) cmd += env + ' ';
-  cmd += quote(PKT_BINARY);
-  for (auto& a : args) {
-    cmd += ' ';
-    cmd += quote(a);
-  }
-  cmd += " 2>";
-  cmd += quote(d.file("err"));
-  Proc p;
-  auto t0 = std::chrono::steady_clock::now();
-  std::FILE* f = popen(cmd.c_str(), "r");
-  REQUIRE(f != nullptr);
-  char buf[4096];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) p.out.append(buf, n);
-  int status = pclose(f);
-  p.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  p.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  p.err = slurp(d.file("err"));
-  return p;
+  return pkt_test::run_pkt(args, "env -u PKT_SCOPE" + (env.empty() ? std::string() : " " + env));
 }
 
 const std::string kScope = "--scope=127.0.0.0/8,::1/128";
