@@ -203,12 +203,13 @@ def main():
         print("     rate 1Mbit: %.1f packets/s of %d bytes on lo (IP %d bytes)" % (got, pkts[0][1] if pkts else 0, 125))
         check("rate 1Mbit: 1,000 packets/s of 125 bytes", len(pkts) == 1000 and abs(got / 1000 - 1) <= BOUND,
               "%d packets, %.1f/s; %s" % (len(pkts), got, r.stderr))
-        # 4. Lua: the count and the figures.
+        # 4. Lua: the count and the figures. The second send lasts 0.2 s, so one
+        #    late wake-up (a few hundred us on a busy machine) is not a shortfall.
         lua = script(tmp, "l.pkt", syn(47005) +
                      'lua {\n  local n, s = send(p, {count = 2000, rate = "10kpps"})\n'
                      '  print(n, s.packets, s.bytes, s.asked_pps, s.asked_bps, s.interrupted)\n'
                      '  print(string.format("%.0f %.4f %.0f", s.pps, s.seconds, s.bps))\n  print(s.line)\n'
-                     '  local m, t = send(p, {count = 10, rate = 1000})\n  print(m, t.asked_pps, t.shortfall)\n}\n')
+                     '  local m, t = send(p, {count = 200, rate = 1000})\n  print(m, t.asked_pps, t.shortfall)\n}\n')
         cap = Capture(47005, tmp)
         try:
             r = subprocess.run([PKT, "run", lua], capture_output=True, text=True, env=ENV, timeout=60)
@@ -222,9 +223,9 @@ def main():
             check("lua: pps within 5%, seconds, bps", abs(pps / 10000 - 1) <= BOUND and abs(secs - 0.1999) < 0.01 and
                   abs(bps / (pps * 320) - 1) < 1e-3, out[1])
             check("lua: the final line", FINAL.match(out[2]) and out[2].startswith("sent 2,000 packets in "), out[2])
-            check("lua: a number is packets/s; no shortfall", out[3] == "10\t1000.0\tnil", out[3])
-        check("lua: no line of its own on stderr, the total at the end", r.stderr == "sent 2010 packets\n", r.stderr)
-        check("lua: every packet on the wire", len(pkts) == 2010, len(pkts))
+            check("lua: a number is packets/s; no shortfall", out[3] == "200\t1000.0\tnil", out[3])
+        check("lua: no line of its own on stderr, the total at the end", r.stderr == "sent 2200 packets\n", r.stderr)
+        check("lua: every packet on the wire", len(pkts) == 2200, len(pkts))
         # 5. The progress line: on a terminal only, and not with --quiet.
         prog = script(tmp, "prog.pkt", syn(47007) + "send p count 3000 rate 2kpps\n")
         rc, out = pty_run(["run", prog])
