@@ -24,6 +24,8 @@
 #include "session.hpp"
 #include "confine.hpp"
 #include "net/capture.hpp"
+#include "net/privilege.hpp"
+#include "run/preopen.hpp"
 
 #ifndef PKT_VERSION
 #define PKT_VERSION "0.0.0"
@@ -181,7 +183,20 @@ struct RunArgs {
   bool quiet = false;
   std::string lua_memory, lua_timeout;  // as given
   bool sandbox = false;
+  std::vector<std::string> ifaces;  // -i: opened before privileges are dropped
+  std::string user;                 // --user NAME
+  bool no_drop = false;             // --no-drop
 };
+
+// --user and --no-drop, or sudo's SUDO_UID and SUDO_GID: who the run becomes
+// once its sockets are open (docs/security.md, "Privileges").
+net::DropPlan drop_plan(const std::string& user, bool no_drop) {
+  try {
+    return net::plan_drop(user, no_drop);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+}
 
 // --lua-memory, --lua-timeout and --sandbox. Without --lua-memory the Lua
 // heap may hold 1 GiB (256 MiB under --sandbox); there is no time limit
@@ -270,7 +285,10 @@ int cmd_run(const RunArgs& a) {
   } catch (const std::invalid_argument& e) {
     throw UsageError(e.what());  // names --scope or PKT_SCOPE
   }
+  const net::DropPlan drop = drop_plan(a.user, a.no_drop);
   Runner runner(session, opts);
+  // The sockets the script names, opened as root; then the rest runs as the user.
+  open_then_drop(drop, lua_file ? SocketNeeds{} : scan_script(script), a.ifaces);
   int rc = 0;
   try {
     if (lua_file) runner.run_lua_file(a.file, globals);
@@ -389,6 +407,12 @@ int main(int argc, char** argv) {
   r->add_flag("--sandbox", run.sandbox,
               "For a script you did not write: Lua gets no file io, no os beyond the time, no debug, C modules or "
               "bytecode; files only in the script's directory; --scope (or PKT_SCOPE) required");
+  r->add_option("-i,--iface", run.ifaces,
+                "An interface the script sends or captures on (any: capture on all), opened before privileges are "
+                "dropped; needed for interfaces only Lua code names (repeatable)");
+  r->add_option("--user", run.user,
+                "Once the sockets are open, run as this user (default under sudo: the user who ran sudo)");
+  r->add_flag("--no-drop", run.no_drop, "Keep root (or this binary's capabilities) for the whole run");
 
   std::string check_file;
   std::vector<std::string> check_defs;
@@ -426,6 +450,11 @@ int main(int argc, char** argv) {
   snc->add_option("--script", sn.scripts, "Load a script's layer, option and bind declarations first (repeatable)")
       ->allow_extra_args(false);  // `--script x.pkt udp port 9`: the filter is not more scripts
   snc->add_option("filter", sn.filter, "BPF filter (libpcap syntax), words joined as tcpdump does");
+  std::string sniff_user;
+  bool sniff_no_drop = false;
+  snc->add_option("--user", sniff_user,
+                  "Once the capture is open, run as this user (default under sudo: the user who ran sudo)");
+  snc->add_flag("--no-drop", sniff_no_drop, "Keep root (or this binary's capabilities) for the whole capture");
 
   std::string repl_scope;
   bool repl_dry_run = false;
@@ -459,7 +488,10 @@ int main(int argc, char** argv) {
       if (rd.file.empty() == rd.hex.empty()) throw UsageError("read needs a FILE or --hex HEX (one of them)");
       return checked(run_read(rd));
     }
-    if (*snc) return checked(run_sniff(sn));
+    if (*snc) {
+      sn.drop = drop_plan(sniff_user, sniff_no_drop);
+      return checked(run_sniff(sn));
+    }
     if (*h) return checked(cmd_help(help_layer));
     if (*rp || (argc == 1 && isatty(0) && isatty(1))) return cmd_repl(repl_pcap, repl_dry_run, repl_scope);
     std::cout << app.help();

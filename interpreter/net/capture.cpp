@@ -12,8 +12,11 @@
 #include <cmath>
 #include <cstring>
 #include <exception>
+#include <map>
+#include <mutex>
 
 #include "pcap_writer.hpp"
+#include "privilege.hpp"
 #include "send.hpp"
 
 namespace pkt {
@@ -37,6 +40,37 @@ std::string interfaces_text() {
 std::uint64_t now_ns() {
   return static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
+}
+
+// Captures opened before a drop, free to be taken, by interface.
+struct Preopened {
+  std::mutex m;
+  std::multimap<std::string, pcap_t*> free;
+};
+Preopened& preopened() {
+  static Preopened p;
+  return p;
+}
+
+pcap_t* take_preopened(const std::string& iface) {
+  Preopened& p = preopened();
+  std::lock_guard<std::mutex> g(p.m);
+  auto it = p.free.find(iface);
+  if (it == p.free.end()) return nullptr;
+  pcap_t* pc = it->second;
+  p.free.erase(it);
+  return pc;
+}
+
+// A filter that accepts nothing: what a pre-opened capture holds while no
+// Capture uses it, so its ring stays empty.
+void set_idle_filter(pcap_t* pc) {
+  bpf_insn reject = BPF_STMT(BPF_RET | BPF_K, 0);
+  bpf_program prog{1, &reject};
+  pcap_setfilter(pc, &prog);
+  // What came in before the filter is read and dropped.
+  for (int i = 0; i < 1024 && pcap_dispatch(pc, -1, [](u_char*, const pcap_pkthdr*, const u_char*) {}, nullptr) > 0; ++i) {
+  }
 }
 
 }  // namespace
@@ -75,29 +109,41 @@ struct Capture::Impl {
   std::string iface;
   int linktype = 0;
   int fd = -1;
+  bool preopened = false;  // taken from preopen_capture: given back, not closed
+  Stats base;              // a pre-opened capture's counts when it was taken
   ~Impl() {
-    if (pcap) pcap_close(pcap);
+    if (!pcap) return;
+    if (!preopened) {
+      pcap_close(pcap);
+      return;
+    }
+    set_idle_filter(pcap);
+    Preopened& p = ::pkt::preopened();
+    std::lock_guard<std::mutex> g(p.m);
+    p.free.emplace(iface, pcap);
   }
 };
 
-Capture::Capture(const CaptureConfig& cfg) : impl_(std::make_unique<Impl>()) {
-  Impl& im = *impl_;
-  im.iface = cfg.iface;
-  if (cfg.iface.empty()) throw CaptureError(fmt::format("no interface given; {}", interfaces_text()));
-  if (cfg.snaplen <= 0) throw CaptureError(fmt::format("snaplen {} must be positive", cfg.snaplen));
+namespace {
+
+// Creates and activates a capture as `cfg` says; throws CaptureError.
+pcap_t* activate(const CaptureConfig& cfg) {
   char err[PCAP_ERRBUF_SIZE] = "";
-  im.pcap = pcap_create(cfg.iface.c_str(), err);
-  if (!im.pcap) throw CaptureError(fmt::format("cannot capture on {}: {}", cfg.iface, err));
+  pcap_t* pc = pcap_create(cfg.iface.c_str(), err);
+  if (!pc) throw CaptureError(fmt::format("cannot capture on {}: {}", cfg.iface, err));
   const bool any = cfg.iface == "any";
-  pcap_set_snaplen(im.pcap, cfg.snaplen);
-  if (!any) pcap_set_promisc(im.pcap, cfg.promisc ? 1 : 0);  // "any" has no promiscuous mode
-  pcap_set_immediate_mode(im.pcap, cfg.immediate ? 1 : 0);
-  pcap_set_timeout(im.pcap, kBlockTimeoutMs);
-  pcap_set_buffer_size(im.pcap, kBufferBytes);
-  pcap_set_tstamp_precision(im.pcap, PCAP_TSTAMP_PRECISION_NANO);
-  const int rc = pcap_activate(im.pcap);
+  pcap_set_snaplen(pc, cfg.snaplen);
+  if (!any) pcap_set_promisc(pc, cfg.promisc ? 1 : 0);  // "any" has no promiscuous mode
+  pcap_set_immediate_mode(pc, cfg.immediate ? 1 : 0);
+  pcap_set_timeout(pc, kBlockTimeoutMs);
+  pcap_set_buffer_size(pc, kBufferBytes);
+  pcap_set_tstamp_precision(pc, PCAP_TSTAMP_PRECISION_NANO);
+  const int rc = pcap_activate(pc);
   if (rc < 0) {
-    const std::string why = pcap_geterr(im.pcap);
+    const std::string why = pcap_geterr(pc);
+    pcap_close(pc);
+    if ((rc == PCAP_ERROR_PERM_DENIED || rc == PCAP_ERROR_PROMISC_PERM_DENIED) && net::privileges_dropped())
+      throw CaptureError(net::late_socket_error("a capture on " + cfg.iface, cfg.iface));
     switch (rc) {
       case PCAP_ERROR_NO_SUCH_DEVICE:
         throw CaptureError(fmt::format("cannot capture on {}: no such interface; {}", cfg.iface, interfaces_text()));
@@ -118,13 +164,44 @@ Capture::Capture(const CaptureConfig& cfg) : impl_(std::make_unique<Impl>()) {
   // Like tcpdump: on "any", the cooked header v2, which names the interface.
   if (any) {
     int* dlts = nullptr;
-    const int n = pcap_list_datalinks(im.pcap, &dlts);
+    const int n = pcap_list_datalinks(pc, &dlts);
     for (int k = 0; k < n; ++k)
-      if (dlts[k] == DLT_LINUX_SLL2) pcap_set_datalink(im.pcap, DLT_LINUX_SLL2);
+      if (dlts[k] == DLT_LINUX_SLL2) pcap_set_datalink(pc, DLT_LINUX_SLL2);
     if (n >= 0) pcap_free_datalinks(dlts);
   }
+  return pc;
+}
+
+}  // namespace
+
+void preopen_capture(const std::string& iface, bool promisc) {
+  CaptureConfig cfg;
+  cfg.iface = iface;
+  cfg.promisc = promisc;
+  pcap_t* pc = activate(cfg);
+  char err[PCAP_ERRBUF_SIZE] = "";
+  pcap_setnonblock(pc, 1, err);
+  set_idle_filter(pc);
+  Preopened& p = preopened();
+  std::lock_guard<std::mutex> g(p.m);
+  p.free.emplace(iface, pc);
+}
+
+Capture::Capture(const CaptureConfig& cfg) : impl_(std::make_unique<Impl>()) {
+  Impl& im = *impl_;
+  im.iface = cfg.iface;
+  if (cfg.iface.empty()) throw CaptureError(fmt::format("no interface given; {}", interfaces_text()));
+  if (cfg.snaplen <= 0) throw CaptureError(fmt::format("snaplen {} must be positive", cfg.snaplen));
+  char err[PCAP_ERRBUF_SIZE] = "";
+  im.pcap = take_preopened(cfg.iface);
+  if (im.pcap) {
+    im.preopened = true;
+    im.base = stats();
+  } else {
+    im.pcap = activate(cfg);
+  }
   im.linktype = dlt_to_linktype(pcap_datalink(im.pcap));
-  if (!cfg.filter.empty()) {
+  if (!cfg.filter.empty() || im.preopened) {  // a pre-opened capture's idle filter goes
     bpf_program prog{};
     if (pcap_compile(im.pcap, &prog, cfg.filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0)
       throw CaptureError(fmt::format("bad filter '{}': {}", cfg.filter, pcap_geterr(im.pcap)));
@@ -197,9 +274,9 @@ Capture::Stats Capture::stats() {
   pcap_stat s{};
   Stats out;
   if (pcap_stats(impl_->pcap, &s) != 0) return out;
-  out.received = s.ps_recv;
-  out.dropped = s.ps_drop;
-  out.if_dropped = s.ps_ifdrop;
+  out.received = s.ps_recv - impl_->base.received;
+  out.dropped = s.ps_drop - impl_->base.dropped;
+  out.if_dropped = s.ps_ifdrop - impl_->base.if_dropped;
   return out;
 }
 

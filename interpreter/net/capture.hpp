@@ -68,6 +68,12 @@ class Capture {
   std::unique_ptr<Impl> impl_;
 };
 
+// Opens a capture on `iface` before privileges are dropped (privilege.hpp);
+// it captures nothing until a Capture on that interface takes it over, with
+// its own filter, and it returns here when that Capture ends. Such a capture
+// is in immediate mode, promiscuous if `promisc`. Throws CaptureError.
+void preopen_capture(const std::string& iface, bool promisc);
+
 // Names from pcap_findalldevs, in its order.
 std::vector<std::string> capture_interfaces();
 

@@ -483,7 +483,7 @@ std::uint64_t Sender::send_as(const PacketSet& set, const SendOptions& opts, int
         own.push_back(std::make_unique<net::RawSockets>());
         raw = own.back().get();
       }
-      if (ether) raw->open_packet(opts.bypass, max_size);
+      if (ether) raw->open_packet(opts.bypass, max_size, opts.iface);
       if (need4) raw->open_ipv4(opts.iface);
       if (need6) raw->open_ipv6(opts.iface);
       shares[t].raw = raw;

@@ -16,8 +16,10 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 
 #include "diagnostic.hpp"
+#include "privilege.hpp"
 #include "send.hpp"
 
 namespace pkt::net {
@@ -51,10 +53,16 @@ struct QuerySocket {
   }
 };
 
-int open_raw(int domain, int type, int protocol, const char* what) {
+// `iface`: the interface the socket is for, named in the error when it
+// could not be opened because privileges were dropped.
+int open_raw(int domain, int type, int protocol, const char* what, const std::string& iface = "") {
   int fd = socket(domain, type | SOCK_CLOEXEC, protocol);
   if (fd >= 0) return fd;
   int e = errno;
+  if ((e == EPERM || e == EACCES) && privileges_dropped()) {
+    if (!iface.empty()) interface_info(iface);  // an unknown interface is that error, not this one
+    throw SendError(late_socket_error(std::string("a ") + what + (iface.empty() ? "" : " on " + iface), iface));
+  }
   if (e == EPERM || e == EACCES) throw SendError(need_raw_privilege());
   if (e == EAFNOSUPPORT) throw SendError(std::string("cannot open a ") + what + ": this system does not support it (" +
                                           std::strerror(e) + ")");
@@ -100,7 +108,105 @@ RawResult send_retrying(int fd, const void* p, std::size_t n, const sockaddr* to
   }
 }
 
+// The raw sockets opened before a drop (preopen_ip, preopen_packet).
+struct Preopened {
+  std::mutex m;
+  std::map<std::string, int> v4, v6;
+  int packet = -1;
+  std::vector<int> rings;  // free for a TX ring
+  std::vector<int> lent;   // rings taken (given back by ~TxRing)
+  bool owns(int fd) {
+    std::lock_guard<std::mutex> g(m);
+    if (fd == packet) return true;
+    for (auto& [n, f] : v4)
+      if (f == fd) return true;
+    for (auto& [n, f] : v6)
+      if (f == fd) return true;
+    return false;
+  }
+  int find(std::map<std::string, int>& in, const std::string& iface) {
+    std::lock_guard<std::mutex> g(m);
+    auto it = in.find(iface);
+    return it == in.end() ? -1 : it->second;
+  }
+  int take_ring() {
+    std::lock_guard<std::mutex> g(m);
+    if (rings.empty()) return -1;
+    int fd = rings.back();
+    rings.pop_back();
+    lent.push_back(fd);
+    return fd;
+  }
+  // False for a descriptor that did not come from here.
+  bool give_back_ring(int fd) {
+    std::lock_guard<std::mutex> g(m);
+    auto it = std::find(lent.begin(), lent.end(), fd);
+    if (it == lent.end()) return false;
+    lent.erase(it);
+    // The ring goes (it was unmapped): the next thread sets up its own.
+    tpacket_req none{};
+    if (setsockopt(fd, SOL_PACKET, PACKET_TX_RING, &none, sizeof none) == 0) rings.push_back(fd);
+    else close(fd);
+    return true;
+  }
+};
+
+Preopened& preopened() {
+  static Preopened p;
+  return p;
+}
+
+int make_ipv4(const std::string& iface) {
+  int fd = open_raw(AF_INET, SOCK_RAW, IPPROTO_RAW, "raw IPv4 socket", iface);
+  int one = 1;
+  // IPPROTO_RAW implies IP_HDRINCL on Linux; say it anyway.
+  setsockopt(fd, IPPROTO_IP, IP_HDRINCL, &one, sizeof one);
+  // A script that builds a packet to a broadcast address means it.
+  setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof one);
+  bind_to_device(fd, iface);
+  return fd;
+}
+
+int make_ipv6(const std::string& iface) {
+  int fd = open_raw(AF_INET6, SOCK_RAW, IPPROTO_RAW, "raw IPv6 socket", iface);
+  // With IPPROTO_RAW the kernel takes the whole IPv6 header from us and sends
+  // it unchanged (checked by capture in tests/test_net.cpp). IPV6_HDRINCL
+  // (Linux 4.5+) states it explicitly; older kernels lack the option.
+#ifndef IPV6_HDRINCL
+#define IPV6_HDRINCL 36
+#endif
+  int one = 1;
+  setsockopt(fd, IPPROTO_IPV6, IPV6_HDRINCL, &one, sizeof one);
+  bind_to_device(fd, iface);
+  return fd;
+}
+
 }  // namespace
+
+void preopen_ip(const std::string& iface) {
+  Preopened& p = preopened();
+  if (p.find(p.v4, iface) < 0) {
+    int fd = make_ipv4(iface);
+    std::lock_guard<std::mutex> g(p.m);
+    p.v4[iface] = fd;
+  }
+  if (p.find(p.v6, iface) < 0) {
+    const int probe = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (probe < 0 && errno == EAFNOSUPPORT) return;  // no IPv6 here: a later IPv6 send says so
+    if (probe >= 0) close(probe);
+    int fd = make_ipv6(iface);
+    std::lock_guard<std::mutex> g(p.m);
+    p.v6[iface] = fd;
+  }
+}
+
+void preopen_packet(unsigned rings) {
+  Preopened& p = preopened();
+  std::lock_guard<std::mutex> g(p.m);
+  // Protocol 0: these sockets only send; they receive nothing.
+  if (p.packet < 0) p.packet = open_raw(AF_PACKET, SOCK_RAW, 0, "packet socket (AF_PACKET)");
+  while (p.rings.size() + p.lent.size() < rings) p.rings.push_back(open_raw(AF_PACKET, SOCK_RAW, 0, "packet socket (AF_PACKET)"));
+}
 
 std::vector<std::string> interface_names() {
   std::vector<std::string> out;
@@ -160,10 +266,7 @@ struct RawSockets::TxRing {
   // A ring for frames up to max_frame bytes, or null when the kernel refuses
   // one (no TPACKET_V2 or TX_RING, no memory): sendto still works then.
   static std::unique_ptr<TxRing> make(std::size_t max_frame, bool bypass);
-  ~TxRing() {
-    if (map) munmap(map, map_len);
-    if (fd >= 0) close(fd);
-  }
+  ~TxRing();
   tpacket2_hdr* slot(std::size_t i) const {
     i %= frame_nr;
     return reinterpret_cast<tpacket2_hdr*>(map + (i / frames_per_block) * block_size + (i % frames_per_block) * frame_size);
@@ -179,6 +282,11 @@ struct RawSockets::TxRing {
   }
   static void set_status(tpacket2_hdr* h, unsigned s) { __atomic_store_n(&h->tp_status, s, __ATOMIC_RELEASE); }
 };
+
+RawSockets::TxRing::~TxRing() {
+  if (map) munmap(map, map_len);
+  if (fd >= 0 && !preopened().give_back_ring(fd)) close(fd);
+}
 
 namespace {
 
@@ -235,7 +343,8 @@ bool same_ethertype(const std::uint8_t* a, std::size_t an, const std::uint8_t* b
 // one (no TPACKET_V2 or TX_RING, no memory): sendto still works then.
 std::unique_ptr<RawSockets::TxRing> RawSockets::TxRing::make(std::size_t max_frame, bool bypass) {
   auto r = std::make_unique<TxRing>();
-  r->fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);  // protocol 0: it receives nothing
+  r->fd = preopened().take_ring();  // after a drop, the only way to a ring
+  if (r->fd < 0) r->fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);  // protocol 0: it receives nothing
   if (r->fd < 0) return nullptr;
   int version = TPACKET_V2;
   if (setsockopt(r->fd, SOL_PACKET, PACKET_VERSION, &version, sizeof version) != 0) return nullptr;
@@ -271,47 +380,41 @@ std::unique_ptr<RawSockets::TxRing> RawSockets::TxRing::make(std::size_t max_fra
 RawSockets::RawSockets() = default;
 
 RawSockets::~RawSockets() {
-  for (auto& [n, fd] : v4_) close(fd);
-  for (auto& [n, fd] : v6_) close(fd);
-  if (packet_ >= 0) close(packet_);
+  // Pre-opened sockets stay open for the rest of the run.
+  Preopened& p = preopened();
+  for (auto& [n, fd] : v4_)
+    if (!p.owns(fd)) close(fd);
+  for (auto& [n, fd] : v6_)
+    if (!p.owns(fd)) close(fd);
+  if (packet_ >= 0 && !p.owns(packet_)) close(packet_);
 }
 
 void RawSockets::open_ipv4(const std::string& iface) {
   if (v4_.count(iface)) return;
-  int fd = open_raw(AF_INET, SOCK_RAW, IPPROTO_RAW, "raw IPv4 socket");
-  int one = 1;
-  // IPPROTO_RAW implies IP_HDRINCL on Linux; say it anyway.
-  setsockopt(fd, IPPROTO_IP, IP_HDRINCL, &one, sizeof one);
-  // A script that builds a packet to a broadcast address means it.
-  setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof one);
-  bind_to_device(fd, iface);
-  v4_[iface] = fd;
+  int fd = preopened().find(preopened().v4, iface);
+  v4_[iface] = fd >= 0 ? fd : make_ipv4(iface);
 }
 
 void RawSockets::open_ipv6(const std::string& iface) {
   if (v6_.count(iface)) return;
-  int fd = open_raw(AF_INET6, SOCK_RAW, IPPROTO_RAW, "raw IPv6 socket");
-  // With IPPROTO_RAW the kernel takes the whole IPv6 header from us and sends
-  // it unchanged (checked by capture in tests/test_net.cpp). IPV6_HDRINCL
-  // (Linux 4.5+) states it explicitly; older kernels lack the option.
-#ifndef IPV6_HDRINCL
-#define IPV6_HDRINCL 36
-#endif
-  int one = 1;
-  setsockopt(fd, IPPROTO_IPV6, IPV6_HDRINCL, &one, sizeof one);
-  bind_to_device(fd, iface);
-  v6_[iface] = fd;
+  int fd = preopened().find(preopened().v6, iface);
+  v6_[iface] = fd >= 0 ? fd : make_ipv6(iface);
 }
 
-void RawSockets::open_plain_packet() {
+void RawSockets::open_plain_packet(const std::string& iface) {
   if (packet_ >= 0) return;
+  {
+    Preopened& p = preopened();
+    std::lock_guard<std::mutex> g(p.m);
+    packet_ = p.packet;
+  }
   // Protocol 0: this socket only sends; it receives nothing.
-  packet_ = open_raw(AF_PACKET, SOCK_RAW, 0, "packet socket (AF_PACKET)");
+  if (packet_ < 0) packet_ = open_raw(AF_PACKET, SOCK_RAW, 0, "packet socket (AF_PACKET)", iface);
   if (bypass_) set_bypass(packet_, true);
 }
 
-void RawSockets::open_packet(bool bypass, std::size_t max_frame) {
-  open_plain_packet();  // first: a missing CAP_NET_RAW shows here
+void RawSockets::open_packet(bool bypass, std::size_t max_frame, const std::string& iface) {
+  open_plain_packet(iface);  // first: a missing CAP_NET_RAW shows here
   if (bypass != bypass_) {
     bypass_ = bypass;
     set_bypass(packet_, bypass);

@@ -72,7 +72,8 @@ class RawSockets {
   // discipline). `max_frame`: the largest frame the send will queue; it sizes
   // the PACKET_TX_RING that send_frames uses (larger frames take sendto). When
   // the kernel refuses the ring (or PKT_TX_RING=0), send_frames uses sendto.
-  void open_packet(bool bypass = false, std::size_t max_frame = 1514);
+  // `iface`: where the frames go, named if the socket cannot be opened.
+  void open_packet(bool bypass = false, std::size_t max_frame = 1514, const std::string& iface = "");
   // Whether send_frames goes through a PACKET_TX_RING (after open_packet).
   bool tx_ring() const { return ring_ != nullptr; }
 
@@ -99,7 +100,7 @@ class RawSockets {
 
  private:
   struct TxRing;  // socket_raw.cpp
-  void open_plain_packet();
+  void open_plain_packet(const std::string& iface = "");
   std::map<std::string, int> v4_, v6_;  // by interface ("" = routed normally)
   int packet_ = -1;                     // AF_PACKET for sendto: send_frame, frames too large for the ring
   bool bypass_ = false;                 // PACKET_QDISC_BYPASS asked (set on both packet sockets)
@@ -114,6 +115,18 @@ class RawSockets {
   std::vector<struct iovec> iovs_;
   std::vector<struct sockaddr_in6> addrs_;  // sockaddr_in fits in one
 };
+
+// Sockets opened before privileges are dropped (privilege.hpp): RawSockets
+// takes these first, and they stay open for the whole run. Throw SendError
+// as RawSockets' open_* do.
+// Raw IPv4 and IPv6 sockets for `iface` ("" = routed normally). Shared by
+// every sender thread: sendmmsg on one raw socket from several threads is
+// safe. A system without IPv6 gets the IPv4 one only.
+void preopen_ip(const std::string& iface);
+// AF_PACKET sockets: one for sendto (shared), and `rings` more, each of which
+// one sender thread takes for its PACKET_TX_RING (a thread that finds none
+// left sends by sendto).
+void preopen_packet(unsigned rings);
 
 // A short, precise reason for a failed send: "network is unreachable", ...
 std::string send_errno_text(int err);

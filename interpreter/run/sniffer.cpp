@@ -135,6 +135,8 @@ int run_sniff(const SniffArgs& a) {
   o.capture.immediate = format != "none" && isatty(1);
 
   Sniffer sn(reg, o);
+  // As tcpdump -Z: the capture is open, the rest (and -w's file) runs as the user.
+  net::drop_privileges(a.drop);
   Capture& cap = sn.capture();
   const char* lt_name = pcap_datalink_val_to_name(linktype_to_dlt(cap.linktype()));
   fmt::print(stderr, "listening on {}, link type {} ({}), snapshot length {} bytes\n", cap.iface(),

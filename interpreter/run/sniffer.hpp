@@ -10,6 +10,7 @@
 
 #include "capture.hpp"
 #include "dissect.hpp"
+#include "privilege.hpp"
 
 namespace pkt {
 
@@ -69,6 +70,7 @@ struct SniffArgs {
   std::string write;                 // -w FILE.pcap
   std::vector<std::string> filter;   // FILTER words, joined with spaces
   std::vector<std::string> scripts;  // --script FILE: declarations to load first
+  net::DropPlan drop;                // --user, --no-drop, sudo: carried out once the capture is open
 };
 
 // Runs `pkt sniff`; returns the exit code (0, also after Ctrl-C). Throws
