@@ -135,6 +135,13 @@ void drop_privileges(const DropPlan& plan) {
 
 bool privileges_dropped() { return g_dropped; }
 
+std::string file_after_drop_hint(int err) {
+  if (!g_dropped || (err != EACCES && err != EPERM)) return "";
+  return fmt::format("; files are created after privileges were dropped ({}): write where that user may, or run "
+                     "with --no-drop",
+                     g_dropped_to);
+}
+
 std::string late_socket_error(const std::string& what, const std::string& iface) {
   const std::string up_front =
       iface.empty() ? std::string("name it up front") : fmt::format("name it up front with `-i {}`", iface);

@@ -49,4 +49,9 @@ bool privileges_dropped();
 // -i (when there is one), and --no-drop.
 std::string late_socket_error(const std::string& what, const std::string& iface);
 
+// For a file that could not be created with `err` (an errno): after a drop,
+// when err is EACCES or EPERM, "; pkt runs as nobody ...: write where that
+// user may, or run with --no-drop"; else "".
+std::string file_after_drop_hint(int err);
+
 }  // namespace pkt::net

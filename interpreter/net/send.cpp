@@ -21,6 +21,7 @@
 #include "packet_io.hpp"
 #include "pcap_tee.hpp"
 #include "pcap_writer.hpp"
+#include "privilege.hpp"
 #include "render.hpp"
 #include "socket_raw.hpp"
 
@@ -493,7 +494,8 @@ std::uint64_t Sender::send_as(const PacketSet& set, const SendOptions& opts, int
     try {
       impl_->pcap = std::make_unique<PcapWriter>(cfg_.pcap_path, static_cast<LinkType>(link));
     } catch (const std::exception& e) {
-      throw SendError(e.what());
+      const int err = errno;
+      throw SendError(e.what() + net::file_after_drop_hint(err));
     }
   }
 

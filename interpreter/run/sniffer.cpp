@@ -144,7 +144,14 @@ int run_sniff(const SniffArgs& a) {
   std::fflush(stderr);
 
   std::unique_ptr<PcapWriter> w;
-  if (!a.write.empty()) w = std::make_unique<PcapWriter>(a.write, static_cast<LinkType>(cap.linktype()), TsPrecision::Nano);
+  if (!a.write.empty()) {
+    try {
+      w = std::make_unique<PcapWriter>(a.write, static_cast<LinkType>(cap.linktype()), TsPrecision::Nano);
+    } catch (const PcapWriteError& e) {
+      const int err = errno;
+      throw PcapWriteError(e.what() + net::file_after_drop_hint(err));
+    }
+  }
   Output out("");
   Printer pr(format, reg, out);
   const bool print = pr.prints();
