@@ -11,6 +11,7 @@ listener on 127.0.0.1 is under way, and the listener counts what arrives.
   - --no-drop under the same SUDO_UID: Uid 0 and capabilities kept (so the
     reading above can fail).
   - pkt sniff --user nobody: the capture runs as nobody and still captures.
+  - Two sr statements after the drop share the capture opened up front.
   - A late socket: Lua's send(frame, {iface = "lo"}) and sniff{iface = "lo"}
     after the drop fail with the documented message naming `-i lo` and
     --no-drop; with -i lo (or --no-drop) they work.
@@ -181,6 +182,16 @@ def main():
         check("listening on lo" in line and sn.returncode == 0 and "sniffed as nobody" in out,
               "pkt sniff --user nobody: captures", line + out + err)
         check_dropped("pkt sniff --user nobody", st, nobody.pw_uid, nobody.pw_gid, groups)
+
+        # sr statements (capture on any, opened up front) and a sniff statement on lo, after the drop.
+        srs = os.path.join(D, "sr.pkt")
+        with open(srs, "w") as f:
+            f.write("packet ping = ipv4(dst=127.0.0.1) / icmp(id=7, seq=1)\n"
+                    "sr ping timeout 1s\nsr ping timeout 1s\n")
+        os.chmod(srs, 0o644)
+        rc, out, err = run([PKT, "run", "--user", "nobody", srs], base)
+        check(rc == 0 and out.count("1 answered, 0 unanswered") == 2,
+              "sr twice after the drop: the pre-opened capture answers both", "rc %d\n%s%s" % (rc, out, err))
 
         # A socket needed after the drop.
         frame, cap = late_scripts()
