@@ -288,7 +288,11 @@ int cmd_run(const RunArgs& a) {
   const net::DropPlan drop = drop_plan(a.user, a.no_drop);
   Runner runner(session, opts);
   // The sockets the script names, opened as root; then the rest runs as the user.
-  open_then_drop(drop, lua_file ? SocketNeeds{} : scan_script(script), a.ifaces);
+  try {
+    open_then_drop(drop, lua_file ? SocketNeeds{} : scan_script(script), a.ifaces);
+  } catch (const IfaceError& e) {
+    throw UsageError(e.what());
+  }
   int rc = 0;
   try {
     if (lua_file) runner.run_lua_file(a.file, globals);

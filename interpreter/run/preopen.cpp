@@ -64,7 +64,18 @@ SocketNeeds scan_script(const ast::Script& script) {
 }
 
 void open_then_drop(const net::DropPlan& plan, const SocketNeeds& needs, const std::vector<std::string>& ifaces) {
-  if (!plan.active()) return;
+  if (!plan.active()) {
+    // Nothing to open early, but a mistyped -i is still an error.
+    for (auto& i : ifaces) {
+      if (i == "any") continue;
+      try {
+        net::interface_info(i);
+      } catch (const std::runtime_error& e) {
+        throw IfaceError(fmt::format("-i {}: {}", i, e.what()));
+      }
+    }
+    return;
+  }
   // Each step that fails for a statement's interface is left for the statement.
   auto quietly = [](const std::function<void()>& f) {
     try {
@@ -76,7 +87,7 @@ void open_then_drop(const net::DropPlan& plan, const SocketNeeds& needs, const s
     try {
       f();
     } catch (const std::runtime_error& e) {
-      throw std::runtime_error(fmt::format("-i {}: {}", iface, e.what()));
+      throw IfaceError(fmt::format("-i {}: {}", iface, e.what()));
     }
   };
   const unsigned rings = std::min(allowed_cpu_count(), Sender::kMaxThreads);

@@ -7,6 +7,7 @@
 
 #include <map>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,11 @@
 #include "privilege.hpp"
 
 namespace pkt {
+
+// An -i that names no usable interface: a command-line error.
+struct IfaceError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
 
 struct SocketNeeds {
   std::set<std::string> send_ifaces;          // `send/sr ... on IFACE`
@@ -26,8 +32,8 @@ SocketNeeds scan_script(const ast::Script& script);
 // Opens what `needs` and `ifaces` (-i, each an interface or "any") ask for,
 // then carries out `plan`. Only with an active plan: without one, sockets
 // open when first used, as always. An -i that cannot be opened is an error
-// (std::runtime_error naming it); a statement's interface that cannot be is
-// left for the statement to report.
+// (IfaceError naming it), also without a plan; a statement's
+// interface that cannot be is left for the statement to report.
 void open_then_drop(const net::DropPlan& plan, const SocketNeeds& needs, const std::vector<std::string>& ifaces);
 
 }  // namespace pkt

@@ -217,6 +217,11 @@ def main():
         rc, out, err = run([PKT, "run", "--user", "nobody", "--no-drop", frame], base)
         check(rc == 2 and "contradict" in err, "--user with --no-drop: usage error", err)
 
+        for argv in (["--user", "nobody"], []):
+            rc, out, err = run([PKT, "run"] + argv + ["-i", "pktnosuch0", frame], base)
+            check(rc == 2 and "-i pktnosuch0: no interface named 'pktnosuch0'" in err,
+                  "-i of no interface: usage error %s" % " ".join(argv), "rc %d\n%s" % (rc, err))
+
         # File capabilities, no root.
         setcap, setpriv = shutil.which("setcap"), shutil.which("setpriv")
         if not setcap or not setpriv:
