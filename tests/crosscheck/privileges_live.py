@@ -101,7 +101,10 @@ def watch_send(what, argv, env=None):
     ls = Listener()
     script = sending_script(D, ls.port)
     p = subprocess.Popen(argv + [script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=D)
-    time.sleep(0.8)
+    # Once the first packet has arrived, the sockets are open and the drop is done.
+    deadline = time.time() + 20
+    while ls.count == 0 and p.poll() is None and time.time() < deadline:
+        time.sleep(0.01)
     st = status(p.pid) if p.poll() is None else {}
     out, err = p.communicate(timeout=30)
     arrived = ls.stop()
