@@ -289,7 +289,7 @@ int cmd_run(const RunArgs& a) {
   Runner runner(session, opts);
   // The sockets the script names, opened as root; then the rest runs as the user.
   try {
-    open_then_drop(drop, lua_file ? SocketNeeds{} : scan_script(script), a.ifaces);
+    open_then_drop(drop, lua_file || !drop.active() ? SocketNeeds{} : scan_script(script), a.ifaces);
   } catch (const IfaceError& e) {
     throw UsageError(e.what());
   }
