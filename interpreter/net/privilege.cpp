@@ -35,7 +35,7 @@ bool holds_capabilities() {
   cap_t now = cap_get_proc();
   if (!now) return false;
   bool holds = false;
-  for (cap_value_t c = 0; c <= CAP_LAST_CAP && !holds; ++c) {
+  for (cap_value_t c = 0; c < cap_max_bits() && !holds; ++c) {
     cap_flag_value_t v = CAP_CLEAR;
     if (cap_get_flag(now, c, CAP_PERMITTED, &v) == 0 && v == CAP_SET) holds = true;
   }
@@ -114,7 +114,7 @@ void drop_privileges(const DropPlan& plan) {
       fail("setgroups");
     }
     // No capability can come back through an exec of a file with capabilities.
-    for (cap_value_t c = 0; c <= CAP_LAST_CAP; ++c)
+    for (cap_value_t c = 0; c < cap_max_bits(); ++c)
       if (CAP_IS_SUPPORTED(c) && cap_drop_bound(c) != 0) fail("emptying the capability bounding set");
     if (setresgid(t.gid, t.gid, t.gid) != 0) fail("setresgid");
     if (setresuid(t.uid, t.uid, t.uid) != 0) fail("setresuid");
