@@ -68,6 +68,7 @@ field() { dpkg-deb -f "$deb" "$1"; }
 [[ -n $(field Description) ]] || fail "no Description"
 depends=$(field Depends)
 echo "Depends: $depends"
+depends_names=$(tr ',|' '\n' <<<"$depends" | sed 's/^ *//; s/[ (:].*//')
 libs=$(ldd "$pkt" | awk '$3 ~ /^\// {print $3}')
 for family in liblua libedit libpcap libfmt; do
   lib=$(grep -m1 "/$family" <<<"$libs")
@@ -79,7 +80,7 @@ for family in liblua libedit libpcap libfmt; do
   owner=$(dpkg -S "$(readlink -f "$lib")" 2>/dev/null | head -1 | cut -d: -f1)
   [[ -n $owner ]] || owner=$(dpkg -S "$lib" 2>/dev/null | head -1 | cut -d: -f1)
   [[ -n $owner ]] || { fail "no package owns $lib"; continue; }
-  [[ ", $depends," =~ ,\ $owner[\ ,] ]] || fail "Depends lacks $owner (the package of $lib)"
+  grep -qxF "$owner" <<<"$depends_names" || fail "Depends lacks $owner (the package of $lib)"
 done
 
 # 3. Contents: the binary, the man page, the docs, the examples, the course
