@@ -368,7 +368,8 @@ int main(int argc, char** argv) {
   CLI::App app{"pkt - describe packets declaratively, build them byte-exact, send them, and read them back"};
   app.set_version_flag("--version", std::string("pkt ") + PKT_VERSION);
   app.require_subcommand(0, 1);
-  app.footer("Run `pkt SUBCOMMAND --help` for details. Docs: docs/language.md");
+  app.footer("Run `pkt SUBCOMMAND --help` for details, `man pkt` for all of them. The language: docs/language.md\n"
+             "(installed: /usr/share/doc/pkt/docs/, or PREFIX/share/doc/pkt/docs/)");
 
   BuildArgs build;
   auto* b = app.add_subcommand("build", "Evaluate a script's declarations and print or write its packets");
