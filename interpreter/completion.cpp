@@ -374,7 +374,8 @@ _pkt_ifaces() {
     local -a names
     names=(/sys/class/net/*(N:t))
     (( $#names )) || names=(${${${(f)"$(ip -o link show 2>/dev/null)"}#*: }%%[:@]*})
-    _wanted interfaces expl interface compadd -a names any
+    names+=(any)
+    _wanted interfaces expl interface compadd -a names
 }
 
 # Layer names and their descriptions: asked of the pkt being completed (so

@@ -53,6 +53,81 @@ def expect(words, want, cwd, exact=True, env=None):
     return got
 
 
+def zsh_interactive(zsh):
+    """Types into a real interactive zsh (in tmux) and presses Tab; a compadd
+    wrapper records the candidates that the completion offers."""
+    import time
+    with tempfile.TemporaryDirectory() as top:
+        work, fp, zdot = (os.path.join(top, d) for d in ("work", "fp", "zdot"))
+        for d in (work, fp, zdot):
+            os.mkdir(d)
+        for f in ("a.pkt", "b.lua", "c.pcap", "e.txt"):
+            open(os.path.join(work, f), "w").close()
+        os.mkdir(os.path.join(work, "sub"))
+        shutil.copy(ZSH, fp)
+        out = os.path.join(top, "offered")
+        with open(os.path.join(zdot, ".zshrc"), "w") as f:
+            f.write(f"""fpath=({fp} $fpath)
+autoload -Uz compinit && compinit -u -d {top}/zcompdump
+compadd() {{
+  if [[ ${{@[1,(i)(-|--)]}} == *-(O|A|D)\\ * ]]; then builtin compadd "$@"; return $?; fi
+  local -a hits
+  builtin compadd -A hits "$@"
+  (( $#hits )) && print -rl -- $hits >> {out}
+  builtin compadd "$@"
+}}
+PS1='READY> '
+""")
+        session = f"pkt-completion-{os.getpid()}"
+        subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "200", "-y", "50",
+                        f"cd {work} && env -u ZDOTDIR PATH=/usr/bin:/bin ZDOTDIR={zdot} {zsh} -i"], check=True)
+        try:
+            def screen():
+                return subprocess.run(["tmux", "capture-pane", "-t", session, "-p"], capture_output=True, text=True).stdout
+            deadline = time.time() + 20
+            while "READY>" not in screen() and time.time() < deadline:
+                time.sleep(0.1)
+            cases = [
+                ("pkt r", {"run", "read", "repl"}, True),
+                ("pkt read --format ", {"summary", "show", "hexdump", "hex", "pkt", "json", "pcap", "none"}, True),
+                ("pkt read --", {"--format", "--filter", "--count", "--output", "--script"}, False),
+                ("pkt help ip", {"ipv4", "ipv6"}, False),
+                ("pkt sniff -i ", {"lo", "any"}, False),
+                ("pkt run ", {"a.pkt", "b.lua", "sub"}, True),
+                ("pkt read ", {"c.pcap", "sub"}, True),
+            ]
+            for line, want, exact in cases:
+                # A fresh prompt first: keys typed while zsh still handles the last C-c may be lost.
+                deadline = time.time() + 10
+                while time.time() < deadline and [x for x in screen().split("\n") if x.strip()][-1:] != ["READY>"]:
+                    time.sleep(0.1)
+                if os.path.exists(out):
+                    os.remove(out)
+                subprocess.run(["tmux", "send-keys", "-t", session, line], check=True)
+                got = set()
+                for _ in range(2):  # a second Tab if the first found zsh busy
+                    subprocess.run(["tmux", "send-keys", "-t", session, "Tab"], check=True)
+                    deadline = time.time() + 5
+                    while time.time() < deadline:
+                        time.sleep(0.3)
+                        if os.path.exists(out):
+                            now = set(open(out).read().split())
+                            if now == got and now:
+                                break
+                            got = now
+                    if got:
+                        break
+                if not got:
+                    print(screen())
+                subprocess.run(["tmux", "send-keys", "-t", session, "C-c"], check=True)
+                print(f"zsh: {line + '<Tab>':32} -> {' '.join(sorted(got))}")
+                if (got != want) if exact else not want <= got:
+                    failures.append(f"zsh {line!r}<Tab>: offered {sorted(got)}, expected {'exactly ' if exact else ''}"
+                                    f"{sorted(want)}")
+        finally:
+            subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+
+
 def main():
     # The build's files are what `pkt completion` prints now.
     for shell, path in (("bash", BASH), ("zsh", ZSH)):
@@ -162,6 +237,10 @@ done
             for f in ("_pkt-build", "_pkt-read", "_pkt-sniff", "_pkt-help", "_pkt_layers", "_pkt_ifaces"):
                 if f"defined {f}\n" not in out:
                     failures.append(f"zsh: {f} not defined after loading")
+        if shutil.which("tmux"):
+            zsh_interactive(zsh)
+        else:
+            print("zsh: no tmux, not typing into an interactive zsh")
     for f in failures:
         print("FAIL:", f)
     print(f"{'FAILED' if failures else 'ok'}: {len(failures)} failures")
