@@ -11,7 +11,7 @@ namespace {
 
 // What a value (of an option or a positional) completes to.
 struct Value {
-  enum class Kind { None, Files, Iface, Layer, Choices } kind = Kind::None;
+  enum class Kind { None, Files, Iface, Layer, Packets, Choices } kind = Kind::None;
   std::vector<std::string> words;  // Files: extensions (none: any file); Choices: the choices
   std::string type;                // the type name --help shows (FILE, SCRIPT...)
 };
@@ -67,6 +67,7 @@ Value value_of(const CLI::Option& o) {
   else if (v.type == "FILE" || v.type == "TEXT") v.kind = Value::Kind::Files;
   else if (v.type == "IFACE") v.kind = Value::Kind::Iface;
   else if (v.type == "LAYER") v.kind = Value::Kind::Layer;
+  else if (v.type == "PACKET") v.kind = Value::Kind::Packets;
   return v;
 }
 
@@ -119,6 +120,7 @@ std::string bash_action(const Value& v) {
     case Value::Kind::Files: return v.words.empty() ? "_pkt_files" : "_pkt_files " + join(v.words, " ");
     case Value::Kind::Iface: return "_pkt_ifaces";
     case Value::Kind::Layer: return "_pkt_layers";
+    case Value::Kind::Packets: return "_pkt_packets";
     case Value::Kind::Choices: return "COMPREPLY+=($(compgen -W " + sq(join(v.words, " ")) + " -- \"$cur\"))";
     case Value::Kind::None: break;
   }
@@ -171,6 +173,17 @@ _pkt_layers() {
         done < <("$prog" layers 2>/dev/null)
     fi
     COMPREPLY+=($(compgen -W "${names:-$_pkt_layer_names}" -- "$cur"))
+}
+
+# The packets a script declares (`packet NAME = ...` lines), the script
+# being the command's first positional argument (pos, _pkt's).
+_pkt_packets() {
+    local kw name rest names=
+    [[ -r ${pos[0]} ]] || return 0
+    while read -r kw name rest; do
+        [[ $kw == packet ]] && names+=" ${name%%=*}"
+    done <"${pos[0]}"
+    COMPREPLY+=($(compgen -W "$names" -- "$cur"))
 }
 
 _pkt() {
@@ -307,6 +320,7 @@ std::string zsh_action(const Value& v) {
     case Value::Kind::Files: return v.words.empty() ? "_files" : "_pkt_files " + join(v.words, " ");
     case Value::Kind::Iface: return "_pkt_ifaces";
     case Value::Kind::Layer: return "_pkt_layers";
+    case Value::Kind::Packets: return "_pkt_packets";
     case Value::Kind::Choices: return "(" + join(v.words, " ") + ")";
     case Value::Kind::None: break;
   }
@@ -380,6 +394,20 @@ _pkt_ifaces() {
 
 # Layer names and their descriptions: asked of the pkt being completed (so
 # PKT_STDLIB counts), else the stdlib's as they were when this was generated.
+# The packets a script declares (`packet NAME = ...` lines), the script
+# being the first positional argument ($line[1] of _arguments).
+(( $+functions[_pkt_packets] )) ||
+_pkt_packets() {
+    local file=${~line[1]} l
+    local -a names
+    [[ -r $file ]] || return 1
+    for l in ${(f)"$(<$file)"}; do
+        l=${l##[[:space:]]#}
+        [[ $l == packet[[:space:]]* ]] && names+=(${${${l#packet}##[[:space:]]#}%%[[:space:]=]*})
+    done
+    _wanted packets expl packet compadd -a names
+}
+
 (( $+functions[_pkt_layers] )) ||
 _pkt_layers() {
     local -a specs

@@ -4,6 +4,7 @@
 // the type name that --help shows beside it:
 //   SCRIPT (*.pkt), SCRIPT|LUA (*.pkt, *.lua), CAPTURE (*.pcap, *.pcapng),
 //   FILE (any file), IFACE (network interfaces), LAYER (layer names),
+//   PACKET (the packets declared by the script given as first argument),
 //   a CLI::IsMember check (its choices), TEXT (no type given: any file);
 //   any other type name (EXPR, N, CIDR...) completes to nothing.
 // Layer names are asked of `pkt layers` when completing (so PKT_STDLIB is

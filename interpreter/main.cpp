@@ -367,7 +367,7 @@ int main(int argc, char** argv) {
   BuildArgs build;
   auto* b = app.add_subcommand("build", "Evaluate a script's declarations and print or write its packets");
   b->add_option("file", build.file, "Script (.pkt)")->type_name("SCRIPT");
-  b->add_option("names", build.names, "Packets to build (default: all, in declaration order)")->type_name("NAME");
+  b->add_option("names", build.names, "Packets to build (default: all, in declaration order)")->type_name("PACKET");
   b->add_option("-e,--expr", build.expr, "Build this packet expression instead of a file")->type_name("EXPR");
   b->add_option("--format", build.format, "Output: show, hexdump, hex (one line per packet), pcap, none (count only)")
       ->check(CLI::IsMember({"show", "hexdump", "hex", "pcap", "none"}));

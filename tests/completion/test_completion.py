@@ -23,6 +23,8 @@ PKT, COMPDIR, SRC = (os.path.abspath(a) for a in sys.argv[1:4])
 BASH = os.path.join(COMPDIR, "pkt")
 ZSH = os.path.join(COMPDIR, "_pkt")
 failures = []
+# A script's packets, completed after `pkt build a.pkt`.
+PACKETS = "param dst = 127.0.0.1\npacket syn = ipv4(dst=dst) / tcp()\n  packet synack=ipv4() / tcp(flags=SYN|ACK)\n"
 
 
 def complete(words, cwd, env=None):
@@ -63,6 +65,8 @@ def zsh_interactive(zsh):
             os.mkdir(d)
         for f in ("a.pkt", "b.lua", "c.pcap", "e.txt"):
             open(os.path.join(work, f), "w").close()
+        with open(os.path.join(work, "a.pkt"), "w") as f:
+            f.write(PACKETS)
         os.mkdir(os.path.join(work, "sub"))
         shutil.copy(ZSH, fp)
         out = os.path.join(top, "offered")
@@ -95,6 +99,7 @@ PS1='READY> '
                 ("pkt sniff -i ", {"lo", "any"}, False),
                 ("pkt run ", {"a.pkt", "b.lua", "sub"}, True),
                 ("pkt read ", {"c.pcap", "sub"}, True),
+                ("pkt build a.pkt ", {"syn", "synack"}, True),
             ]
             for line, want, exact in cases:
                 # A fresh prompt first: keys typed while zsh still handles the last C-c may be lost.
@@ -145,6 +150,8 @@ def main():
         os.mkdir(tmp)
         for f in ("a.pkt", "b.lua", "c.pcap", "d.pcapng", "e.txt", "F.PCAP"):
             open(os.path.join(tmp, f), "w").close()
+        with open(os.path.join(tmp, "a.pkt"), "w") as f:
+            f.write(PACKETS)
         os.mkdir(os.path.join(tmp, "sub"))
         home = os.path.join(top, "home")  # `pkt` is not on PATH: the embedded layer names answer
         env = {"PATH": "/usr/bin:/bin", "HOME": home}
@@ -204,6 +211,8 @@ def main():
         expect(["pkt", "run", "--pcap", "e"], ["e.txt"], tmp, env=env)
         expect(["pkt", "run", "-D", "x=1", ""], ["a.pkt", "b.lua", "sub"], tmp, env=env)  # -D's value skipped
         expect(["pkt", "run", "a.pkt", "--lua-timeout", ""], [], tmp, env=env)  # a duration: nothing to offer
+        expect(["pkt", "build", "a.pkt", ""], ["syn", "synack"], tmp, env=env)  # the script's packets
+        expect(["pkt", "build", "--format", "hex", "a.pkt", "syn", "syna"], ["synack"], tmp, env=env)
 
         # Interfaces after -i / --interface (lo is always there).
         ifaces = sorted(os.listdir("/sys/class/net"))
