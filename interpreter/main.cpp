@@ -337,15 +337,22 @@ int cmd_help(const std::string& name) {
   return 0;
 }
 
-int cmd_repl(const std::string& pcap, bool dry_run, const std::string& scope) {
+struct ReplArgs {
+  std::string pcap, scope;
+  bool dry_run = false, quiet = false;
+  unsigned threads = 1;
+};
+
+int cmd_repl(const ReplArgs& a) {
   Session session(Registry::with_stdlib());
   RunOptions opts;
   opts.color = stdout_color();
-  opts.send.dry_run = dry_run;
-  opts.send.pcap_path = pcap;
-  opts.send.progress = isatty(2);
+  opts.send.dry_run = a.dry_run;
+  opts.send.pcap_path = a.pcap;
+  opts.send.threads = a.threads;
+  opts.send.progress = isatty(2) && !a.quiet;
   try {
-    opts.send.scope = Scope::from_env(scope);
+    opts.send.scope = Scope::from_env(a.scope);
   } catch (const std::invalid_argument& e) {
     throw UsageError(e.what());
   }
@@ -362,7 +369,8 @@ int main(int argc, char** argv) {
   CLI::App app{"pkt - describe packets declaratively, build them byte-exact, send them, and read them back"};
   app.set_version_flag("--version", std::string("pkt ") + PKT_VERSION);
   app.require_subcommand(0, 1);
-  app.footer("Run `pkt SUBCOMMAND --help` for details. Docs: docs/language.md");
+  app.footer("Run `pkt SUBCOMMAND --help` for details, `man pkt` for all of them. The language: docs/language.md\n"
+             "(installed: /usr/share/doc/pkt/docs/, or PREFIX/share/doc/pkt/docs/)");
 
   BuildArgs build;
   auto* b = app.add_subcommand("build", "Evaluate a script's declarations and print or write its packets");
@@ -436,13 +444,14 @@ int main(int argc, char** argv) {
       ->allow_extra_args(false);  // `--script x.pkt udp port 9`: the filter is not more scripts
   snc->add_option("filter", sn.filter, "BPF filter (libpcap syntax), words joined as tcpdump does")->type_name("BPF");
 
-  std::string repl_scope;
-  bool repl_dry_run = false;
-  std::string repl_pcap;
+  ReplArgs repl;
   auto* rp = app.add_subcommand("repl", "Interactive session (also `pkt` with no arguments on a terminal)");
-  rp->add_option("--pcap", repl_pcap, "Also write every packet sent to FILE (pcap)")->type_name("FILE");
-  rp->add_flag("--dry-run", repl_dry_run, "Send nothing: only write the packets to --pcap");
-  rp->add_option("--scope", repl_scope, "Refuse to send outside CIDR[,CIDR...] (default: $PKT_SCOPE)")->type_name("CIDR");
+  rp->add_option("--pcap", repl.pcap, "Also write every packet sent to FILE (pcap)")->type_name("FILE");
+  rp->add_flag("--dry-run", repl.dry_run, "Send nothing: only write the packets to --pcap");
+  rp->add_flag("-q,--quiet", repl.quiet, "No progress line while sending (each send's final line is still printed)");
+  rp->add_option("--scope", repl.scope, "Refuse to send outside CIDR[,CIDR...] (default: $PKT_SCOPE)")->type_name("CIDR");
+  rp->add_option("--threads", repl.threads, "Sender threads for sends that name none (send ... threads N), each pinned to a core")
+      ->check(CLI::Range(1u, Sender::kMaxThreads));
 
   // After every other subcommand: the scripts describe all of them, from the
   // type names above (completion.hpp says which complete to what).
@@ -481,7 +490,7 @@ int main(int argc, char** argv) {
       fmt::print("{}", completion_script(app, comp_shell, Registry::with_stdlib().layer_names(), PKT_VERSION));
       return checked(0);
     }
-    if (*rp || (argc == 1 && isatty(0) && isatty(1))) return cmd_repl(repl_pcap, repl_dry_run, repl_scope);
+    if (*rp || (argc == 1 && isatty(0) && isatty(1))) return cmd_repl(repl);
     std::cout << app.help();
     return 0;
   } catch (const UsageError& e) {

@@ -204,6 +204,14 @@ TEST_CASE("the generator's fast path gives the same bytes as a full rebuild") {
       "ipv6() / udp(sport=0..300) / \"x\"",
       "ipv4() / udp(dport=0..2000, checksum=0) / \"ab\"",
       "eth() / ipv4(ttl=1..255, id=[1, 2]) / icmp(seq=0..3)",
+      // Addresses the TCP and UDP pseudo-headers read: content of both checksums.
+      "ipv4(src=10.0.0.1, dst=10.0.0.250..10.0.1.20) / tcp(dport=80) / \"odd\"",
+      "ipv4(src=192.168.255.200..192.169.0.40, dst=10.0.0.1) / udp(sport=1..3) / \"ab\"",
+      "ipv6(dst=[::1, 2001:db8::1, fe80::ffff]) / tcp(dport=1..3) / \"x\"",
+      // The routing header's pseudo-header: ipv6.src as content, the final
+      // destination chosen by segleft (by value).
+      "ipv6(src=[2001:db8::1, 2001:db8::2], dst=[::1, ::2]) / "
+      "ipv6_route(segleft=[0, 1], data=hex\"00000000 20010db8000000000000000000000009\") / udp(dport=7..9)",
   };
   for (const char* ex : exprs) {
     auto ps = build(ex);

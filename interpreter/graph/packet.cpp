@@ -228,13 +228,15 @@ Packet::FastPlan Packet::plan(std::size_t layer, std::size_t field) {
   if (!deps_) build_deps();
   const FieldDef& d = layers_.at(layer).def->fields.at(field);
   const FieldSlot& s = layers_[layer].fields[field];
-  if (d.kind != FieldKind::UInt || d.little_endian || s.bit_offset % 8 || d.bits % 8 || d.auto_rule || d.shapes_layout ||
-      !s.present)
-    return fp;
+  // A number, or a field of a few bytes (an IPv4 address) written as one.
+  const bool as_bytes = d.kind != FieldKind::UInt;
+  if (as_bytes && (!d.fixed_size() || d.bits > 64 || d.padded || s.bit_size != d.bits)) return fp;
+  if (d.little_endian || s.bit_offset % 8 || d.bits % 8 || d.auto_rule || d.shapes_layout || !s.present) return fp;
   fp.layer = layer;
   fp.field = field;
   fp.byte = s.bit_offset / 8;
   fp.nbytes = d.bits / 8;
+  fp.as_bytes = as_bytes;
   for (const DepTable::Hit& hit : deps_->affected[field_base_[layer] + field]) {
     const AutoDep& dep = deps_->deps[hit.dep];
     if (hit.by_value || !dep.incremental || dep.wrap == 0 || !deps_->affected[dep.flat].empty()) return fp;
@@ -252,9 +254,11 @@ Packet::FastPlan Packet::plan(std::size_t layer, std::size_t field) {
 
 void Packet::apply(const FastPlan& fp, std::uint64_t v) {
   std::uint8_t old[8], *p = buf_.data() + fp.byte;
-  layers_[fp.layer].fields[fp.field].value.num = v;
+  FieldValue& fv = layers_[fp.layer].fields[fp.field].value;
+  if (!fp.as_bytes) fv.num = v;
   for (std::uint32_t j = 0; j < fp.nbytes; ++j) old[j] = p[j];
   for (std::uint32_t j = fp.nbytes; j-- > 0; v >>= 8) p[j] = static_cast<std::uint8_t>(v);
+  if (fp.as_bytes) fv.bytes.assign(reinterpret_cast<const char*>(p), fp.nbytes);
   for (const auto& sm : fp.sums) {
     bool odd = ((sm.stream + (fp.byte - sm.seg_begin)) & 1) != 0;
     std::uint32_t sum = ones_sum_update(sums_[sm.flat], old, p, fp.nbytes, odd);
@@ -871,32 +875,27 @@ void Packet::build_deps() {
       dep.layer = l;
       dep.field = f;
       dep.flat = field_base_[l] + f;
-      std::vector<std::size_t> own;
-      bool pseudo = false;
-      collect_fields(*d.auto_rule, own, pseudo);
-      for (auto x : own) dep.value_deps.push_back(field_base_[l] + x);
-      lower_fields(*d.auto_rule, l, dep.value_deps);
-      if (pseudo) {
-        for (std::size_t k = l; k-- > 0;) {
-          if (layers_[k].def->pseudo.empty()) continue;
-          std::vector<std::size_t> pf;
-          bool dummy = false;
-          for (auto& part : layers_[k].def->pseudo) collect_fields(part, pf, dummy);
-          for (auto x : pf) dep.value_deps.push_back(field_base_[k] + x);
-          for (auto& part : layers_[k].def->pseudo) lower_fields(part, k, dep.value_deps);
-          if (l > 0 && l - 1 != k && layers_[l - 1].selector >= 0)
-            dep.value_deps.push_back(field_base_[l - 1] + static_cast<std::size_t>(layers_[l - 1].selector));
-          break;
-        }
+      const AutoExpr& rule = *d.auto_rule;
+      // The layer whose pseudo-header the rule reads, if it reads one.
+      std::size_t pk = l;
+      {
+        std::vector<std::size_t> unused;
+        bool pseudo = false;
+        collect_fields(rule, unused, pseudo);
+        if (pseudo)
+          for (std::size_t k = l; k-- > 0;)
+            if (!layers_[k].def->pseudo.empty()) { pk = k; break; }
       }
-      if (uses_content(*d.auto_rule, false)) {
-        const AutoExpr* ck = find_checksum(*d.auto_rule);
-        bool simple = count_checksums(*d.auto_rule) == 1 && ck;
+      // Parts of the checksum's stream that are a field's own bytes (an
+      // address in a pseudo-header): a change to them is a change of content.
+      std::vector<const AutoExpr*> as_content;
+      if (uses_content(rule, false)) {
+        const AutoExpr* ck = find_checksum(rule);
+        bool simple = count_checksums(rule) == 1 && ck;
         if (simple) {
           // Content must come only from region arguments of the checksum itself.
           for (auto& a : ck->args)
             if (a.op != AutoExpr::Op::This && a.op != AutoExpr::Op::Payload && uses_content(a, false)) simple = false;
-          AutoExpr copy = *d.auto_rule;
           // Anything outside the checksum node reading content disqualifies it.
           std::function<bool(const AutoExpr&)> outside = [&](const AutoExpr& e) {
             if (&e == ck) return false;
@@ -905,37 +904,79 @@ void Packet::build_deps() {
             for (auto& a : e.args) if (outside(a)) return true;
             return false;
           };
-          if (outside(*d.auto_rule)) simple = false;
+          if (outside(rule)) simple = false;
         }
         std::uint64_t stream = 0;
-        auto region = [&](const AutoExpr& a, std::uint32_t& b, std::uint32_t& e) {
-          if (a.op == AutoExpr::Op::This) { b = li.offset; e = li.offset + li.size; return true; }
-          if (a.op == AutoExpr::Op::Payload) { b = li.offset + li.size; e = li.payload_end; return true; }
-          return false;
+        auto region = [&](const AutoExpr& a, std::size_t at, std::uint32_t& b, std::uint32_t& e) {
+          const LayerInst& la = layers_[at];
+          if (a.op == AutoExpr::Op::This) { b = la.offset; e = la.offset + la.size; return true; }
+          if (a.op == AutoExpr::Op::Payload) { b = la.offset + la.size; e = la.payload_end; return true; }
+          // A field of bytes (an address) is read as its bytes in the packet.
+          int fl = -1, fi = -1;
+          if (a.op == AutoExpr::Op::Field) { fl = static_cast<int>(at); fi = static_cast<int>(a.index); }
+          if (a.op == AutoExpr::Op::LowerField)
+            for (std::size_t k = at; k-- > 0;)
+              if (layers_[k].def->name == a.s) { fl = static_cast<int>(k); fi = layers_[k].def->field_index(a.s2); break; }
+          if (fl < 0 || fi < 0 || layers_[fl].def->fields[fi].kind == FieldKind::UInt) return false;
+          const FieldSlot& fs = layers_[fl].fields[fi];
+          if (fs.bit_offset % 8) return false;
+          b = fs.bit_offset / 8;
+          e = b + fs.bit_size / 8;
+          as_content.push_back(&a);
+          return true;
         };
         if (simple) {
           Evaluator ev{layers_, buf_, [](std::size_t, std::size_t) {}, [](std::size_t) {}, nullptr};
-          for (auto& a : ck->args) {
+          auto part = [&](const AutoExpr& a, std::size_t at) {
             std::uint32_t b, e;
-            if (region(a, b, e)) {
+            if (region(a, at, b, e)) {
               dep.content.push_back({b, e, static_cast<std::uint32_t>(stream)});
               stream += e - b;
             } else {
-              stream += ev.eval(a, l, false).size();
+              stream += ev.eval(a, at, false).size();
+            }
+          };
+          for (auto& a : ck->args) {
+            if (a.op == AutoExpr::Op::Pseudo && pk != l) {
+              ev.asker = l;
+              for (auto& pp : layers_[pk].def->pseudo) part(pp, pk);
+            } else {
+              part(a, l);
             }
           }
           dep.incremental = true;
-          const AutoExpr& root = *d.auto_rule;
-          if (root.op == AutoExpr::Op::Checksum) dep.wrap = 1;
-          else if (root.op == AutoExpr::Op::Nonzero && root.args[0].op == AutoExpr::Op::Checksum &&
-                   root.args[1].op == AutoExpr::Op::Int) {
+          if (rule.op == AutoExpr::Op::Checksum) dep.wrap = 1;
+          else if (rule.op == AutoExpr::Op::Nonzero && rule.args[0].op == AutoExpr::Op::Checksum &&
+                   rule.args[1].op == AutoExpr::Op::Int) {
             dep.wrap = 2;
-            dep.alt = root.args[1].i;
+            dep.alt = rule.args[1].i;
           }
         } else {
           // Conservatively: the layer and everything after it.
+          as_content.clear();
           dep.content.push_back({li.offset, static_cast<std::uint32_t>(buf_.size()), 0});
         }
+      }
+      // The fields the rule reads by value: all it names, but those read as content.
+      auto by_value = [&](const AutoExpr& root, std::size_t at) {
+        std::function<void(const AutoExpr&)> walk = [&](const AutoExpr& e) {
+          if (std::find(as_content.begin(), as_content.end(), &e) != as_content.end()) return;
+          std::vector<std::size_t> own;
+          bool dummy = false;
+          AutoExpr leaf = e;
+          leaf.args.clear();
+          collect_fields(leaf, own, dummy);
+          for (auto x : own) dep.value_deps.push_back(field_base_[at] + x);
+          lower_fields(leaf, at, dep.value_deps);
+          for (auto& a : e.args) walk(a);
+        };
+        walk(root);
+      };
+      by_value(rule, l);
+      if (pk != l) {
+        for (auto& part : layers_[pk].def->pseudo) by_value(part, pk);
+        if (l > 0 && l - 1 != pk && layers_[l - 1].selector >= 0)
+          dep.value_deps.push_back(field_base_[l - 1] + static_cast<std::size_t>(layers_[l - 1].selector));
       }
       deps->push_back(std::move(dep));
     }

@@ -96,6 +96,7 @@ class Packet {
     bool valid = false;
     std::size_t layer = 0, field = 0;
     std::uint32_t byte = 0, nbytes = 0;
+    bool as_bytes = false;  // the field holds bytes (an address), set from a big-endian number
     struct Sum { std::size_t layer, field, flat; std::uint32_t byte, seg_begin, stream; int wrap; std::uint64_t alt; };
     std::vector<Sum> sums;
   };

@@ -35,7 +35,7 @@ std::uint64_t PacketSet::count() const {
     const bool more = ++idx_[d] < dim.size();
     if (!more) idx_[d] = 0;
     if (p_.layout_version() != planned_for_) make_plans();  // a list of payloads or options changed sizes
-    if (plans_[d].valid) p_.apply(plans_[d], dim.lo + idx_[d]);
+    if (plans_[d].valid) p_.apply(plans_[d], dim.lo + idx_[d]);  // numbers, and IPv4 addresses as numbers
     else if (dim.is_range && !dim.ipv4) p_.set(dim.layer, dim.field, dim.lo + idx_[d], Origin::User, dim.pos);
     else if (dim.is_range) p_.set(dim.layer, dim.field, dim.at(idx_[d]), Origin::User, dim.pos);
     else p_.set(dim.layer, dim.field, dim.values[idx_[d]], Origin::User, dim.pos);
@@ -86,7 +86,10 @@ PacketCursor::PacketCursor(const PacketSet& set, std::uint64_t start) : set_(set
 // Range generators over plain number fields take the precomputed fast path.
 void PacketCursor::make_plans() {
   plans_.clear();
-  for (auto& d : set_.dims) plans_.push_back(d.is_range && !d.ipv4 ? p_.plan(d.layer, d.field) : Packet::FastPlan{});
+  for (auto& d : set_.dims) {
+    plans_.push_back(d.is_range ? p_.plan(d.layer, d.field) : Packet::FastPlan{});
+    if (plans_.back().as_bytes && !d.ipv4) plans_.back() = Packet::FastPlan{};  // only IPv4 ranges are bytes from a number
+  }
   planned_for_ = p_.layout_version();
 }
 

@@ -72,13 +72,22 @@ void bind_to_device(int fd, const std::string& iface) {
   }
 }
 
-// A full device queue (ENOBUFS, EAGAIN) is waited out, a millisecond at a
-// time, up to about a second without progress, rather than fail a fast
-// burst: true when the caller should try again.
+// A full device queue (ENOBUFS, EAGAIN) is waited out rather than fail a
+// fast burst: true when the caller should try again. On lo the queue is the
+// backlog this core drains in softirq (ksoftirqd once it has too much), so
+// the first retries only yield the core; then sleeps of 20 us doubling to
+// 1 ms, about a second in all without progress before giving up.
 bool wait_out_full_queue(int e, int& retries) {
-  if ((e != ENOBUFS && e != EAGAIN) || retries >= 1000 || interrupted()) return false;
+  if ((e != ENOBUFS && e != EAGAIN) || interrupted()) return false;
+  constexpr int kYields = 200, kSleeps = 1000;
+  if (retries >= kYields + kSleeps) return false;
   ++retries;
-  sleep_interruptible(1'000'000);
+  if (retries <= kYields) {
+    sched_yield();
+    return true;
+  }
+  const int k = retries - kYields;  // 1, 2, ...
+  sleep_interruptible(k >= 6 ? 1'000'000 : 20'000ull << (k - 1));
   return true;
 }
 

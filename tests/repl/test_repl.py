@@ -22,13 +22,13 @@ results = []
 class Session:
     """The real binary on a pty; read() collects the screen output."""
 
-    def __init__(self, home, env_extra=None):
+    def __init__(self, home, env_extra=None, args=()):
         env = dict(os.environ, HOME=home, TERM="xterm", PKT_SCOPE="127.0.0.0/8,::1/128")
         env.pop("NO_COLOR", None)
         env.update(env_extra or {})
         self.pid, self.fd = pty.fork()
         if self.pid == 0:
-            os.execve(PKT, [PKT], env)
+            os.execve(PKT, [PKT, *args], env)
         self.out = ""
 
     def read(self, until=None, timeout=10.0):
@@ -196,6 +196,32 @@ with tempfile.TemporaryDirectory() as home:
     out = s.type("ipv4(ttl=999)\r")
     check("NO_COLOR turns colour off", "\x1b[1;31m" not in out and "out of range" in out, repr(out))
     s.close()
+
+    # -q on a terminal: a long send shows no progress line, only its final line.
+    s = Session(home, args=["repl", "-q"])
+    s.read("pkt> ")
+    out = s.type("send ipv4(dst=127.0.0.1) / udp(sport=9, dport=9) count 300000\r", timeout=60)
+    check("repl -q: no progress line, the final line", "ETA" not in out and "sent 300,000 packets in" in out, repr(out))
+    s.close()
+
+# --threads N: the REPL's sends without `threads` are split among N threads;
+# each thread's share leaves in generator order, and every packet once.
+with tempfile.TemporaryDirectory() as tmp:
+    pcap = os.path.join(tmp, "t.pcap")
+    script = "packet p = ipv4(dst=127.0.0.1) / udp(sport=1..20000, dport=9)\nsend p\n"
+    r = subprocess.run([PKT, "repl", "--threads", "2", "--pcap", pcap], input=script, capture_output=True, text=True,
+                       timeout=60)
+    sports = []
+    if r.returncode == 0 and os.path.exists(pcap):
+        from scapy.all import rdpcap, UDP
+        sports = [pk[UDP].sport for pk in rdpcap(pcap)]
+    first, second = [x for x in sports if x <= 10000], [x for x in sports if x > 10000]
+    check("repl --threads 2: every packet once, each share in order",
+          "sent 20,000 packets" in r.stdout + r.stderr and sorted(sports) == list(range(1, 20001)) and
+          first == sorted(first) and second == sorted(second),
+          f"rc={r.returncode} stdout={r.stdout!r} stderr={r.stderr!r} n={len(sports)}")
+r = subprocess.run([PKT, "repl", "--threads", "0"], capture_output=True, text=True, timeout=30)
+check("repl --threads 0 is refused", r.returncode != 0 and "--threads" in r.stderr, r.stderr)
 
 # Piped input (not a terminal): plain lines, no prompts, errors do not end the session.
 script = 'packet p = ipv4(dst=127.0.0.1) /\n  udp(dport=53)\nipv4(ttl=300)\n= #p\nlua print(p.udp.dport)\n'
