@@ -22,6 +22,7 @@
 #include "net/route_query.hpp"
 #include "run/sniffer.hpp"
 #include "session.hpp"
+#include "completion.hpp"
 #include "confine.hpp"
 #include "net/capture.hpp"
 #include "net/privilege.hpp"
@@ -395,27 +396,31 @@ int main(int argc, char** argv) {
 
   BuildArgs build;
   auto* b = app.add_subcommand("build", "Evaluate a script's declarations and print or write its packets");
-  b->add_option("file", build.file, "Script (.pkt)");
-  b->add_option("names", build.names, "Packets to build (default: all, in declaration order)");
-  b->add_option("-e,--expr", build.expr, "Build this packet expression instead of a file");
+  b->add_option("file", build.file, "Script (.pkt)")->type_name("SCRIPT");
+  b->add_option("names", build.names, "Packets to build (default: all, in declaration order)")->type_name("PACKET");
+  b->add_option("-e,--expr", build.expr, "Build this packet expression instead of a file")->type_name("EXPR");
   b->add_option("--format", build.format, "Output: show, hexdump, hex (one line per packet), pcap, none (count only)")
       ->check(CLI::IsMember({"show", "hexdump", "hex", "pcap", "none"}));
-  b->add_option("-o,--output", build.output, "Write the output to FILE");
-  b->add_option("-D,--define", build.defines, "Override a param: -D name=value");
+  b->add_option("-o,--output", build.output, "Write the output to FILE")->type_name("FILE");
+  b->add_option("-D,--define", build.defines, "Override a param: -D name=value")->type_name("NAME=VALUE");
 
   RunArgs run;
   auto* r = app.add_subcommand("run", "Run a script's statements top to bottom");
-  r->add_option("file", run.file, "Script (.pkt), or a plain Lua script (.lua)")->required();
-  r->add_option("-D,--define", run.defines, "Override a param: -D name=value (for a .lua script: set a global)");
-  r->add_option("--pcap", run.pcap, "Also write every packet sent to FILE (pcap)");
+  r->add_option("file", run.file, "Script (.pkt), or a plain Lua script (.lua)")->type_name("SCRIPT|LUA")->required();
+  r->add_option("-D,--define", run.defines, "Override a param: -D name=value (for a .lua script: set a global)")
+      ->type_name("NAME=VALUE");
+  r->add_option("--pcap", run.pcap, "Also write every packet sent to FILE (pcap)")->type_name("FILE");
   r->add_flag("--dry-run", run.dry_run, "Send nothing: only write the packets to --pcap and count them");
   r->add_flag("-q,--quiet", run.quiet, "No progress line while sending (each send's final line is still printed)");
-  r->add_option("--scope", run.scope, "Refuse to send outside CIDR[,CIDR...] (default: $PKT_SCOPE; unset: anywhere)");
+  r->add_option("--scope", run.scope, "Refuse to send outside CIDR[,CIDR...] (default: $PKT_SCOPE; unset: anywhere)")
+      ->type_name("CIDR");
   r->add_option("--threads", run.threads, "Sender threads for sends that name none (send ... threads N), each pinned to a core")
       ->check(CLI::Range(1u, Sender::kMaxThreads));
   r->add_option("--lua-memory", run.lua_memory,
-                "Cap the Lua heap at SIZE (k, M, G: powers of 1024; default 1G, 256M with --sandbox; 0: no cap)");
-  r->add_option("--lua-timeout", run.lua_timeout, "Stop the script once its Lua has run this long (30s, 500ms; default: none)");
+                "Cap the Lua heap at SIZE (k, M, G: powers of 1024; default 1G, 256M with --sandbox; 0: no cap)")
+      ->type_name("SIZE");
+  r->add_option("--lua-timeout", run.lua_timeout, "Stop the script once its Lua has run this long (30s, 500ms; default: none)")
+      ->type_name("DURATION");
   r->add_flag("--sandbox", run.sandbox,
               "For a script you did not write: Lua gets no file io, no os beyond the time, no debug, C modules or "
               "bytecode; files only in the script's directory; --scope (or PKT_SCOPE) required");
@@ -429,39 +434,43 @@ int main(int argc, char** argv) {
   std::string check_file;
   std::vector<std::string> check_defs;
   auto* c = app.add_subcommand("check", "Parse and evaluate a script's declarations without output");
-  c->add_option("file", check_file, "Script (.pkt)")->required();
-  c->add_option("-D,--define", check_defs, "Override a param: -D name=value");
+  c->add_option("file", check_file, "Script (.pkt)")->type_name("SCRIPT")->required();
+  c->add_option("-D,--define", check_defs, "Override a param: -D name=value")->type_name("NAME=VALUE");
 
   auto* l = app.add_subcommand("layers", "List the layers");
   std::string help_layer;
   auto* h = app.add_subcommand("help", "Describe a layer: fields, widths, defaults, auto rules, flags, enums, bindings");
-  h->add_option("layer", help_layer, "Layer name")->required();
+  h->add_option("layer", help_layer, "Layer name")->type_name("LAYER")->required();
 
   ReadArgs rd;
   auto* rdc = app.add_subcommand("read", "Dissect the packets of a capture (pcap or pcapng) or of --hex, by the declarations");
-  rdc->add_option("file", rd.file, "Capture file (pcap or pcapng; - for standard input)");
-  rdc->add_option("--hex", rd.hex, "Dissect one packet given as hex instead (IPv4/IPv6 unless --first)");
-  rdc->add_option("--first", rd.first, "The first layer (default: from the capture's link type)");
+  rdc->add_option("file", rd.file, "Capture file (pcap or pcapng; - for standard input)")->type_name("CAPTURE");
+  rdc->add_option("--hex", rd.hex, "Dissect one packet given as hex instead (IPv4/IPv6 unless --first)")->type_name("HEX");
+  rdc->add_option("--first", rd.first, "The first layer (default: from the capture's link type)")->type_name("LAYER");
   rdc->add_option("--format", rd.format, "Output: summary (default), show, hexdump, hex, pkt, json, pcap, none (count only)")
       ->check(CLI::IsMember({"summary", "show", "hexdump", "hex", "pkt", "json", "pcap", "none"}));
   rdc->add_option("-c,--count", rd.count, "Stop after N packets");
-  rdc->add_option("--filter", rd.filter, "Only packets that pass this BPF filter (libpcap syntax)");
-  rdc->add_option("-o,--output", rd.output, "Write the output to FILE");
-  rdc->add_option("--script", rd.scripts, "Load a script's layer, option and bind declarations first (repeatable)");
+  rdc->add_option("--filter", rd.filter, "Only packets that pass this BPF filter (libpcap syntax)")->type_name("BPF");
+  rdc->add_option("-o,--output", rd.output, "Write the output to FILE")->type_name("FILE");
+  rdc->add_option("--script", rd.scripts, "Load a script's layer, option and bind declarations first (repeatable)")
+      ->type_name("SCRIPT");
 
   SniffArgs sn;
   auto* snc = app.add_subcommand("sniff", "Capture live packets and dissect them by the declarations (like tcpdump)");
   snc->add_option("-i,--interface", sn.iface,
-                  "Interface; any = all (Linux cooked); default: the first up, non-loopback interface");
+                  "Interface; any = all (Linux cooked); default: the first up, non-loopback interface")
+      ->type_name("IFACE");
   snc->add_option("-c,--count", sn.count, "Stop after N packets");
-  snc->add_option("--timeout", sn.timeout, "Stop after this long (2s, 500ms, 1.5)");
+  snc->add_option("--timeout", sn.timeout, "Stop after this long (2s, 500ms, 1.5)")->type_name("DURATION");
   snc->add_flag("--no-promisc", sn.no_promisc, "Do not put the interface into promiscuous mode");
   snc->add_option("--format", sn.format, "Output: summary (default), show, hexdump, hex, pkt, json, none (nothing per packet)")
       ->check(CLI::IsMember({"summary", "show", "hexdump", "hex", "pkt", "json", "none"}));
-  snc->add_option("-w,--write", sn.write, "Write the captured packets to FILE.pcap (then nothing is printed unless --format)");
+  snc->add_option("-w,--write", sn.write, "Write the captured packets to FILE.pcap (then nothing is printed unless --format)")
+      ->type_name("FILE");
   snc->add_option("--script", sn.scripts, "Load a script's layer, option and bind declarations first (repeatable)")
+      ->type_name("SCRIPT")
       ->allow_extra_args(false);  // `--script x.pkt udp port 9`: the filter is not more scripts
-  snc->add_option("filter", sn.filter, "BPF filter (libpcap syntax), words joined as tcpdump does");
+  snc->add_option("filter", sn.filter, "BPF filter (libpcap syntax), words joined as tcpdump does")->type_name("BPF");
   std::string sniff_user;
   bool sniff_no_drop = false;
   snc->add_option("--user", sniff_user,
@@ -470,12 +479,19 @@ int main(int argc, char** argv) {
 
   ReplArgs repl;
   auto* rp = app.add_subcommand("repl", "Interactive session (also `pkt` with no arguments on a terminal)");
-  rp->add_option("--pcap", repl.pcap, "Also write every packet sent to FILE (pcap)");
+  rp->add_option("--pcap", repl.pcap, "Also write every packet sent to FILE (pcap)")->type_name("FILE");
   rp->add_flag("--dry-run", repl.dry_run, "Send nothing: only write the packets to --pcap");
   rp->add_flag("-q,--quiet", repl.quiet, "No progress line while sending (each send's final line is still printed)");
-  rp->add_option("--scope", repl.scope, "Refuse to send outside CIDR[,CIDR...] (default: $PKT_SCOPE)");
+  rp->add_option("--scope", repl.scope, "Refuse to send outside CIDR[,CIDR...] (default: $PKT_SCOPE)")->type_name("CIDR");
   rp->add_option("--threads", repl.threads, "Sender threads for sends that name none (send ... threads N), each pinned to a core")
       ->check(CLI::Range(1u, Sender::kMaxThreads));
+
+  // After every other subcommand: the scripts describe all of them, from the
+  // type names above (completion.hpp says which complete to what).
+  std::string comp_shell;
+  auto* comp = app.add_subcommand("completion", "Print a shell completion script (bash or zsh) for pkt");
+  comp->add_option("shell", comp_shell, "bash or zsh")->check(CLI::IsMember({"bash", "zsh"}))->required();
+  comp->footer("bash: source <(pkt completion bash); zsh: pkt completion zsh > ~/.zfunc/_pkt (a directory in $fpath)");
 
   try {
     app.parse(argc, argv);
@@ -506,6 +522,10 @@ int main(int argc, char** argv) {
       return checked(run_sniff(sn));
     }
     if (*h) return checked(cmd_help(help_layer));
+    if (*comp) {
+      fmt::print("{}", completion_script(app, comp_shell, Registry::with_stdlib().layer_names(), PKT_VERSION));
+      return checked(0);
+    }
     if (*rp || (argc == 1 && isatty(0) && isatty(1))) return cmd_repl(repl);
     std::cout << app.help();
     return 0;
