@@ -426,9 +426,11 @@ int main(int argc, char** argv) {
               "bytecode; files only in the script's directory; --scope (or PKT_SCOPE) required");
   r->add_option("-i,--iface", run.ifaces,
                 "An interface the script sends or captures on (any: capture on all), opened before privileges are "
-                "dropped; needed for interfaces only Lua code names (repeatable)");
+                "dropped; needed for interfaces only Lua code names (repeatable)")
+      ->type_name("IFACE");
   r->add_option("--user", run.user,
-                "Once the sockets are open, run as this user (default under sudo: the user who ran sudo)");
+                "Once the sockets are open, run as this user (default under sudo: the user who ran sudo)")
+      ->type_name("USER");
   r->add_flag("--no-drop", run.no_drop, "Keep root (or this binary's capabilities) for the whole run");
 
   std::string check_file;
@@ -474,7 +476,8 @@ int main(int argc, char** argv) {
   std::string sniff_user;
   bool sniff_no_drop = false;
   snc->add_option("--user", sniff_user,
-                  "Once the capture is open, run as this user (default under sudo: the user who ran sudo)");
+                  "Once the capture is open, run as this user (default under sudo: the user who ran sudo)")
+      ->type_name("USER");
   snc->add_flag("--no-drop", sniff_no_drop, "Keep root (or this binary's capabilities) for the whole capture");
 
   ReplArgs repl;
