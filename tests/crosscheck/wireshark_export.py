@@ -1,0 +1,258 @@
+#!/usr/bin/python3
+"""`pkt export wireshark` judged by a real tshark running the exported Lua.
+
+For each case, pkt builds packets into a pcap, exports the layers, and
+tshark (-X lua_script:) dissects the capture: every field value tshark
+prints must be the value pkt built (and pkt's own `read --format json` of
+the same file), for
+  - the README's `hello` layer on UDP port 9999 (enum and flag names too);
+  - a layer with variable-size fields (a size from another field, and from
+    an expression), a conditional field in both cases of its condition, a
+    counted list of options and a length-prefixed list of numbers;
+  - stdlib layers: tcp's flags and ipv4's enum by name under --replace and
+    with Decode As, and tshark's own `ip` untouched without --replace;
+  - what the export refuses or warns about (exact messages).
+Skips (exit 77) when tshark or its Lua is missing.
+
+Usage: wireshark_export.py [PKT]
+"""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+PKT = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("PKT", "build/pkt")
+FAILS = []
+
+HELLO = """\
+layer hello "A toy protocol over UDP port 9999" {
+    magic    : u16 = 0xbeef
+    kind     : u8 enum { ping = 1, pong = 2 } = ping
+    flags    : u8 flags { URGENT = 0x02, ACK = 0x01 } = 0
+    length   : u16 = auto len(this, payload)
+    checksum : u16 = auto inet_checksum(this, payload)
+}
+bind udp.dport = 9999 -> hello
+packet h = ipv4(src=127.0.0.1, dst=127.0.0.1, id=1) / udp(sport=40001) / hello(kind=pong, flags=URGENT|ACK) / "hi"
+packet h2 = ipv4(src=127.0.0.1, dst=127.0.0.1, id=2) / udp(sport=40002) / hello() / "hello, wireshark"
+packet h3 = ipv4(src=127.0.0.1, dst=127.0.0.1, id=3) / udp(sport=40003) / hello(kind=7, flags=ACK, length=3)
+"""
+
+VARCOND = """\
+layer varcond "Variable sizes, a condition, a counted list" {
+    kind   : u8 enum { short = 1, long = 2 } = short
+    has_x  : u1 = auto present(x)     "x follows"
+    spare  : u3 = 0
+    level  : u4 = 5
+    n      : u8 = auto len(text)
+    text   : bytes size n             "n bytes"
+    x      : u32 if has_x             "only when has_x"
+    m      : u8 = auto len(words) / 2
+    words  : u16[] size m * 2
+    count  : u8 = auto
+    items  : bytes count count
+    tail   : u16 = 0x7777
+    rest   : bytes size (n + 3) / 4 * 4 - n   "pads text to 4 bytes"
+}
+option varcond.items item(sku, qty) "One item" {
+    sku : u16
+    qty : u8
+}
+bind udp.dport = 7100 -> varcond
+packet a = ipv4(src=127.0.0.1, dst=127.0.0.1) / udp(sport=40100, dport=7100)
+         / varcond(kind=long, text="hello", x=0xdeadbeef, words=[1, 2, 65535], items=[item(1001, 3), item(1002, 1)], rest=hex"000000")
+packet b = ipv4(src=127.0.0.1, dst=127.0.0.1) / udp(sport=40101, dport=7100)
+         / varcond(text="abcd", level=9, words=[], items=[], tail=0x1234)
+"""
+
+
+def run(cmd, check=True, **kw):
+    p = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    if check and p.returncode != 0:
+        raise SystemExit(f"FAILED: {' '.join(cmd)}\nexit {p.returncode}\n{p.stdout}\n{p.stderr}")
+    return p
+
+
+def expect(what, got, want):
+    if got != want:
+        FAILS.append(f"{what}: got {got!r}, want {want!r}")
+        print(f"FAIL {what}: got {got!r}, want {want!r}")
+    else:
+        print(f"ok   {what}")
+
+
+def tshark_fields(lua, pcap, fields, extra=()):
+    cmd = ["tshark", "-n", "-X", f"lua_script:{lua}", "-r", pcap, *extra, "-T", "fields", "-E", "separator=|"]
+    for f in fields:
+        cmd += ["-e", f]
+    p = run(cmd)
+    if "Lua" in p.stderr and "rror" in p.stderr:
+        FAILS.append(f"tshark reported a Lua error: {p.stderr}")
+    return [line.split("|") for line in p.stdout.splitlines()]
+
+
+def tshark_verbose(lua, pcap, extra=()):
+    p = run(["tshark", "-n", "-X", f"lua_script:{lua}", "-r", pcap, *extra, "-V"])
+    return p.stdout
+
+
+def pkt_json(pcap, script):
+    p = run([PKT, "read", pcap, "--script", script, "--format", "json"])
+    return [json.loads(line) for line in p.stdout.splitlines()]
+
+
+def layer_of(pkt_packet, name):
+    for l in pkt_packet["layers"]:
+        if l["layer"] == name:
+            return l["fields"]
+    return None
+
+
+def main():
+    if not shutil.which("tshark"):
+        print("skipped: tshark is not installed")
+        return 77
+    v = run(["tshark", "-v"]).stdout
+    if "with Lua" not in v:
+        print("skipped: this tshark has no Lua")
+        return 77
+    d = tempfile.mkdtemp(prefix="pkt-wireshark-")
+    try:
+        os.chdir(d)
+        hello_case(d)
+        varcond_case(d)
+        stdlib_case(d)
+        refusals(d)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+    if FAILS:
+        print(f"{len(FAILS)} failure(s)")
+        return 1
+    print("all good")
+    return 0
+
+
+def hello_case(d):
+    open("hello.pkt", "w").write(HELLO)
+    run([PKT, "build", "hello.pkt", "--format", "pcap", "-o", "hello.pcap"])
+    p = run([PKT, "export", "wireshark", "--script", "hello.pkt", "-o", "pkt_layers.lua"])
+    expect("export says what it wrote", p.stderr.strip(),
+           "wrote pkt_layers.lua: hello (load it with tshark -X lua_script:pkt_layers.lua)")
+    rows = tshark_fields("pkt_layers.lua", "hello.pcap",
+                         ["hello.magic", "hello.kind", "hello.flags", "hello.length", "hello.checksum", "udp.dstport"])
+    ours = pkt_json("hello.pcap", "hello.pkt")
+    want = []
+    for pk in ours:
+        h = layer_of(pk, "hello")
+        want.append([str(h["magic"]), str(h["kind_value"] if "kind_value" in h else h["kind"]), None, str(h["length"]), None, "9999"])
+    # The values pkt built (and pkt reads back), as tshark prints them.
+    expect("hello: tshark's hello.kind and hello.length (-T fields)", [(r[1], r[3]) for r in rows],
+           [("2", "10"), ("1", "24"), ("7", "3")])
+    expect("hello: magic, flags, checksum", [(r[0], r[2], r[4]) for r in rows],
+           [("48879", "0x03", rows[0][4] if rows else None), ("48879", "0x00", rows[1][4] if len(rows) > 1 else None),
+            ("48879", "0x01", rows[2][4] if len(rows) > 2 else None)])
+    expect("hello: pkt read gives the same lengths", [str(layer_of(pk, "hello")["length"]) for pk in ours], ["10", "24", "3"])
+    sums = [layer_of(pk, "hello")["checksum"] for pk in ours]
+    expect("hello: checksums equal pkt's", [int(r[4], 16) if r[4] else None for r in rows], sums)
+    # The exact command of the issue.
+    p = run(["tshark", "-X", "lua_script:pkt_layers.lua", "-r", "hello.pcap", "-T", "fields", "-e", "hello.kind", "-e", "hello.length"])
+    expect("hello: the issue's tshark command", p.stdout.splitlines(), ["2\t10", "1\t24", "7\t3"])
+    text = tshark_verbose("pkt_layers.lua", "hello.pcap")
+    for pat in [r"kind: pong \(2\)", r"flags: 0x03 \(URGENT\|ACK\)", r"\.\.\.\.\.\.1\. = URGENT: True",
+                r"\.\.\.\.\.\.\.1 = ACK: True", r"kind: ping \(1\)", r"kind: Unknown \(7\)",
+                r"hello: A toy protocol over UDP port 9999", r"payload size|length: 3"]:
+        expect(f"hello -V shows /{pat}/", bool(re.search(pat, text)), True)
+    # Info column: the layer's name (no summary declared), the protocol column too.
+    p = run(["tshark", "-n", "-X", "lua_script:pkt_layers.lua", "-r", "hello.pcap", "-T", "fields", "-e", "_ws.col.Protocol"])
+    expect("hello: protocol column", p.stdout.split(), ["hello", "hello", "hello"])
+
+
+def varcond_case(d):
+    open("varcond.pkt", "w").write(VARCOND)
+    run([PKT, "build", "varcond.pkt", "--format", "pcap", "-o", "varcond.pcap"])
+    run([PKT, "export", "wireshark", "--script", "varcond.pkt", "-o", "vc.lua"])
+    fields = ["varcond.kind", "varcond.has_x", "varcond.level", "varcond.n", "varcond.text", "varcond.x", "varcond.m",
+              "varcond.words", "varcond.count", "varcond.items.item.sku", "varcond.items.item.qty", "varcond.tail",
+              "varcond.rest"]
+    rows = tshark_fields("vc.lua", "varcond.pcap", fields)
+    got = [dict(zip(fields, r)) for r in rows]
+    ours = [layer_of(pk, "varcond") for pk in pkt_json("varcond.pcap", "varcond.pkt")]
+    expect("varcond: pkt read it as varcond both times", [o is not None for o in ours], [True, True])
+    # Case 1: x present (has_x = 1), five text bytes, three words, two items.
+    want_a = {"varcond.kind": "2", "varcond.has_x": "1", "varcond.level": "5", "varcond.n": "5",
+              "varcond.text": "68656c6c6f", "varcond.x": "3735928559", "varcond.m": "3", "varcond.words": "1,2,65535",
+              "varcond.count": "2", "varcond.items.item.sku": "1001,1002", "varcond.items.item.qty": "3,1",
+              "varcond.tail": "30583", "varcond.rest": "000000"}
+    # Case 2: x absent (has_x = 0): tail comes right after the (empty) list, rest is empty.
+    want_b = {"varcond.kind": "1", "varcond.has_x": "0", "varcond.level": "9", "varcond.n": "4",
+              "varcond.text": "61626364", "varcond.x": "", "varcond.m": "0", "varcond.words": "",
+              "varcond.count": "0", "varcond.items.item.sku": "", "varcond.items.item.qty": "",
+              "varcond.tail": "4660", "varcond.rest": ""}
+    expect("varcond: x present, every field", got[0] if got else None, want_a)
+    expect("varcond: x absent, every field", got[1] if len(got) > 1 else None, want_b)
+    # And the same as pkt's own reading.
+    if len(ours) == 2 and all(ours):
+        expect("varcond: pkt's x", [o.get("x") for o in ours], [3735928559, None])
+        expect("varcond: pkt's tail", [o["tail"] for o in ours], [0x7777, 0x1234])
+    text = tshark_verbose("vc.lua", "varcond.pcap")
+    expect("varcond -V lists the items as pkt writes them", all(s in text for s in ["item(1001, 3)", "item(1002, 1)"]), True)
+    expect("varcond -V: no malformed packet", "Malformed" in text or "pkt note" in text, False)
+
+
+def stdlib_case(d):
+    open("syn.pkt", "w").write(
+        'packet s = ipv4(src=127.0.0.1, dst=127.0.0.2, id=7) / tcp(sport=40200, dport=80, flags=SYN|ECE, seq=1000)\n'
+        'packet e = eth(src=02:00:00:00:00:01, dst=02:00:00:00:00:02) / ipv4(src=10.0.0.1, dst=10.0.0.2, ttl=3) '
+        '/ udp(sport=40201, dport=40202) / "x"\n')
+    run([PKT, "build", "syn.pkt", "s", "--format", "pcap", "-o", "syn.pcap"])
+    run([PKT, "build", "syn.pkt", "e", "--format", "pcap", "-o", "eth.pcap"])
+    # --replace: pkt's ipv4 and tcp take over from Wireshark's ip and tcp.
+    p = run([PKT, "export", "wireshark", "ipv4", "tcp", "--replace", "-o", "std.lua"])
+    expect("stdlib export names", p.stderr.strip(), "wrote std.lua: pkt.ipv4, pkt.tcp (load it with tshark -X lua_script:std.lua)")
+    rows = tshark_fields("std.lua", "syn.pcap", ["pkt.ipv4.proto", "pkt.ipv4.ttl", "pkt.ipv4.src", "pkt.tcp.dport",
+                                                 "pkt.tcp.flags", "pkt.tcp.flags.SYN", "pkt.tcp.flags.ACK", "pkt.tcp.seq"])
+    expect("stdlib --replace: tcp and ipv4 fields", rows, [["6", "64", "127.0.0.1", "80", "0x042", "1", "0", "1000"]])
+    text = tshark_verbose("std.lua", "syn.pcap")
+    for pat in [r"proto: tcp \(6\)", r"flags: 0x042 \(ECE\|SYN\)", r"= SYN: True", r"= ECE: True", r"= ACK: False",
+                r"pkt\.ipv4: Internet Protocol version 4"]:
+        expect(f"stdlib -V shows /{pat}/", bool(re.search(pat, text)), True)
+    # Without --replace: Wireshark's own ip stays; pkt's ipv4 is offered in Decode As.
+    run([PKT, "export", "wireshark", "ipv4", "udp", "-o", "plain.lua"])
+    rows = tshark_fields("plain.lua", "eth.pcap", ["ip.src", "ip.ttl", "pkt.ipv4.src", "udp.dstport"])
+    expect("stdlib without --replace: tshark's ip untouched", rows, [["10.0.0.1", "3", "", "40202"]])
+    rows = tshark_fields("plain.lua", "eth.pcap", ["ip.src", "pkt.ipv4.src", "pkt.ipv4.ttl", "pkt.udp.dport", "pkt.udp.length"],
+                         extra=["-d", "ethertype==0x0800,pkt.ipv4"])
+    expect("stdlib with Decode As: pkt.ipv4, then pkt.udp inside it", rows, [["", "10.0.0.1", "3", "40202", "9"]])
+
+
+def refusals(d):
+    # A bit field whose place in its byte depends on a condition: refused, naming the field.
+    open("bad.pkt", "w").write('layer shifty "x" {\n  a : u1 = 0\n  b : u3 if a\n  c : u4 = 0\n  d : u8 = 0\n}\n'
+                               'bind udp.dport = 7200 -> shifty\n')
+    p = run([PKT, "export", "wireshark", "--script", "bad.pkt", "-o", "bad.lua"], check=False)
+    expect("refused: exit code", p.returncode, 1)
+    expect("refused: message", p.stderr.strip(),
+           "pkt: export wireshark: shifty.c: where it starts within a byte depends on a condition before it; "
+           "the export cannot express it (leave shifty out of the layers to export)")
+    expect("refused: no file written", os.path.exists("bad.lua"), False)
+    # A layer bound where Wireshark has no table pkt knows: a warning naming it.
+    open("icmpish.pkt", "w").write('layer after_icmp "x" { v : u8 = 1 }\nbind icmp.type = 42 -> after_icmp\n')
+    p = run([PKT, "export", "wireshark", "--script", "icmpish.pkt", "-o", "w.lua"])
+    expect("warning for an unreachable binding", p.stderr.splitlines()[0],
+           "pkt: warning: after_icmp is bound to icmp.type = 42, but icmp declares no Wireshark table for type "
+           "(`wireshark \"TABLE\" = type` in layer icmp) and is not exported: Wireshark cannot reach after_icmp that way")
+    p = run([PKT, "export", "wireshark"], check=False)
+    expect("no layer: exit 2", p.returncode, 2)
+    expect("no layer: message", p.stderr.strip(),
+           "pkt: export wireshark: name the layers to export (pkt export wireshark ipv4 tcp -o pkt_layers.lua), "
+           "or give --script FILE to export the layers it declares")
+    p = run([PKT, "export", "wireshark", "helo", "--script", "hello.pkt"], check=False)
+    expect("unknown layer: message", p.stderr.strip(),
+           "pkt: export wireshark: unknown layer 'helo'; did you mean 'hello'?; `pkt layers` lists them")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
