@@ -129,6 +129,16 @@ struct Gen {
   std::string out;        // the layer tables
   std::string tail;       // next-layer lists and registrations
   int ids = 0;
+  int pf_ids = 0;
+  std::string pf_defs;  // PF[k] = ProtoField...(...), before the table that uses them
+
+  // Defines a ProtoField once: the tree and Proto.fields share the object.
+  std::string protofield(const std::string& ctor, std::string& pfs) {
+    std::string ref = fmt::format("PF[{}]", ++pf_ids);
+    pf_defs += ref + " = " + ctor + "\n";
+    pfs += "  " + ref + ",\n";
+    return ref;
+  }
   std::map<std::string, std::string> layer_var;  // exported layer -> its Lua table
 
   void warn(const std::string& w) {
@@ -184,10 +194,10 @@ struct Gen {
       for (auto& [v, names] : byval) parts.push_back(fmt::format("[{}] = {}", num(v), lua_quote(fmt::format("{}", fmt::join(names, "/")))));
       vstable = "{" + fmt::format("{}", fmt::join(parts, ", ")) + "}";
     }
-    std::string pf = fmt::format("ProtoField.{}({}, {}, {}, {}, {}, {})", f.is_signed ? itypes[container] : utypes[container],
-                                 lua_quote(abbr), lua_quote(f.name), f.is_signed ? "base.DEC" : hex ? "base.HEX" : "base.DEC",
-                                 vstable, masked && !explicit_value ? num(mask) : "nil", lua_quote(f.doc));
-    pfs += "  " + pf + ",\n";
+    std::string pf = protofield(fmt::format("ProtoField.{}({}, {}, {}, {}, {}, {})", f.is_signed ? itypes[container] : utypes[container],
+                                            lua_quote(abbr), lua_quote(f.name), f.is_signed ? "base.DEC" : hex ? "base.HEX" : "base.DEC",
+                                            vstable, masked && !explicit_value ? num(mask) : "nil", lua_quote(f.doc)),
+                                pfs);
     t += fmt::format("kind = \"uint\", bits = {}, le = {}, signed = {}, container = {}, explicit = {}, hex = {}, vs = {}, pf = {}",
                      f.bits, f.little_endian ? "true" : "false", f.is_signed ? "true" : "false", container,
                      explicit_value ? "true" : "false", hex && f.flags.empty() ? "true" : "false", vs ? "true" : "false", pf);
@@ -202,8 +212,9 @@ struct Gen {
         std::string bpf = "nil";
         if (container <= 4 && !explicit_value) {
           std::uint64_t m = f.little_endian ? v : v << (container * 8 - skip - f.bits);
-          bpf = fmt::format("ProtoField.bool({}, {}, {}, nil, {}, nil)", lua_quote(abbr + "." + n), lua_quote(n), container * 8, num(m));
-          pfs += "  " + bpf + ",\n";
+          bpf = protofield(fmt::format("ProtoField.bool({}, {}, {}, nil, {}, nil)", lua_quote(abbr + "." + n), lua_quote(n),
+                                       container * 8, num(m)),
+                           pfs);
         }
         fl.push_back(fmt::format("{{name = {}, value = {}, pf = {}}}", lua_quote(n), num(v), bpf));
       }
@@ -231,17 +242,14 @@ struct Gen {
         if (f.kind == FieldKind::IPv4 || f.kind == FieldKind::IPv6 || f.kind == FieldKind::MAC) {
           const char* k = f.kind == FieldKind::IPv4 ? "ipv4" : f.kind == FieldKind::IPv6 ? "ipv6" : "mac";
           const char* ctor = f.kind == FieldKind::IPv4 ? "ipv4" : f.kind == FieldKind::IPv6 ? "ipv6" : "ether";
-          std::string pf = fmt::format("ProtoField.{}({}, {}, {})", ctor, lua_quote(abbr), lua_quote(f.name), lua_quote(f.doc));
-          pfs += "  " + pf + ",\n";
+          std::string pf = protofield(fmt::format("ProtoField.{}({}, {}, {})", ctor, lua_quote(abbr), lua_quote(f.name), lua_quote(f.doc)), pfs);
           t += fmt::format("kind = \"{}\", bits = {}, pf = {}", k, f.bits, pf);
         } else if (f.type().self_sized()) {
-          std::string pf = fmt::format("ProtoField.string({}, {}, base.ASCII, {})", lua_quote(abbr), lua_quote(f.name), lua_quote(f.doc));
-          pfs += "  " + pf + ",\n";
+          std::string pf = protofield(fmt::format("ProtoField.string({}, {}, base.ASCII, {})", lua_quote(abbr), lua_quote(f.name), lua_quote(f.doc)), pfs);
           t += "kind = \"name\", self_sized = true, pf = " + pf;
         } else if (f.kind == FieldKind::Array && f.type_name == "text[]") {
-          std::string pf = fmt::format("ProtoField.bytes({}, {}, base.NONE, {})", lua_quote(abbr), lua_quote(f.name), lua_quote(f.doc));
-          std::string epf = fmt::format("ProtoField.string({}, {}, base.ASCII)", lua_quote(abbr + ".string"), lua_quote(f.name));
-          pfs += "  " + pf + ",\n  " + epf + ",\n";
+          std::string pf = protofield(fmt::format("ProtoField.bytes({}, {}, base.NONE, {})", lua_quote(abbr), lua_quote(f.name), lua_quote(f.doc)), pfs);
+          std::string epf = protofield(fmt::format("ProtoField.string({}, {}, base.ASCII)", lua_quote(abbr + ".string"), lua_quote(f.name)), pfs);
           t += fmt::format("kind = \"text\", pf = {}, epf = {}", pf, epf);
         } else if (f.kind == FieldKind::Array) {
           // Elements: numbers or addresses, each a ProtoField LAYER.FIELD.
@@ -256,11 +264,10 @@ struct Gen {
             pf = fmt::format("ProtoField.{}({}, {}, base.DEC, nil, nil, {})", utypes[f.bits / 8], lua_quote(abbr), lua_quote(f.name),
                              lua_quote(f.doc));
           }
-          pfs += "  " + pf + ",\n";
+          pf = protofield(pf, pfs);
           t += fmt::format("kind = \"array\", bits = {}, le = {}, pf = {}", f.bits, f.little_endian ? "true" : "false", pf);
         } else {
-          std::string pf = fmt::format("ProtoField.bytes({}, {}, base.NONE, {})", lua_quote(abbr), lua_quote(f.name), lua_quote(f.doc));
-          pfs += "  " + pf + ",\n";
+          std::string pf = protofield(fmt::format("ProtoField.bytes({}, {}, base.NONE, {})", lua_quote(abbr), lua_quote(f.name), lua_quote(f.doc)), pfs);
           t += "kind = \"bytes\", pf = " + pf;
         }
       }
@@ -309,7 +316,8 @@ struct Gen {
         body += fmt::format("{}.tag = {}\n", var, tag.kind == FieldKind::UInt ? num(tag.default_value.num) : lua_quote(hex));
       }
     }
-    out += body;
+    out += pf_defs + body;
+    pf_defs.clear();
     return var;
   }
 
@@ -465,7 +473,8 @@ std::string export_wireshark(const Registry& reg, const WiresharkExport& opts, s
       "-- Wireshark dissectors for pkt layers: {}.\n"
       "-- Written by `pkt export wireshark` (pkt {}) from the layers' declarations; do not edit, export again.\n"
       "-- Load: tshark -X lua_script:THIS_FILE ..., or copy it to ~/.local/lib/wireshark/plugins/ (see docs/wireshark.md).\n"
-      "-- Protocols (filter names): {}; each field is PROTOCOL.FIELD.\n\n",
+      "-- Protocols (filter names): {}; each field is PROTOCOL.FIELD.\n\n"
+      "local PF = {{}}  -- every ProtoField, each made once\n",
       fmt::join(names, ", "), opts.version, fmt::join(wsnames, ", "));
   std::string reg_fn =
       "\n-- Registers a layer for a value of one of Wireshark's dissector tables. A value\n"
