@@ -384,7 +384,7 @@ render = function(n, tvb, tree, C)
         for k = 0, n.len[i] / esz - 1 do
           if f.le then t:add_le(f.pf, tvb:range(p + k * esz, esz)) else t:add(f.pf, tvb:range(p + k * esz, esz)) end
         end
-      elseif f.kind == "text" then
+      elseif f.kind == "text" and n.len[i] > 0 then
         local t = tree:add(f.pf, range(tvb, p, n.len[i]))
         local q, e = p, p + n.len[i]
         while q < e do
@@ -396,6 +396,9 @@ render = function(n, tvb, tree, C)
           t:add(f.epf, tvb:range(q, 1 + len), tvb:range(q + 1, len):string())
           q = q + 1 + len
         end
+      elseif n.len[i] == 0 then
+        -- Wireshark shows an empty bytes field as <MISSING>: say it is empty.
+        tree:add(range(tvb, p, 0), f.name .. ": (empty)")
       else
         local item = tree:add(f.pf, range(tvb, p, n.len[i]))
         if f.opts then

@@ -24,7 +24,7 @@ import subprocess
 import sys
 import tempfile
 
-PKT = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("PKT", "build/pkt")
+PKT = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.environ.get("PKT", "build/pkt"))
 FAILS = []
 
 HELLO = """\
@@ -161,8 +161,8 @@ def hello_case(d):
     p = run(["tshark", "-X", "lua_script:pkt_layers.lua", "-r", "hello.pcap", "-T", "fields", "-e", "hello.kind", "-e", "hello.length"])
     expect("hello: the issue's tshark command", p.stdout.splitlines(), ["2\t10", "1\t24", "7\t3"])
     text = tshark_verbose("pkt_layers.lua", "hello.pcap")
-    for pat in [r"kind: pong \(2\)", r"flags: 0x03 \(URGENT\|ACK\)", r"\.\.\.\.\.\.1\. = URGENT: True",
-                r"\.\.\.\.\.\.\.1 = ACK: True", r"kind: ping \(1\)", r"kind: Unknown \(7\)",
+    for pat in [r"kind: pong \(2\)", r"flags: 0x03 \(URGENT\|ACK\)", r"\.\.\.\. \.\.1\. = URGENT: True",
+                r"\.\.\.\. \.\.\.1 = ACK: True", r"kind: ping \(1\)", r"kind: Unknown \(7\)",
                 r"hello: A toy protocol over UDP port 9999", r"payload size|length: 3"]:
         expect(f"hello -V shows /{pat}/", bool(re.search(pat, text)), True)
     # Info column: the layer's name (no summary declared), the protocol column too.
@@ -199,6 +199,7 @@ def varcond_case(d):
         expect("varcond: pkt's tail", [o["tail"] for o in ours], [0x7777, 0x1234])
     text = tshark_verbose("vc.lua", "varcond.pcap")
     expect("varcond -V lists the items as pkt writes them", all(s in text for s in ["item(1001, 3)", "item(1002, 1)"]), True)
+    expect("varcond -V: an empty field says so", "rest: (empty)" in text, True)
     expect("varcond -V: no malformed packet", "Malformed" in text or "pkt note" in text, False)
 
 
@@ -207,14 +208,15 @@ def stdlib_case(d):
         'packet s = ipv4(src=127.0.0.1, dst=127.0.0.2, id=7) / tcp(sport=40200, dport=80, flags=SYN|ECE, seq=1000)\n'
         'packet e = eth(src=02:00:00:00:00:01, dst=02:00:00:00:00:02) / ipv4(src=10.0.0.1, dst=10.0.0.2, ttl=3) '
         '/ udp(sport=40201, dport=40202) / "x"\n')
-    run([PKT, "build", "syn.pkt", "s", "--format", "pcap", "-o", "syn.pcap"])
+    run([PKT, "build", "-e", "eth(src=02:00:00:00:00:01, dst=02:00:00:00:00:02) / ipv4(src=127.0.0.1, dst=127.0.0.2, id=7) "
+         "/ tcp(sport=40200, dport=80, flags=SYN|ECE, seq=1000)", "--format", "pcap", "-o", "syn.pcap"])
     run([PKT, "build", "syn.pkt", "e", "--format", "pcap", "-o", "eth.pcap"])
     # --replace: pkt's ipv4 and tcp take over from Wireshark's ip and tcp.
     p = run([PKT, "export", "wireshark", "ipv4", "tcp", "--replace", "-o", "std.lua"])
     expect("stdlib export names", p.stderr.strip(), "wrote std.lua: pkt.ipv4, pkt.tcp (load it with tshark -X lua_script:std.lua)")
     rows = tshark_fields("std.lua", "syn.pcap", ["pkt.ipv4.proto", "pkt.ipv4.ttl", "pkt.ipv4.src", "pkt.tcp.dport",
                                                  "pkt.tcp.flags", "pkt.tcp.flags.SYN", "pkt.tcp.flags.ACK", "pkt.tcp.seq"])
-    expect("stdlib --replace: tcp and ipv4 fields", rows, [["6", "64", "127.0.0.1", "80", "0x042", "1", "0", "1000"]])
+    expect("stdlib --replace: tcp and ipv4 fields", rows, [["6", "64", "127.0.0.1", "80", "0x0042", "1", "0", "1000"]])
     text = tshark_verbose("std.lua", "syn.pcap")
     for pat in [r"proto: tcp \(6\)", r"flags: 0x042 \(ECE\|SYN\)", r"= SYN: True", r"= ECE: True", r"= ACK: False",
                 r"pkt\.ipv4: Internet Protocol version 4"]:
@@ -229,14 +231,14 @@ def stdlib_case(d):
 
 
 def refusals(d):
-    # A bit field whose place in its byte depends on a condition: refused, naming the field.
-    open("bad.pkt", "w").write('layer shifty "x" {\n  a : u1 = 0\n  b : u3 if a\n  c : u4 = 0\n  d : u8 = 0\n}\n'
-                               'bind udp.dport = 7200 -> shifty\n')
+    # A number that spans 9 bytes (a u64 after 4 bits): Wireshark has no such field; refused, naming it.
+    open("bad.pkt", "w").write('layer wide "x" {\n  a : u4 = 0\n  b : u64 = 0\n  c : u4 = 0\n}\n'
+                               'bind udp.dport = 7200 -> wide\n')
     p = run([PKT, "export", "wireshark", "--script", "bad.pkt", "-o", "bad.lua"], check=False)
     expect("refused: exit code", p.returncode, 1)
     expect("refused: message", p.stderr.strip(),
-           "pkt: export wireshark: shifty.c: where it starts within a byte depends on a condition before it; "
-           "the export cannot express it (leave shifty out of the layers to export)")
+           "pkt: export wireshark: wide.b: a 64-bit number starting at bit 4 of a byte spans 9 bytes; "
+           "the export cannot express it (leave wide out of the layers to export)")
     expect("refused: no file written", os.path.exists("bad.lua"), False)
     # A layer bound where Wireshark has no table pkt knows: a warning naming it.
     open("icmpish.pkt", "w").write('layer after_icmp "x" { v : u8 = 1 }\nbind icmp.type = 42 -> after_icmp\n')

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import tempfile
 
-PKT = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("PKT", "build/pkt")
+PKT = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.environ.get("PKT", "build/pkt"))
 FAILS = []
 
 
