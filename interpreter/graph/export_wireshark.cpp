@@ -247,7 +247,7 @@ struct Gen {
         } else if (f.type().self_sized()) {
           std::string pf = protofield(fmt::format("ProtoField.string({}, {}, base.ASCII, {})", lua_quote(abbr), lua_quote(f.name), lua_quote(f.doc)), pfs);
           t += "kind = \"name\", self_sized = true, pf = " + pf;
-        } else if (f.kind == FieldKind::Array && f.type_name == "text[]") {
+        } else if (f.type_name == "text[]") {
           std::string pf = protofield(fmt::format("ProtoField.bytes({}, {}, base.NONE, {})", lua_quote(abbr), lua_quote(f.name), lua_quote(f.doc)), pfs);
           std::string epf = protofield(fmt::format("ProtoField.string({}, {}, base.ASCII)", lua_quote(abbr + ".string"), lua_quote(f.name)), pfs);
           t += fmt::format("kind = \"text\", pf = {}, epf = {}", pf, epf);
