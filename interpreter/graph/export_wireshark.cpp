@@ -225,7 +225,7 @@ struct Gen {
   // The Lua table of a layer or an option: `prefix` names its ProtoFields.
   // Returns the variable; its ProtoFields are appended to `pfs`.
   std::string def_table(const LayerDef& def, const std::string& prefix, std::string& pfs, bool option) {
-    std::string var = fmt::format("D{}", ++ids);
+    std::string var = fmt::format("D[{}]", ++ids);
     std::vector<std::string> fields;
     unsigned skips = 1;
     for (std::size_t i = 0; i < def.fields.size(); ++i) {
@@ -306,7 +306,7 @@ struct Gen {
     std::vector<std::string> index, params;
     for (std::size_t i = 0; i < def.fields.size(); ++i) index.push_back(fmt::format("{} = {}", def.fields[i].name, i + 1));
     for (auto p : def.params) params.push_back(std::to_string(p + 1));
-    std::string body = fmt::format("local {} = {{name = {}, index = {{{}}}, params = {{{}}},\n  fields = {{\n    {}\n  }}}}\n", var,
+    std::string body = fmt::format("{} = {{name = {}, index = {{{}}}, params = {{{}}},\n  fields = {{\n    {}\n  }}}}\n", var,
                                    lua_quote(def.name), fmt::join(index, ", "), fmt::join(params, ", "), fmt::join(fields, ",\n    "));
     if (option) {
       const FieldDef& tag = def.fields[0];
@@ -467,6 +467,8 @@ std::string export_wireshark(const Registry& reg, const WiresharkExport& opts, s
   for (auto& d : defs) g.layer(*d);
   for (auto& d : defs) g.links(*d);
   for (auto& d : defs) g.registrations(*d);
+  // pkt reads what no binding claims as its `raw` layer (Dissector::refresh).
+  if (g.exported.count("raw")) g.tail += fmt::format("RAW = {}\n", g.layer_var["raw"]);
   std::vector<std::string> names, wsnames;
   for (auto& d : defs) names.push_back(d->name), wsnames.push_back(wireshark_name(opts, d->name));
   std::string head = fmt::format(
@@ -474,7 +476,8 @@ std::string export_wireshark(const Registry& reg, const WiresharkExport& opts, s
       "-- Written by `pkt export wireshark` (pkt {}) from the layers' declarations; do not edit, export again.\n"
       "-- Load: tshark -X lua_script:THIS_FILE ..., or copy it to ~/.local/lib/wireshark/plugins/ (see docs/wireshark.md).\n"
       "-- Protocols (filter names): {}; each field is PROTOCOL.FIELD.\n\n"
-      "local PF = {{}}  -- every ProtoField, each made once\n",
+      "local PF = {{}}  -- every ProtoField, each made once\n"
+      "local D = {{}}   -- every layer and option: what the reader below walks\n",
       fmt::join(names, ", "), opts.version, fmt::join(wsnames, ", "));
   std::string reg_fn =
       "\n-- Registers a layer for a value of one of Wireshark's dissector tables. A value\n"

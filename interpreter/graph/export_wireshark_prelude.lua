@@ -324,8 +324,13 @@ local function summary_text(n, tvb)
   return table.concat(out)
 end
 
+-- A range; an empty one at the very end of the bytes where Wireshark refuses it there.
 local function range(tvb, off, len)
-  if len == 0 and off >= tvb:len() then return tvb:range(tvb:len() - 1, 0) end
+  if len == 0 then
+    local ok, r = pcall(tvb.range, tvb, off, 0)
+    if ok then return r end
+    return tvb:range(math.max(tvb:len() - 1, 0), 0)
+  end
   return tvb:range(off, len)
 end
 
@@ -430,6 +435,7 @@ local function candidates(n)
 end
 
 local show_and_follow
+local RAW  -- pkt's `raw` layer, when exported: what the rest of a packet is read as
 
 -- Shows layer n (read already) and dissects what follows it.
 show_and_follow = function(n, tvb, pinfo, tree, C)
@@ -483,6 +489,11 @@ show_and_follow = function(n, tvb, pinfo, tree, C)
     end
   end
   if why then item:add_proto_expert_info(D.note, string.format("%s; the rest (%d bytes) is raw", why, stop - pos)) end
+  -- As pkt reads: the rest is its `raw` layer when this file has it, else Wireshark's data.
+  if RAW then
+    local r = read_layer(RAW, tvb, pos, stop, C2)
+    if r then return show_and_follow(r, tvb, pinfo, tree, C2) end
+  end
   data_dissector:call(tvb:range(pos, stop - pos):tvb(), pinfo, tree)
 end
 

@@ -125,6 +125,7 @@ def main():
         hello_case(d)
         varcond_case(d)
         stdlib_case(d)
+        stdlib_all_case(d)
         refusals(d)
     finally:
         shutil.rmtree(d, ignore_errors=True)
@@ -228,6 +229,72 @@ def stdlib_case(d):
     rows = tshark_fields("plain.lua", "eth.pcap", ["ip.src", "pkt.ipv4.src", "pkt.ipv4.ttl", "pkt.udp.dport", "pkt.udp.length"],
                          extra=["-d", "ethertype==0x0800,pkt.ipv4"])
     expect("stdlib with Decode As: pkt.ipv4, then pkt.udp inside it", rows, [["", "10.0.0.1", "3", "40202", "9"]])
+
+
+MIX = """\
+packet a1 = eth(src=02:00:00:00:00:01, dst=02:00:00:00:00:02) / dot1q(vid=100, pcp=3) / ipv4(src=10.0.0.1, dst=10.0.0.2) / udp(sport=1, dport=2) / "x"
+packet a2 = eth(src=02:00:00:00:00:01, dst=02:00:00:00:00:02) / mpls(label=100) / mpls(label=200, ttl=5, s=1) / ipv4(src=10.0.0.1, dst=10.0.0.2) / udp()
+packet a3 = eth(src=02:00:00:00:00:01, dst=02:00:00:00:00:02) / ipv4(src=192.0.2.1, dst=192.0.2.2) / gre(key=4660, seq=7) / ipv4(src=10.0.0.1, dst=10.0.0.2) / udp(sport=1, dport=2)
+packet a4 = eth(src=02:00:00:00:00:01, dst=02:00:00:00:00:02) / ipv4(src=192.0.2.1, dst=192.0.2.2) / udp(sport=49152) / vxlan(vni=42) / eth() / ipv4() / icmp()
+packet a5 = eth(src=02:00:00:00:00:01, dst=02:00:00:00:00:02) / ipv4(dst=127.0.0.1) / udp(sport=40000) / ntp(poll=6, precision=-20, xmit_ts=0xe9a1b2c4c0000000)
+packet a6 = eth(src=02:00:00:00:00:01, dst=02:00:00:00:00:02) / ipv4(tos=192, src=192.0.2.1, dst=224.0.0.22) / igmp(type=report_v3, records=[to_exclude(239.2.2.2), block(239.1.1.1, 192.0.2.1, 192.0.2.2)])
+packet a7 = eth(src=02:00:00:00:00:01, dst=02:00:00:00:00:02) / ipv4(src=192.0.2.254, dst=192.0.2.1) / icmp(type=dest_unreach, code=frag_needed, mtu=1400) / ipv4(src=192.0.2.1, dst=192.0.2.9) / udp(sport=4, dport=5)
+packet a8 = eth(src=02:00:00:00:00:01, dst=02:00:00:00:00:02) / ipv6(src=2001:db8::1, dst=ff02::1:ff00:2) / icmpv6_ns(target=fe80::2, options=hex"0101020000000001")
+packet a9 = eth(src=02:00:00:00:00:01, dst=02:00:00:00:00:02) / ipv4(src=127.0.0.1, dst=127.0.0.1) / sctp(sport=5000, dport=5001, chunks=[init(init_tag=0x1234, a_rwnd=65535, n_out=10, n_in=10, init_tsn=1)])
+packet b1 = eth(src=02:00:00:00:00:01, dst=02:00:00:00:00:02) / ipv4(src=127.0.0.1, dst=127.0.0.1) / udp(dport=5353, sport=53) / dns(id=4660, qr=response, ra=1, qd=[question("example.com", a)], an=[rr("example.com", a, ttl=300, addr=93.184.216.34), rr("example.com", txt, strings=["hello", "v=spf1 -all"])])
+packet b2 = eth(src=02:00:00:00:00:01, dst=02:00:00:00:00:02) / ipv4(src=127.0.0.1, dst=127.0.0.1) / tcp(sport=40000, dport=53, flags=PSH|ACK, options=[mss(1460), nop, wscale(7), sackok, timestamp(1, 2)]) / dns_tcp() / dns(id=7, qd=[question("example.com", aaaa)])
+packet b3 = eth(src=02:00:00:00:00:01, dst=02:00:00:00:00:02) / ipv4(src=10.0.0.1, dst=255.255.255.255) / udp(sport=67, dport=68) / bootp(op=reply, xid=4660, yiaddr=10.0.0.5, chaddr=02:00:00:00:00:01) / dhcp(options=[msgtype(offer), server_id(10.0.0.1), lease_time(3600), end])
+packet b4 = eth(src=02:00:00:00:00:01, dst=02:00:00:00:00:02) / arp(op=reply, spa=10.0.0.1, tpa=10.0.0.2)
+packet b5 = eth(src=02:00:00:00:00:01, dst=02:00:00:00:00:02) / ipv6(src=2001:db8::1, dst=2001:db8::2) / ipv6_hop(options=[router_alert(0)]) / ipv6_frag(id=5) / udp(sport=7, dport=8) / "frag"
+packet b6 = eth(src=02:00:00:00:00:01, dst=02:00:00:00:00:02) / ipv4(src=10.0.0.1, dst=10.0.0.2, options=hex"94040000") / tcp(sport=1, dport=2) / "x"
+packet b7 = eth(src=02:00:00:00:00:01, dst=02:00:00:00:00:02) / ipv4(src=10.0.0.1, dst=10.0.0.2) / udp(sport=9, dport=10) / "short" / hex"00000000000000000000"
+"""
+
+
+def stdlib_all_case(d):
+    # Every stdlib layer exported at once, taking over from Wireshark's own
+    # dissectors: each number, address and bytes field tshark prints for
+    # pkt.LAYER.FIELD must be what pkt's own reading of the file gives.
+    open("mix.pkt", "w").write(MIX)
+    run([PKT, "build", "mix.pkt", "--format", "pcap", "-o", "mix.pcap"])
+    layers = run([PKT, "layers"]).stdout.split("\n")
+    layers = [l.split()[0] for l in layers if l.strip()]
+    p = run([PKT, "export", "wireshark", *layers, "--replace", "-o", "all.lua"])
+    ours = [json.loads(l) for l in run([PKT, "read", "mix.pcap", "--format", "json"]).stdout.splitlines()]
+    names = []
+    for pk in ours:
+        for l in pk["layers"]:
+            for k, v in l["fields"].items():
+                if isinstance(v, (int, str)) and f"pkt.{l['layer']}.{k}" not in names:
+                    names.append(f"pkt.{l['layer']}.{k}")
+    cmd = ["tshark", "-n", "-X", "lua_script:all.lua", "-r", "mix.pcap", "-T", "fields", "-E", "separator=|", "-E", "occurrence=a"]
+    for n in names:
+        cmd += ["-e", n]
+    rows = [line.split("|") for line in run(cmd).stdout.splitlines()]
+    checked = 0
+    for i, pk in enumerate(ours):
+        want = {n: [] for n in names}
+        for l in pk["layers"]:
+            if l["layer"] == "eth" and i != 3:
+                continue  # the first Ethernet header is Wireshark's (bound to the link type, no table)
+            for k, v in l["fields"].items():
+                n = f"pkt.{l['layer']}.{k}"
+                if n in want and v != "":
+                    want[n].append(v)
+        got = dict(zip(names, rows[i] if i < len(rows) else []))
+        for n in names:
+            g = [x for x in got.get(n, "").split(",") if x != ""]
+            w = want[n]
+            if n.startswith("pkt.eth.") and i == 3:
+                w = w[1:]  # vxlan's inner frame only
+            norm = [int(x, 0) if isinstance(wv, int) and re.fullmatch(r"-?(0x[0-9a-f]+|\d+)", x) else x for x, wv in zip(g, w)]
+            if len(g) != len(w):
+                norm = g
+            if norm != w:
+                FAILS.append(f"packet {i + 1} {n}: tshark {g}, pkt {w}")
+                print(f"FAIL packet {i + 1} {n}: tshark {g}, pkt {w}")
+            checked += len(w)
+    expect(f"every stdlib layer: {checked} field values equal pkt's (none missing)", checked > 300, True)
 
 
 def refusals(d):
