@@ -868,6 +868,21 @@ struct action<aka_name> {
 };
 
 template <>
+struct action<wireshark_table> {
+  template <typename In>
+  static void apply(const In& /*unused*/, StmtFrame& f) {
+    ExprPtr e = pop(f);
+    f.stmt.layer->wireshark.push_back({e->s, {}, e->pos});
+  }
+};
+
+template <>
+struct action<wireshark_field> {
+  template <typename In>
+  static void apply(const In& in, StmtFrame& f) { f.stmt.layer->wireshark.back().fields.emplace_back(in.string(), pos_of(in)); }
+};
+
+template <>
 struct action<layer_doc> {
   template <typename In>
   static void apply(const In& /*unused*/, StmtFrame& f) { f.stmt.layer->doc = pop(f)->s; }

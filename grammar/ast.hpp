@@ -101,6 +101,12 @@ struct LayerDecl {
   std::string summary;          // `summary "{src} > {dst}"`
   Pos summary_pos;
   std::vector<std::string> aka;  // `aka "IP"`: other tools' names for the layer
+  struct WiresharkTable {
+    std::string table;                // `wireshark "udp.port" = sport, dport`
+    std::vector<std::pair<std::string, Pos>> fields;
+    Pos pos;
+  };
+  std::vector<WiresharkTable> wireshark;
 
   bool is_option = false;
   std::string option_layer;  // the layer and field this option may appear in

@@ -62,6 +62,9 @@ template <> inline constexpr auto error_message<if_rule> = "expected a condition
 template <> inline constexpr auto error_message<payload_size_rule> = "expected a size expression after 'payload size'";
 template <> inline constexpr auto error_message<summary_text> = "expected a \"format string\" after 'summary' (e.g. summary \"{src} > {dst}\")";
 template <> inline constexpr auto error_message<aka_name> = "expected a \"quoted name\" after 'aka' (e.g. aka \"IP\")";
+template <> inline constexpr auto error_message<wireshark_table> = "expected a \"dissector table\" after 'wireshark' (e.g. wireshark \"udp.port\" = sport, dport)";
+template <> inline constexpr auto error_message<wireshark_eq> = "expected '=' and the fields whose values key the table (e.g. wireshark \"udp.port\" = sport, dport)";
+template <> inline constexpr auto error_message<wireshark_field> = "expected a field name (e.g. wireshark \"udp.port\" = sport, dport)";
 template <> inline constexpr auto error_message<bind_when_rule> = "expected a condition after 'when'";
 template <> inline constexpr auto error_message<rx_list> = "expected '[' and a list of values after 'in'";
 template <> inline constexpr auto error_message<rx_list_close> = "expected ',' or ']'";

@@ -69,6 +69,7 @@ struct kw_not : TAO_PEGTL_KEYWORD( "not" ) {};
 struct kw_payload : TAO_PEGTL_KEYWORD( "payload" ) {};
 struct kw_summary : TAO_PEGTL_KEYWORD( "summary" ) {};
 struct kw_aka : TAO_PEGTL_KEYWORD( "aka" ) {};
+struct kw_wireshark : TAO_PEGTL_KEYWORD( "wireshark" ) {};
 struct kw_when : TAO_PEGTL_KEYWORD( "when" ) {};
 struct kw_with : TAO_PEGTL_KEYWORD( "with" ) {};
 struct kw_in : TAO_PEGTL_KEYWORD( "in" ) {};
@@ -259,7 +260,15 @@ struct summary_decl : seq< summary_start, sp, must< summary_text > > {};
 struct aka_start : seq< kw_aka, not_at< sp, one< ':' > > > {};
 struct aka_name : seq< string_lit > {};
 struct aka_decl : seq< aka_start, sp, must< aka_name >, star< sp, one< ',' >, sp, must< aka_name > > > {};
-struct layer_item : sor< pseudo_decl, payload_size_decl, summary_decl, aka_decl, field_decl, one< ';' > > {};
+// `wireshark "udp.port" = sport, dport`: the Wireshark dissector table keyed by these fields' values
+// (pkt export wireshark registers a layer bound to one of them there).
+struct wireshark_start : seq< kw_wireshark, not_at< sp, one< ':' > > > {};
+struct wireshark_table : seq< string_lit > {};
+struct wireshark_eq : one< '=' > {};
+struct wireshark_field : ident {};
+struct wireshark_decl : seq< wireshark_start, sp, must< wireshark_table >, sp, must< wireshark_eq >, sp, must< wireshark_field >,
+                             star< sp, one< ',' >, sp, must< wireshark_field > > > {};
+struct layer_item : sor< pseudo_decl, payload_size_decl, summary_decl, aka_decl, wireshark_decl, field_decl, one< ';' > > {};
 struct layer_close : one< '}' > {};
 struct layer_fields : seq< star< sp, layer_item >, sp, must< layer_close > > {};
 struct layer_doc : seq< string_lit > {};

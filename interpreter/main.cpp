@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cstring>
 #include <cstdio>
 #include <fmt/format.h>
 #include <fstream>
@@ -27,6 +29,8 @@
 #include "net/capture.hpp"
 #include "net/privilege.hpp"
 #include "run/preopen.hpp"
+#include "export_wireshark.hpp"
+#include "layer_info.hpp"
 
 #ifndef PKT_VERSION
 #define PKT_VERSION "0.0.0"
@@ -349,13 +353,93 @@ int cmd_layers() {
   return 0;
 }
 
-int cmd_help(const std::string& name) {
-  Registry reg = Registry::with_stdlib();
+// Loads scripts' layer, option, bind, reply and fragment declarations; returns
+// the layers they declare, in order.
+std::vector<std::string> load_scripts(Session& session, const std::vector<std::string>& files) {
+  std::vector<std::string> declared;
+  for (auto& file : files) {
+    ast::Script script = parse_script(read_source(file));
+    for (auto& st : script.stmts) {
+      using K = ast::Stmt::Kind;
+      if (st.kind != K::Layer && st.kind != K::Bind && st.kind != K::Reply && st.kind != K::Fragment) continue;
+      session.declare(st);
+      if (st.kind == K::Layer && !st.layer->is_option &&
+          std::find(declared.begin(), declared.end(), st.layer->name) == declared.end())
+        declared.push_back(st.layer->name);
+    }
+  }
+  return declared;
+}
+
+int cmd_help(const std::string& name, const std::string& format, const std::vector<std::string>& scripts) {
+  Session session(Registry::with_stdlib());
+  load_scripts(session, scripts);
+  const Registry& reg = session.registry();
   auto d = reg.layer(name);
   if (!d) {
     throw UsageError(fmt::format("unknown layer '{}'{}; `pkt layers` lists them", name, reg.layer_hint(name)));
   }
-  fmt::print("{}", describe_layer(reg, *d));
+  fmt::print("{}", format == "json" ? describe_layer_json(reg, *d) : describe_layer(reg, *d));
+  return 0;
+}
+
+struct ExportArgs {
+  std::vector<std::string> layers, scripts;
+  std::string output, prefix;
+  bool replace = false;
+};
+
+int cmd_export_wireshark(const ExportArgs& a, bool prefix_set) {
+  Session session(Registry::with_stdlib());
+  WiresharkExport opts;
+  std::vector<std::string> declared = load_scripts(session, a.scripts);
+  opts.own.insert(declared.begin(), declared.end());
+  opts.layers = a.layers.empty() ? declared : a.layers;
+  if (opts.layers.empty())
+    throw UsageError(a.scripts.empty()
+                         ? "export wireshark: name the layers to export (pkt export wireshark ipv4 tcp -o pkt_layers.lua), "
+                           "or give --script FILE to export the layers it declares"
+                         : "export wireshark: the scripts declare no layer; name the layers to export");
+  opts.prefix_set = prefix_set;
+  opts.prefix = a.prefix;
+  opts.replace = a.replace;
+  opts.version = PKT_VERSION;
+  for (auto& l : opts.layers)
+    if (!session.registry().layer(l))
+      throw UsageError(fmt::format("export wireshark: unknown layer '{}'{}; `pkt layers` lists them{}", l,
+                                   session.registry().layer_hint(l), a.scripts.empty() ? " (a script's: --script FILE)" : ""));
+  std::vector<std::string> warnings;
+  std::string lua;
+  try {
+    lua = export_wireshark(session.registry(), opts, warnings);
+  } catch (const ExportError& e) {
+    fmt::print(stderr, "pkt: export wireshark: {}\n", e.what());
+    return 1;
+  }
+  for (auto& w : warnings) fmt::print(stderr, "pkt: warning: {}\n", w);
+  if (a.output.empty() || a.output == "-") {
+    fmt::print("{}", lua);
+    return 0;
+  }
+  // Written whole or not at all: a temporary file renamed over the output.
+  std::string tmp = a.output + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << lua;
+    out.flush();
+    if (!out) {
+      std::remove(tmp.c_str());
+      throw UsageError(fmt::format("cannot write '{}': {}", a.output, std::strerror(errno)));
+    }
+  }
+  if (std::rename(tmp.c_str(), a.output.c_str()) != 0) {
+    int err = errno;
+    std::remove(tmp.c_str());
+    throw UsageError(fmt::format("cannot write '{}': {}", a.output, std::strerror(err)));
+  }
+  std::vector<std::string> ws;
+  for (auto& l : opts.layers) ws.push_back(wireshark_name(opts, l));
+  fmt::print(stderr, "wrote {}: {} (load it with tshark -X lua_script:{})\n", a.output, fmt::join(ws, ", "), a.output);
   return 0;
 }
 
@@ -443,6 +527,27 @@ int main(int argc, char** argv) {
   std::string help_layer;
   auto* h = app.add_subcommand("help", "Describe a layer: fields, widths, defaults, auto rules, flags, enums, bindings");
   h->add_option("layer", help_layer, "Layer name")->type_name("LAYER")->required();
+  std::string help_format = "text";
+  std::vector<std::string> help_scripts;
+  h->add_option("--format", help_format, "Output: text (default) or json (the declaration as data)")
+      ->check(CLI::IsMember({"text", "json"}));
+  h->add_option("--script", help_scripts, "Load a script's layer, option and bind declarations first (repeatable)")
+      ->type_name("SCRIPT");
+
+  ExportArgs ex;
+  auto* exc = app.add_subcommand("export", "Write layers' declarations for another tool (export wireshark: a Lua dissector)");
+  exc->require_subcommand(1, 1);
+  auto* exw = exc->add_subcommand("wireshark", "Write a Wireshark Lua dissector for layers (the stdlib's or a script's)");
+  exw->add_option("layers", ex.layers, "Layers to export (default with --script: the layers the scripts declare)")
+      ->type_name("LAYER");
+  exw->add_option("--script", ex.scripts, "Load a script's layer, option and bind declarations first (repeatable)")
+      ->type_name("SCRIPT")
+      ->allow_extra_args(false);
+  exw->add_option("-o,--output", ex.output, "Write the dissector to FILE (default: standard output)")->type_name("FILE");
+  auto* ex_prefix = exw->add_option("--prefix", ex.prefix,
+                                    "Prefix every protocol name (default: none for a script's layers, pkt. for the stdlib's)");
+  exw->add_flag("--replace", ex.replace,
+                "Stdlib layers take over the values Wireshark's own dissectors have (default: offered in Decode As)");
 
   ReadArgs rd;
   auto* rdc = app.add_subcommand("read", "Dissect the packets of a capture (pcap or pcapng) or of --hex, by the declarations");
@@ -524,7 +629,8 @@ int main(int argc, char** argv) {
       sn.drop = drop_plan(sniff_user, sniff_no_drop);
       return checked(run_sniff(sn));
     }
-    if (*h) return checked(cmd_help(help_layer));
+    if (*h) return checked(cmd_help(help_layer, help_format, help_scripts));
+    if (*exw) return checked(cmd_export_wireshark(ex, ex_prefix->count() > 0));
     if (*comp) {
       fmt::print("{}", completion_script(app, comp_shell, Registry::with_stdlib().layer_names(), PKT_VERSION));
       return checked(0);

@@ -569,6 +569,22 @@ void Registry::define(const ast::LayerDecl& decl) {
     def->summary = decl.summary;
   }
   def->aka = decl.aka;
+  for (auto& w : decl.wireshark) {
+    LayerDef::WiresharkTable t{w.table, {}};
+    for (auto& [fname, fpos] : w.fields) {
+      int idx = def->field_index(fname);
+      if (idx < 0) {
+        std::string hint = nearest_name(fname, def->field_names());
+        throw ScriptError(fpos, fmt::format("wireshark \"{}\": {} has no field '{}'{}", w.table, decl.name, fname,
+                                            hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint)));
+      }
+      if (def->fields[idx].kind != FieldKind::UInt)
+        throw ScriptError(fpos, fmt::format("wireshark \"{}\": {}.{} is not a number field; a dissector table is keyed by numbers",
+                                            w.table, decl.name, fname));
+      t.fields.push_back(static_cast<std::size_t>(idx));
+    }
+    def->wireshark.push_back(std::move(t));
+  }
   for (auto& p : decl.pseudo) def->pseudo.push_back(compile_auto(*p, *def, RuleKind::Pseudo, this));
   for (auto& pname : decl.params) {
     int idx = def->field_index(pname);

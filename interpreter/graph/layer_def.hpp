@@ -151,6 +151,11 @@ struct LayerDef {
   std::string payload_text;
   std::string summary;                     // `summary "{src} > {dst}"`, or empty
   std::vector<std::string> aka;            // `aka "IP"`: other tools' names, for hints
+  struct WiresharkTable {                  // `wireshark "udp.port" = sport, dport`
+    std::string table;
+    std::vector<std::size_t> fields;
+  };
+  std::vector<WiresharkTable> wireshark;   // for pkt export wireshark
   bool has_conditions = false;             // some field has an `if`
   std::vector<ReadField> read_plan;        // one per field, made by Registry::define
   LinearRule payload_linear;
