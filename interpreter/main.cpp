@@ -98,6 +98,7 @@ int cmd_build(const BuildArgs& a) {
   Session session(Registry::with_stdlib());
   apply_defines(session, a.defines);
   std::vector<std::shared_ptr<PacketSet>> sets;
+  std::vector<std::string> set_names;  // each set's packet name ("" for -e), for --format json
   if (!a.expr.empty()) {
     if (!a.names.empty()) throw UsageError("NAMEs are for a FILE; with -e the expression is the packet");
     sets.push_back(session.packets(*parse_expression(Source::make("<expr>", a.expr))));
@@ -109,7 +110,10 @@ int cmd_build(const BuildArgs& a) {
     check_defines(session);
     if (a.names.empty()) {
       for (auto& n : session.order())
-        if (auto* e = session.lookup(n); e->kind == NameEntry::Kind::Packet) sets.push_back(e->packet);
+        if (auto* e = session.lookup(n); e->kind == NameEntry::Kind::Packet) {
+          sets.push_back(e->packet);
+          set_names.push_back(n);
+        }
     } else {
       for (auto& n : a.names) {
         auto* e = session.lookup(n);
@@ -122,9 +126,11 @@ int cmd_build(const BuildArgs& a) {
                                        hint.empty() ? "" : fmt::format("; did you mean '{}'?", hint)));
         }
         sets.push_back(e->packet);
+        set_names.push_back(n);
       }
     }
   }
+  set_names.resize(sets.size());
   if (a.format == "pcap") {
     std::string out = a.output.empty() ? "-" : a.output;
     if (out == "-" && isatty(1)) throw UsageError("--format pcap writes binary data; give -o FILE or redirect stdout");
@@ -139,7 +145,8 @@ int cmd_build(const BuildArgs& a) {
   bool color = out == stdout && stdout_color();
   std::uint64_t count = 0, bytes = 0;
   std::string line;
-  for (auto& ps : sets) {
+  for (std::size_t si = 0; si < sets.size(); ++si) {
+    auto& ps = sets[si];
     std::uint64_t n = ps->count();
     std::uint64_t k = 0;
     if (a.format == "none") {
@@ -155,6 +162,13 @@ int cmd_build(const BuildArgs& a) {
       if (a.format == "hex") {
         line = render_hex(p);
         line += '\n';
+      } else if (a.format == "json") {
+        // The schema of `pkt read --format json`, numbered across the output as
+        // the pcap of the same packets would be; no capture time.
+        ++count;
+        std::string head = fmt::format("\"n\": {}", count);
+        if (!set_names[si].empty()) head += fmt::format(", \"name\": {}", json_string(set_names[si]));
+        line = render_json(p, &session.registry(), fmt::format("{}, \"len\": {}", head, p.size())) + "\n";
       } else if (a.format == "hexdump") {
         line = (n > 1 ? fmt::format("# packet {} of {}\n", k, n) : "") + render_hexdump(p);
       } else {
@@ -186,6 +200,7 @@ struct RunArgs {
   std::vector<std::string> ifaces;  // -i: opened before privileges are dropped
   std::string user;                 // --user NAME
   bool no_drop = false;             // --no-drop
+  std::string format = "text";  // text or json (show, hexdump, sniff, sr)
 };
 
 // --user and --no-drop, or sudo's SUDO_UID and SUDO_GID: who the run becomes
@@ -276,6 +291,7 @@ int cmd_run(const RunArgs& a) {
   RunOptions opts;
   opts.lua = limits;
   opts.color = stdout_color();
+  opts.json = a.format == "json";
   opts.send.dry_run = a.dry_run;
   opts.send.pcap_path = a.pcap;
   opts.send.threads = a.threads;
@@ -398,8 +414,8 @@ int main(int argc, char** argv) {
   b->add_option("file", build.file, "Script (.pkt)");
   b->add_option("names", build.names, "Packets to build (default: all, in declaration order)");
   b->add_option("-e,--expr", build.expr, "Build this packet expression instead of a file");
-  b->add_option("--format", build.format, "Output: show, hexdump, hex (one line per packet), pcap, none (count only)")
-      ->check(CLI::IsMember({"show", "hexdump", "hex", "pcap", "none"}));
+  b->add_option("--format", build.format, "Output: show, hexdump, hex (one line per packet), json (one object per packet), pcap, none (count only)")
+      ->check(CLI::IsMember({"show", "hexdump", "hex", "json", "pcap", "none"}));
   b->add_option("-o,--output", build.output, "Write the output to FILE");
   b->add_option("-D,--define", build.defines, "Override a param: -D name=value");
 
@@ -409,6 +425,9 @@ int main(int argc, char** argv) {
   r->add_option("-D,--define", run.defines, "Override a param: -D name=value (for a .lua script: set a global)");
   r->add_option("--pcap", run.pcap, "Also write every packet sent to FILE (pcap)");
   r->add_flag("--dry-run", run.dry_run, "Send nothing: only write the packets to --pcap and count them");
+  r->add_option("--format", run.format,
+                "What show, hexdump, sniff and sr print: text (default), or json (one object per packet or probe)")
+      ->check(CLI::IsMember({"text", "json"}));
   r->add_flag("-q,--quiet", run.quiet, "No progress line while sending (each send's final line is still printed)");
   r->add_option("--scope", run.scope, "Refuse to send outside CIDR[,CIDR...] (default: $PKT_SCOPE; unset: anywhere)");
   r->add_option("--threads", run.threads, "Sender threads for sends that name none (send ... threads N), each pinned to a core")
