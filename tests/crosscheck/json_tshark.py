@@ -12,7 +12,7 @@
       the same layers, `pkt run --format json` the same for show, and
       every field compared equals tshark's (-T fields) of that pcap.
   json_tshark.py PKT live     (root; exit 77, skipped, otherwise)
-      sr on the loopback: a SYN to a port a Python socket listens on
+      In a network namespace it makes and deletes, on its loopback: sr a SYN to a port a Python socket listens on
       (the kernel answers SYN-ACK), a SYN to a closed port (RST) and an
       echo reply nobody answers, by `pkt run --format json`; tcpdump
       captures the same exchange and tshark reads it: the sent and reply
@@ -21,6 +21,7 @@
 """
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -283,13 +284,33 @@ def free_port(kind=socket.SOCK_STREAM):
     return port
 
 
+NS = "pkt-json-%d" % os.getpid()
+NS_PATTERN = re.compile(r"^pkt-json-(\d+)$")
+
+
 def live(tmp):
+    """Runs live_inner in a network namespace of its own, whose `lo` carries
+    nothing but this test's packets (on the host's, another test's traffic
+    between 127.0.0.1 and itself could answer a probe), and deletes it."""
     if os.geteuid() != 0:
-        print("SKIP: not root (sr and sniff send raw packets and capture)")
+        print("SKIP: not root (sr and sniff send raw packets and capture; the namespace needs root)")
         return SKIP
-    if not shutil.which("tcpdump"):
-        print("SKIP: tcpdump not installed")
+    missing = [t for t in ("tcpdump", "ip") if not shutil.which(t)]
+    if missing:
+        print("SKIP: %s not installed" % " and ".join(missing))
         return SKIP
+    import netns  # noqa: PLC0415  (tests/crosscheck/netns.py)
+    netns.delete_namespaces((NS,), NS_PATTERN, stale=True)
+    try:
+        netns.sh("ip", "netns", "add", NS)
+        netns.sh(*netns.in_ns(NS, "ip", "link", "set", "lo", "up"))
+        r = subprocess.run(netns.in_ns(NS, sys.executable, os.path.abspath(__file__), PKT, "live-inner"), timeout=100)
+        return r.returncode
+    finally:
+        netns.delete_namespaces((NS,), NS_PATTERN)
+
+
+def live_inner(tmp):
     listener = socket.socket()
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", 0))
@@ -394,7 +415,9 @@ def main():
         return SKIP
     tmp = tempfile.mkdtemp(prefix="pkt-json-")
     try:
-        rc = build_read(tmp) if MODE == "build-read" else live(tmp)
+        if MODE == "live":
+            return live(tmp)   # the namespace's run prints its own result
+        rc = build_read(tmp) if MODE == "build-read" else live_inner(tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     if rc == SKIP:
