@@ -72,7 +72,10 @@ std::size_t open_paren_before(const std::string& t, std::size_t offset) {
       const std::size_t end = std::min(t.find('\n', offset), t.size());
       std::string found = t.substr(begin, end - begin);
       while (!found.empty() && grammar::is_space(found.back())) found.pop_back();
-      while (!found.empty() && grammar::is_space(found.front())) found.erase(0, 1);
+      // One erase, not one per leading blank: a line of a million spaces stays linear.
+      std::size_t lead = 0;
+      while (lead < found.size() && grammar::is_space(found[lead])) ++lead;
+      found.erase(0, lead);
       message = "this '(' is never closed: " + message + " before line " + std::to_string(at.line) +
                 (found.empty() ? std::string() : " ('" + found + "')");
       offset = paren;

@@ -103,6 +103,7 @@ int cmd_build(const BuildArgs& a) {
   Session session(Registry::with_stdlib());
   apply_defines(session, a.defines);
   std::vector<std::shared_ptr<PacketSet>> sets;
+  std::vector<std::string> set_names;  // each set's packet name ("" for -e), for --format json
   if (!a.expr.empty()) {
     if (!a.names.empty()) throw UsageError("NAMEs are for a FILE; with -e the expression is the packet");
     sets.push_back(session.packets(*parse_expression(Source::make("<expr>", a.expr))));
@@ -114,7 +115,10 @@ int cmd_build(const BuildArgs& a) {
     check_defines(session);
     if (a.names.empty()) {
       for (auto& n : session.order())
-        if (auto* e = session.lookup(n); e->kind == NameEntry::Kind::Packet) sets.push_back(e->packet);
+        if (auto* e = session.lookup(n); e->kind == NameEntry::Kind::Packet) {
+          sets.push_back(e->packet);
+          set_names.push_back(n);
+        }
     } else {
       for (auto& n : a.names) {
         auto* e = session.lookup(n);
@@ -127,9 +131,11 @@ int cmd_build(const BuildArgs& a) {
                                        hint.empty() ? "" : fmt::format("; did you mean '{}'?", hint)));
         }
         sets.push_back(e->packet);
+        set_names.push_back(n);
       }
     }
   }
+  set_names.resize(sets.size());
   if (a.format == "pcap") {
     std::string out = a.output.empty() ? "-" : a.output;
     if (out == "-" && isatty(1)) throw UsageError("--format pcap writes binary data; give -o FILE or redirect stdout");
@@ -144,7 +150,8 @@ int cmd_build(const BuildArgs& a) {
   bool color = out == stdout && stdout_color();
   std::uint64_t count = 0, bytes = 0;
   std::string line;
-  for (auto& ps : sets) {
+  for (std::size_t si = 0; si < sets.size(); ++si) {
+    auto& ps = sets[si];
     std::uint64_t n = ps->count();
     std::uint64_t k = 0;
     if (a.format == "none") {
@@ -160,6 +167,13 @@ int cmd_build(const BuildArgs& a) {
       if (a.format == "hex") {
         line = render_hex(p);
         line += '\n';
+      } else if (a.format == "json") {
+        // The schema of `pkt read --format json`, numbered across the output as
+        // the pcap of the same packets would be; no capture time.
+        ++count;
+        std::string head = fmt::format("\"n\": {}", count);
+        if (!set_names[si].empty()) head += fmt::format(", \"name\": {}", json_string(set_names[si]));
+        line = render_json(p, &session.registry(), fmt::format("{}, \"len\": {}", head, p.size())) + "\n";
       } else if (a.format == "hexdump") {
         line = (n > 1 ? fmt::format("# packet {} of {}\n", k, n) : "") + render_hexdump(p);
       } else {
@@ -191,6 +205,7 @@ struct RunArgs {
   std::vector<std::string> ifaces;  // -i: opened before privileges are dropped
   std::string user;                 // --user NAME
   bool no_drop = false;             // --no-drop
+  std::string format = "text";  // text or json (show, hexdump, sniff, sr)
 };
 
 // --user and --no-drop, or sudo's SUDO_UID and SUDO_GID: who the run becomes
@@ -281,6 +296,7 @@ int cmd_run(const RunArgs& a) {
   RunOptions opts;
   opts.lua = limits;
   opts.color = stdout_color();
+  opts.json = a.format == "json";
   opts.send.dry_run = a.dry_run;
   opts.send.pcap_path = a.pcap;
   opts.send.threads = a.threads;
@@ -483,8 +499,8 @@ int main(int argc, char** argv) {
   b->add_option("file", build.file, "Script (.pkt)")->type_name("SCRIPT");
   b->add_option("names", build.names, "Packets to build (default: all, in declaration order)")->type_name("PACKET");
   b->add_option("-e,--expr", build.expr, "Build this packet expression instead of a file")->type_name("EXPR");
-  b->add_option("--format", build.format, "Output: show, hexdump, hex (one line per packet), pcap, none (count only)")
-      ->check(CLI::IsMember({"show", "hexdump", "hex", "pcap", "none"}));
+  b->add_option("--format", build.format, "Output: show, hexdump, hex (one line per packet), json (one object per packet), pcap, none (count only)")
+      ->check(CLI::IsMember({"show", "hexdump", "hex", "json", "pcap", "none"}));
   b->add_option("-o,--output", build.output, "Write the output to FILE")->type_name("FILE");
   b->add_option("-D,--define", build.defines, "Override a param: -D name=value")->type_name("NAME=VALUE");
 
@@ -495,6 +511,9 @@ int main(int argc, char** argv) {
       ->type_name("NAME=VALUE");
   r->add_option("--pcap", run.pcap, "Also write every packet sent to FILE (pcap)")->type_name("FILE");
   r->add_flag("--dry-run", run.dry_run, "Send nothing: only write the packets to --pcap and count them");
+  r->add_option("--format", run.format,
+                "What show, hexdump, sniff and sr print: text (default), or json (one object per packet or probe)")
+      ->check(CLI::IsMember({"text", "json"}));
   r->add_flag("-q,--quiet", run.quiet, "No progress line while sending (each send's final line is still printed)");
   r->add_option("--scope", run.scope, "Refuse to send outside CIDR[,CIDR...] (default: $PKT_SCOPE; unset: anywhere)")
       ->type_name("CIDR");

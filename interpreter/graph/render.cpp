@@ -202,7 +202,7 @@ std::string json_escape(const std::string& s) {
       case '\t': out += "\\t"; break;
       case '\r': out += "\\r"; break;
       default:
-        if (c < 0x20) out += fmt::format("\\u{:04x}", c);
+        if (c < 0x20 || c > 0x7e) out += fmt::format("\\u{:04x}", c);
         else out += static_cast<char>(c);
     }
   }
@@ -380,9 +380,9 @@ std::string render_pkt(const Packet& p, const Registry* reg) {
   return render_pkt(set, reg);
 }
 
-std::string render_json_layers(const Packet& p, const Registry* reg) {
+std::string render_json_layers(const Packet& p, const Registry* reg, std::size_t from) {
   std::vector<std::string> layers;
-  for (std::size_t l = 0; l < p.layers().size(); ++l) {
+  for (std::size_t l = from; l < p.layers().size(); ++l) {
     const LayerInst& li = p.layers()[l];
     std::string extra;
     if (!li.trailer.empty()) extra = fmt::format(", \"trailer\": \"{}\"", hex_encode(li.trailer));
@@ -397,6 +397,19 @@ std::string render_json_layers(const Packet& p, const Registry* reg) {
   }
   return out;
 }
+
+std::string render_json(const Packet& p, const Registry* reg, const std::string& head, std::size_t from) {
+  return fmt::format("{{{}{}{}}}", head, head.empty() ? "" : ", ", render_json_layers(p, reg, from));
+}
+
+std::string json_string(const std::string& s) {
+  std::string out(1, '"');
+  out += json_escape(s);
+  out += '"';
+  return out;
+}
+
+std::string json_time(std::int64_t sec, std::uint32_t nsec) { return fmt::format("{}.{:09d}", sec, nsec); }
 
 std::string render_summary(const Packet& p, std::size_t from) {
   std::string out;

@@ -22,7 +22,15 @@ std::string render_pkt(const PacketSet& set, const Registry* reg, std::size_t ma
 std::string render_pkt(const Packet& p, const Registry* reg);
 // One JSON object: {"layers": [{"layer": "ipv4", "fields": {...}}, ...]}
 // without the enclosing braces' n/time/len, which the caller adds.
-std::string render_json_layers(const Packet& p, const Registry* reg);
+std::string render_json_layers(const Packet& p, const Registry* reg, std::size_t from = 0);  // from: the first layer
+// The one JSON object of a packet (docs/reading.md#json), on one line, no
+// newline: `head` holds the keys before "layers", without a trailing comma
+// ("\"n\": 1, \"len\": 54"; empty for none).
+std::string render_json(const Packet& p, const Registry* reg, const std::string& head, std::size_t from = 0);
+// A JSON string literal, quotes included; bytes outside printable ASCII are \u00XX.
+std::string json_string(const std::string& s);
+// A capture time as the JSON number of the schema: seconds with 9 decimals.
+std::string json_time(std::int64_t sec, std::uint32_t nsec);
 // tcpdump-like one line: each layer's `summary`, or its name.
 std::string render_summary(const Packet& p, std::size_t from = 0);  // from: the first layer to show
 std::string render_hex(const Packet& p);

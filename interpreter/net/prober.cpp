@@ -193,4 +193,16 @@ std::string sr_line(const SrProbe& p) {
                      p.rtt * 1e3);
 }
 
+std::string sr_json(const SrProbe& p, std::uint64_t n, const Registry& reg) {
+  std::string sent = render_json(p.sent, &reg, fmt::format("\"time\": {}, \"len\": {}", json_time(p.sent_sec, p.sent_nsec), p.sent.size()));
+  if (!p.answered) return fmt::format("{{\"n\": {}, \"sent\": {}, \"reply\": null, \"rtt\": null}}", n, sent);
+  // From the layer named like the probe's first, as sr_line: the capture's
+  // link header (sll2 on "any") is no part of the answer.
+  int r0 = layer_named(p.reply, p.sent.layers().front().def->name);
+  std::size_t from = r0 < 0 ? 0 : static_cast<std::size_t>(r0);
+  std::size_t at = from < p.reply.layers().size() ? std::min<std::size_t>(p.reply.layers()[from].offset, p.reply.size()) : 0;
+  std::string reply = render_json(p.reply, &reg, fmt::format("\"time\": {}, \"len\": {}", json_time(p.reply_sec, p.reply_nsec), p.reply.size() - at), from);
+  return fmt::format("{{\"n\": {}, \"sent\": {}, \"reply\": {}, \"rtt\": {:.9f}}}", n, sent, reply, p.rtt);
+}
+
 }  // namespace pkt

@@ -51,6 +51,10 @@ SrResult send_receive(Sender& sender, const Registry& reg, const std::vector<std
 
 // The line sr prints per probe: `sent  ->  reply  rtt 0.042 ms` or `sent  ->  unanswered`.
 std::string sr_line(const SrProbe& p);
+// The same as one JSON object (docs/receiving.md#sr-as-json), no newline:
+// {"n": N, "sent": PACKET, "reply": PACKET or null, "rtt": seconds or null},
+// each PACKET the object of docs/reading.md#json with its time and length.
+std::string sr_json(const SrProbe& p, std::uint64_t n, const Registry& reg);
 
 // Seconds on the monotonic clock, with nanosecond resolution (Lua's now()).
 double monotonic_seconds();

@@ -414,6 +414,26 @@ int p_hex(lua_State* L) {
   return 1;
 }
 
+// p:json(): the packet as the JSON object of `pkt read --format json`
+// ({"len": N, "layers": [...]}); a set of several packets gives an array of
+// them, each with its "n".
+int p_json(lua_State* L) {
+  const SetPtr& sp = check_packet(L, 1);
+  const Registry* reg = &context(L).session->registry();
+  const std::uint64_t n = sp->count();
+  std::uint64_t k = 0;
+  std::string out = n > 1 ? "[" : "";
+  sp->for_each([&](const Packet& p) {
+    if (k) out += ", ";
+    ++k;
+    out += render_json(p, reg, n > 1 ? fmt::format("\"n\": {}, \"len\": {}", k, p.size()) : fmt::format("\"len\": {}", p.size()));
+    return true;
+  });
+  if (n > 1) out += "]";
+  lua_pushlstring(L, out.data(), out.size());
+  return 1;
+}
+
 template <bool Show>
 int p_print(lua_State* L) {
   const SetPtr& sp = check_packet(L, 1);
@@ -680,7 +700,7 @@ void open_packet_lib(lua_State* L) {
       {"bytes", guarded<p_bytes>},   {"hex", guarded<p_hex>},         {"show", guarded<p_print<true>>},
       {"hexdump", guarded<p_print<false>>}, {"clone", guarded<p_clone>}, {"count", guarded<p_count>},
       {"each", guarded<p_each>},     {"layers", guarded<p_layers>},   {"layer", guarded<p_layer>},
-      {"has", guarded<p_has>},
+      {"has", guarded<p_has>},       {"json", guarded<p_json>},
       {nullptr, nullptr}};
   luaL_newmetatable(L, kPacketMT);
   luaL_newlib(L, methods);

@@ -59,8 +59,7 @@ void Printer::packet(std::uint64_t n, std::int64_t sec, std::uint32_t nsec, std:
   } else if (f == "pkt") {
     out_.put(fmt::format("packet p{} = {}\n", n, render_pkt(p, &reg_)));
   } else if (f == "json") {
-    out_.put(fmt::format("{{\"n\": {}, \"time\": {}, \"len\": {}, {}}}\n", n, time_text(sec, nsec), len,
-                         render_json_layers(p, &reg_)));
+    out_.put(render_json(p, &reg_, fmt::format("\"n\": {}, \"time\": {}, \"len\": {}", n, json_time(sec, nsec), len)) + "\n");
   }
 }
 

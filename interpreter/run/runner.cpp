@@ -189,8 +189,12 @@ void Runner::sr(const ast::Stmt& st) {
   } catch (const CaptureError& e) {
     throw ScriptError(st.pos, e.what());
   }
-  for (auto& p : r.probes) fmt::print("{}\n", sr_line(p));
-  fmt::print("{} answered, {} unanswered{}\n", r.answered, r.probes.size() - r.answered,
+  std::uint64_t n = 0;
+  for (auto& p : r.probes)
+    fmt::print("{}\n", opts_.json ? sr_json(p, ++n, session_.registry()) : sr_line(p));
+  // With --format json standard output holds only the objects: the counts go to standard error.
+  std::fflush(stdout);
+  fmt::print(opts_.json ? stderr : stdout, "{} answered, {} unanswered{}\n", r.answered, r.probes.size() - r.answered,
              r.dry_run ? " (dry run: nothing was sent)" : "");
   if (r.dropped) fmt::print(stderr, "pkt: the kernel dropped {} captured packet{}\n", r.dropped, r.dropped == 1 ? "" : "s");
   std::fflush(stdout);
@@ -229,7 +233,7 @@ void Runner::sniff(const ast::Stmt& st) {
   try {
     Sniffer sn(session_.registry(), o);
     Output out("");
-    Printer pr("summary", session_.registry(), out);
+    Printer pr(opts_.json ? "json" : "summary", session_.registry(), out);
     r = sn.run(
         [&](std::uint64_t n, const CapturedPacket& rec, Packet& p) {
           pr.packet(n, rec.sec, rec.nsec, rec.len, p);
@@ -293,6 +297,36 @@ std::vector<std::shared_ptr<PacketSet>> Runner::targets(const ast::Stmt& st) {
   return out;
 }
 
+// As JSON, each packet is one object numbered from 1 across the statement,
+// with the name it was declared under ("name") and, for hexdump, its bytes
+// ("hex"), as `pkt build --format json` prints them.
+void Runner::print_packets(const ast::Stmt& st, bool hexdump) {
+  std::vector<ast::ExprPtr> exprs = st.targets;
+  if (st.kind == ast::Stmt::Kind::Expr && st.value) exprs.push_back(st.value);
+  std::vector<std::shared_ptr<PacketSet>> sets = targets(st);
+  std::uint64_t j = 0;
+  for (std::size_t i = 0; i < sets.size(); ++i) {
+    std::uint64_t n = sets[i]->count();
+    std::uint64_t k = 0;
+    std::string name;
+    if (i < exprs.size() && exprs[i]->kind == ast::Expr::Kind::Name) name = exprs[i]->s;
+    sets[i]->for_each([&](const Packet& p) {
+      if (opts_.json) {
+        std::string head = fmt::format("\"n\": {}", ++j);
+        if (!name.empty()) head += fmt::format(", \"name\": {}", json_string(name));
+        head += fmt::format(", \"len\": {}", p.size());
+        if (hexdump) head += fmt::format(", \"hex\": \"{}\"", render_hex(p));
+        fmt::print("{}\n", render_json(p, &session_.registry(), head));
+        return true;
+      }
+      if (n > 1) fmt::print("# packet {} of {}\n", ++k, n);
+      fmt::print("{}", hexdump ? render_hexdump(p) : render_show(p, opts_.color, &session_.registry()));
+      return true;
+    });
+  }
+  std::fflush(stdout);
+}
+
 void Runner::run(const ast::Script& script) {
   for (auto& st : script.stmts) exec(st);
 }
@@ -301,30 +335,8 @@ void Runner::exec(const ast::Stmt& st) {
   using SK = ast::Stmt::Kind;
   if (session_.declare(st)) return;
   switch (st.kind) {
-    case SK::Show: case SK::Expr:
-      for (auto& ps : targets(st)) {
-        std::uint64_t n = ps->count();
-        std::uint64_t k = 0;
-        ps->for_each([&](const Packet& p) {
-          if (n > 1) fmt::print("# packet {} of {}\n", ++k, n);
-          fmt::print("{}", render_show(p, opts_.color, &session_.registry()));
-          return true;
-        });
-      }
-      std::fflush(stdout);
-      return;
-    case SK::Hexdump:
-      for (auto& ps : targets(st)) {
-        std::uint64_t n = ps->count();
-        std::uint64_t k = 0;
-        ps->for_each([&](const Packet& p) {
-          if (n > 1) fmt::print("# packet {} of {}\n", ++k, n);
-          fmt::print("{}", render_hexdump(p));
-          return true;
-        });
-      }
-      std::fflush(stdout);
-      return;
+    case SK::Show: case SK::Expr: return print_packets(st, false);
+    case SK::Hexdump: return print_packets(st, true);
     case SK::Write: {
       // libpcap takes "-" as stdout and would close it afterwards.
       if (st.path == "-") throw ScriptError(st.path_pos, "write needs a file name; to print packets use show or hexdump");

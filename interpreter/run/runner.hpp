@@ -21,6 +21,9 @@ struct RunOptions {
   bool color = false;  // ANSI colour on stdout (a terminal without NO_COLOR)
   SendConfig send;     // --dry-run, --pcap, --scope (PKT_SCOPE)
   LuaLimits lua;       // --lua-memory, --lua-timeout, --sandbox
+  // --format json: show, hexdump, sniff and sr print one JSON object per
+  // packet (or probe) on standard output, the schema of docs/reading.md.
+  bool json = false;
 };
 
 class Runner {
@@ -63,6 +66,7 @@ class Runner {
   SniffOptions sniff_options(const std::string& iface, const ast::ExprPtr& filter, const ast::ExprPtr& count,
                              const ast::ExprPtr& timeout) const;
   void sniff(const ast::Stmt& st);
+  void print_packets(const ast::Stmt& st, bool hexdump);  // show, a bare expression, hexdump
   PacketSet sniff_call(const ast::Expr& call);
   Session& session_;
   RunOptions opts_;
