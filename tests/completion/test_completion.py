@@ -181,7 +181,10 @@ def main():
                env=env)
         expect(["pkt", "read", "--format", "j"], ["json"], tmp, env=env)
         expect(["pkt", "read", "--format", "=", "h"], ["hex", "hexdump"], tmp, env=env)  # --format=h
-        expect(["pkt", "build", "--format", ""], ["show", "hexdump", "hex", "pcap", "none"], tmp, env=env)
+        expect(["pkt", "build", "--format", ""], ["show", "hexdump", "hex", "json", "pcap", "none"], tmp, env=env)
+        expect(["pkt", "run", "--format", ""], ["text", "json"], tmp, env=env)
+        expect(["pkt", "help", "tcp", "--format", ""], ["text", "json"], tmp, env=env)
+        expect(["pkt", "export", ""], ["wireshark"], tmp, env=env)
         expect(["pkt", "completion", ""], ["bash", "zsh"], tmp, env=env)
 
         # Layer names after `pkt help`, and after read --first.

@@ -34,7 +34,7 @@ syn match pktOperator /->\|\.\.\.\?\|[=!<>]=\|[<>=\/|*+&-]/
 
 " Keywords: statements, then the words of clauses and rules.
 syn match pktStatement /\<\%(param\|let\|packet\|layer\|option\|bind\|reply\|fragment\|show\|hexdump\|write\|send\|sr\|sniff\|lua\)\>\%(\s*[:=(]\)\@!/
-syn match pktKeyword /\<\%(to\|count\|interval\|rate\|on\|threads\|bypass\|filter\|timeout\|retry\|auto\|enum\|flags\|align\|pseudo\|size\|if\|until\|payload\|summary\|aka\|when\|with\|quoted\|quotes\|sent\|strict\|padded\)\>\%(\s*[:=(]\)\@!/
+syn match pktKeyword /\<\%(to\|count\|interval\|rate\|on\|threads\|bypass\|filter\|timeout\|retry\|auto\|enum\|flags\|align\|pseudo\|size\|if\|until\|payload\|summary\|aka\|wireshark\|when\|with\|quoted\|quotes\|sent\|strict\|padded\)\>\%(\s*[:=(]\)\@!/
 syn match pktLogical /\<\%(and\|or\|not\|in\)\>\%(\s*[:=(]\)\@!/
 
 " Names being declared: packet/let/param NAME, layer/reply/bind/option/fragment LAYER.
