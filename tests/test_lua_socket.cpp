@@ -21,10 +21,11 @@ struct Lua {
   pkt::Scope scope;
   lua_State* L;
 
-  explicit Lua(const std::string& scope_text = "") : scope(pkt::Scope::parse(scope_text)), L(luaL_newstate()) {
+  explicit Lua(const std::string& scope_text = "", bool numeric_hosts_only = false)
+      : scope(pkt::Scope::parse(scope_text)), L(luaL_newstate()) {
     luaL_openlibs(L);
     lua_newtable(L);
-    pkt::open_socket_lib(L, &scope);
+    pkt::open_socket_lib(L, &scope, numeric_hosts_only);
     lua_getfield(L, -1, "tcp");
     lua_setglobal(L, "tcp");
     lua_getfield(L, -1, "udp");
@@ -318,4 +319,26 @@ TEST_CASE("Ctrl-C interrupts a blocking recv with a Lua error", "[lua][interrupt
   CHECK(took < std::chrono::seconds(2));
   CHECK(pkt::interrupted());
   pkt::clear_interrupt();
+}
+
+// The library holds its own --sandbox flag (a bare lua_State has no
+// LuaEngine context: reading one was UB, found by the sanitizer build).
+TEST_CASE("opened for --sandbox, the library refuses host names and takes addresses", "[lua][sandbox]") {
+  Lua lua("127.0.0.0/8,::1/128", true);
+  CHECK(lua.run(R"lua(
+    for _, call in ipairs{function() return tcp.connect("pkt-test.invalid", 9) end,
+                          function() return tcp.listen(0, "pkt-test.invalid") end,
+                          function() return udp.open{host = "pkt-test.invalid", port = 0} end} do
+      local ok, err = pcall(call)
+      assert(not ok and err:find("refused: --sandbox resolves no host names", 1, true), tostring(err))
+    end
+    local srv <close> = assert(tcp.listen(0, "127.0.0.1"))
+    local c <close> = assert(tcp.connect("127.0.0.1", srv:port(), {timeout = 2}))
+    local u <close> = assert(udp.open{host = "::1", port = 0})
+  )lua") == "");
+  Lua open("127.0.0.0/8,::1/128");
+  CHECK(open.run(R"lua(
+    local ok, err = pcall(tcp.listen, 0, "pkt-test.invalid")
+    assert(not (type(err) == "string" and err:find("--sandbox", 1, true)), tostring(err))
+  )lua") == "");
 }

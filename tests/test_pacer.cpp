@@ -141,14 +141,17 @@ TEST_CASE("SendStats += joins the parts of one send run side by side", "[stats]"
   CHECK(a.interrupted);
 }
 
-// The admission times of `n` packets of `len` bytes (seconds after the first).
+// The admission times of `n` packets of `len` bytes, in seconds after the
+// first admit was called. The schedule starts inside that call, so no
+// packet of a correct pacer is early by this clock; a t0 read after the
+// first admit returned (it was) made every packet look early by however
+// long the test was preempted, or slowed by ASan, in between.
 std::vector<double> admissions(Pacer& p, int n, std::size_t len, std::chrono::microseconds work = {}) {
   std::vector<double> at;
-  auto t0 = Clock::now();
+  const auto t0 = Clock::now();
   while (static_cast<int>(at.size()) < n) {
     std::size_t k = p.admit(&len, 1);
     REQUIRE(k == 1);
-    if (at.empty()) t0 = Clock::now();
     at.push_back(seconds_since(t0));
     if (work.count()) std::this_thread::sleep_for(work);  // a slow send, without taking the CPU
   }

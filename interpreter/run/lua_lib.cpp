@@ -569,7 +569,7 @@ void open_pkt_lib(lua_State* L) {
   lua_setfield(L, -2, "default");
   push_reset(L, Reset::Auto);
   lua_setfield(L, -2, "auto");
-  open_socket_lib(L, context(L).scope);  // tcp, udp
+  open_socket_lib(L, context(L).scope, context(L).limits.sandbox);  // tcp, udp
   lua_setfield(L, LUA_REGISTRYINDEX, kModule);
 
   // require "pkt"

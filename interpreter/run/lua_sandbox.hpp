@@ -19,9 +19,10 @@ void open_sandbox(lua_State* L);
 // (as it will be opened) leads outside the script's directory; else nothing.
 void check_path(lua_State* L, const std::string& path, const std::string& what);
 
-// Under --sandbox, throws std::runtime_error unless `host` is a numeric
-// address or localhost: resolving a name is itself a query sent outside the scope.
-void check_host(lua_State* L, const std::string& host, const char* what);
+// Throws std::runtime_error unless `host` is a numeric address or localhost:
+// under --sandbox, resolving a name is itself a query sent outside the scope.
+// The socket library calls it when opened for --sandbox (open_socket_lib).
+void check_host(const std::string& host, const char* what);
 
 // --lua-timeout: the wall-clock time Lua may still run (UINT64_MAX without a
 // timeout), and the error raised when it has run out.

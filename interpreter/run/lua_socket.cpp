@@ -26,6 +26,7 @@ constexpr const char* kConn = "pkt.tcp.conn";
 constexpr const char* kServer = "pkt.tcp.server";
 constexpr const char* kUdp = "pkt.udp.socket";
 const char kScopeKey = 0;  // its address keys the Scope* in the registry
+const char kNumericKey = 0;  // its address keys whether host names are refused (--sandbox)
 
 // The userdata of every socket type.
 struct LSock {
@@ -54,6 +55,15 @@ const Scope* scope_of(lua_State* L) {
   auto* s = static_cast<const Scope*>(lua_touserdata(L, -1));
   lua_pop(L, 1);
   return s;
+}
+
+// Host names are refused when the library was opened for --sandbox. The flag
+// is the library's own: a state need not be a LuaEngine's to hold sockets.
+void check_host(lua_State* L, const std::string& host, const char* what) {
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &kNumericKey);
+  bool numeric_only = lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  if (numeric_only) lua::check_host(host, what);
 }
 
 const char* type_word(const char* tname) {
@@ -236,7 +246,7 @@ int tcp_connect(lua_State* L) {
   int port = check_port(L, 2, false);
   double timeout = -1;
   if (opt_table(L, 3, {"timeout"})) timeout = field_timeout(L, 3);
-  lua::check_host(L, host, "tcp.connect");
+  check_host(L, host, "tcp.connect");
   Socket s = net::tcp_connect(host, port, timeout, scope_of(L));
   push_sock(L, kConn, std::move(s), timeout);
   return 1;
@@ -248,7 +258,7 @@ int tcp_listen(lua_State* L) {
   std::string host = luaL_optstring(L, 2, "0.0.0.0");
   lua_Integer backlog = luaL_optinteger(L, 3, 128);
   luaL_argcheck(L, backlog >= 1 && backlog <= 65535, 3, "backlog must be 1..65535");
-  lua::check_host(L, host, "tcp.listen");
+  check_host(L, host, "tcp.listen");
   Socket s = net::tcp_listen(host, port, static_cast<int>(backlog));
   push_sock(L, kServer, std::move(s), -1);
   return 1;
@@ -305,7 +315,7 @@ int udp_open(lua_State* L) {
     }
     lua_pop(L, 1);
   }
-  lua::check_host(L, host, "udp.open");
+  check_host(L, host, "udp.open");
   Socket s = host.empty() && port < 0 ? net::udp_open(AF_INET)
                                       : net::udp_bind(host.empty() ? "0.0.0.0" : host, port < 0 ? 0 : port);
   push_sock(L, kUdp, std::move(s), timeout);
@@ -319,7 +329,7 @@ int udp_sendto(lua_State* L) {
   const char* data = luaL_checklstring(L, 2, &n);
   std::string host = luaL_checkstring(L, 3);
   int port = check_port(L, 4, false);
-  lua::check_host(L, host, "sendto");
+  check_host(L, host, "sendto");
   lua_pushinteger(L, static_cast<lua_Integer>(net::udp_sendto(u->sock, data, n, host, port, scope_of(L))));
   return 1;
 }
@@ -341,7 +351,7 @@ int udp_connect(lua_State* L) {
   LSock* u = check_open(L, 1, kUdp);
   std::string host = luaL_checkstring(L, 2);
   int port = check_port(L, 3, false);
-  lua::check_host(L, host, "udp connect");
+  check_host(L, host, "udp connect");
   net::udp_connect(u->sock, host, port, scope_of(L));
   lua_pushboolean(L, 1);
   return 1;
@@ -428,9 +438,11 @@ void create_meta(lua_State* L, const char* tname, const luaL_Reg* meta, const lu
 
 }  // namespace
 
-void open_socket_lib(lua_State* L, const Scope* scope) {
+void open_socket_lib(lua_State* L, const Scope* scope, bool numeric_hosts_only) {
   lua_pushlightuserdata(L, const_cast<Scope*>(scope));
   lua_rawsetp(L, LUA_REGISTRYINDEX, &kScopeKey);
+  lua_pushboolean(L, numeric_hosts_only);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &kNumericKey);
   create_meta(L, kConn, kConnMeta, kConnMethods);
   create_meta(L, kServer, kServerMeta, kServerMethods);
   create_meta(L, kUdp, kUdpMeta, kUdpMethods);

@@ -10,6 +10,7 @@ namespace pkt {
 class Scope;
 
 // Creates the socket metatables and sets `tcp` and `udp` in the table at
-// the top of the stack. `scope` must outlive the state.
-void open_socket_lib(lua_State* L, const Scope* scope);
+// the top of the stack. `scope` must outlive the state. With
+// `numeric_hosts_only` (--sandbox), a host name is refused before any lookup.
+void open_socket_lib(lua_State* L, const Scope* scope, bool numeric_hosts_only = false);
 }  // namespace pkt
