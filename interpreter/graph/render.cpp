@@ -192,7 +192,7 @@ std::string options_text(const Registry& reg, const LayerDef& def, const FieldDe
   return "[" + fmt::format("{}", fmt::join(parts, ", ")) + "]";
 }
 
-std::string json_escape(const std::string& s) {
+std::string json_escape(const std::string& s, bool keep_utf8 = false) {
   std::string out;
   for (unsigned char c : s) {
     switch (c) {
@@ -202,7 +202,7 @@ std::string json_escape(const std::string& s) {
       case '\t': out += "\\t"; break;
       case '\r': out += "\\r"; break;
       default:
-        if (c < 0x20 || c > 0x7e) out += fmt::format("\\u{:04x}", c);
+        if (c < 0x20 || c == 0x7f || (c > 0x7f && !keep_utf8)) out += fmt::format("\\u{:04x}", c);
         else out += static_cast<char>(c);
     }
   }
@@ -402,9 +402,9 @@ std::string render_json(const Packet& p, const Registry* reg, const std::string&
   return fmt::format("{{{}{}{}}}", head, head.empty() ? "" : ", ", render_json_layers(p, reg, from));
 }
 
-std::string json_string(const std::string& s) {
+std::string json_string(const std::string& s, bool keep_utf8) {
   std::string out(1, '"');
-  out += json_escape(s);
+  out += json_escape(s, keep_utf8);
   out += '"';
   return out;
 }

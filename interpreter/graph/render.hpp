@@ -27,8 +27,10 @@ std::string render_json_layers(const Packet& p, const Registry* reg, std::size_t
 // newline: `head` holds the keys before "layers", without a trailing comma
 // ("\"n\": 1, \"len\": 54"; empty for none).
 std::string render_json(const Packet& p, const Registry* reg, const std::string& head, std::size_t from = 0);
-// A JSON string literal, quotes included; bytes outside printable ASCII are \u00XX.
-std::string json_string(const std::string& s);
+// A JSON string literal, quotes included; bytes outside printable ASCII are
+// \u00XX (bytes as read), or with keep_utf8 those above 0x7f stay as they
+// are (text known to be UTF-8, such as a declaration's doc string).
+std::string json_string(const std::string& s, bool keep_utf8 = false);
 // A capture time as the JSON number of the schema: seconds with 9 decimals.
 std::string json_time(std::int64_t sec, std::uint32_t nsec);
 // tcpdump-like one line: each layer's `summary`, or its name.
