@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 #include <functional>
+#include <span>
 
 #include "checksum.hpp"
 #include "route.hpp"
@@ -44,6 +45,10 @@ struct DepTable {
   std::vector<AutoDep> deps;
   struct Hit { std::uint32_t dep; bool by_value; };
   std::vector<std::vector<Hit>> affected;
+  // For each field, every auto field its change can reach (through the
+  // auto fields it changes), each before those it reaches in turn: the
+  // order in which one change is carried through, each auto field once.
+  std::vector<std::vector<std::uint32_t>> order;
 };
 
 namespace {
@@ -998,33 +1003,95 @@ void Packet::build_deps() {
         if (by_value || by_content) table->affected[flat].push_back({static_cast<std::uint32_t>(k), by_value});
       }
     }
+  // Reverse postorder of a depth-first walk from each field: each auto field
+  // comes before those its change reaches (a cycle is cut where it closes).
+  table->order.resize(table->affected.size());
+  std::vector<std::uint8_t> mark(deps->size());
+  std::vector<std::uint32_t> post;
+  std::function<void(std::uint32_t)> visit = [&](std::uint32_t k) {
+    mark[k] = 1;
+    for (const DepTable::Hit& h : table->affected[(*deps)[k].flat])
+      if (!mark[h.dep]) visit(h.dep);
+    post.push_back(k);
+  };
+  for (std::size_t flat = 0; flat < table->affected.size(); ++flat) {
+    if (table->affected[flat].empty()) continue;
+    std::fill(mark.begin(), mark.end(), 0);
+    post.clear();
+    for (const DepTable::Hit& h : table->affected[flat])
+      if (!mark[h.dep]) visit(h.dep);
+    table->order[flat].assign(post.rbegin(), post.rend());
+  }
   deps_ = std::move(table);
 }
 
 void Packet::on_changed(std::size_t flat, std::uint32_t b, std::uint32_t e, const std::uint8_t* old) {
   if (!deps_) build_deps();
   const DepTable& table = *deps_;  // not rebuilt while changes propagate
-  for (const DepTable::Hit& hit : table.affected[flat]) {
-    const AutoDep& dep = table.deps[hit.dep];
-    bool by_value = hit.by_value;
+  const std::vector<std::uint32_t>& order = table.order[flat];
+  if (order.empty()) return;
+  // The changes so far: the field's, then each auto field's whose value
+  // moved. Each auto field the change reaches is updated once, after every
+  // auto field that feeds it (a change carried down a stack of nested
+  // checksums is not repeated for each level above it).
+  struct Change {
+    std::size_t flat;
+    std::uint32_t b, e;
+    const std::uint8_t* old;
+    std::uint8_t small[16];
+    std::string big;  // an old value of more than 16 bytes
+  };
+  // On the stack for the usual few; a generator calls this per packet.
+  Change inline_changes[8];
+  std::vector<Change> heap;
+  Change* changes = inline_changes;
+  if (order.size() + 1 > std::size(inline_changes)) {
+    heap.resize(order.size() + 1);
+    changes = heap.data();
+  }
+  std::size_t n = 1;
+  changes[0].flat = flat;
+  changes[0].b = b;
+  changes[0].e = e;
+  changes[0].old = old;
+  for (std::uint32_t k : order) {
+    const AutoDep& dep = table.deps[k];
+    bool hit = false, by_value = false;
+    for (const Change& c : std::span(changes, n))
+      for (const DepTable::Hit& h : table.affected[c.flat])
+        if (h.dep == k) {
+          hit = true;
+          by_value = by_value || h.by_value;
+        }
+    if (!hit) continue;
     LayerInst& li = layers_[dep.layer];
     FieldSlot& s = li.fields[dep.field];
     const FieldDef& d = li.def->fields[dep.field];
-    std::uint32_t fb = s.bit_offset / 8, fe = (s.bit_offset + s.bit_size + 7) / 8;
-    std::uint8_t before[16];
-    std::size_t fn = std::min<std::size_t>(fe - fb, sizeof before);
-    for (std::size_t k = 0; k < fn; ++k) before[k] = buf_[fb + k];
+    const std::uint32_t fb = s.bit_offset / 8, fe = (s.bit_offset + s.bit_size + 7) / 8;
+    Change& next = changes[n];  // kept if the value moves
+    next.flat = dep.flat;
+    next.b = fb;
+    next.e = fe;
+    next.big.clear();
+    if (fe - fb <= sizeof next.small) std::memcpy(next.small, buf_.data() + fb, fe - fb);
+    else next.big.assign(reinterpret_cast<const char*>(buf_.data() + fb), fe - fb);
+    next.old = next.big.empty() ? next.small : reinterpret_cast<const std::uint8_t*>(next.big.data());
     const std::uint64_t prev = s.value.num;
     const bool by_bytes = d.kind != FieldKind::UInt;  // an address computed by its rule
     std::string prev_bytes;
     if (by_bytes) prev_bytes = s.value.bytes;
     if (!by_value && dep.incremental) {
       std::uint32_t sum = sums_[dep.flat];
-      for (auto& sg : dep.content) {
-        std::uint32_t ob = std::max(b, sg.begin), oe = std::min(e, sg.end);
-        if (ob >= oe) continue;
-        bool odd = ((sg.stream + (ob - sg.begin)) & 1) != 0;
-        sum = ones_sum_update(sum, old + (ob - b), buf_.data() + ob, oe - ob, odd);
+      for (const Change& c : std::span(changes, n)) {
+        bool reaches = false;
+        for (const DepTable::Hit& h : table.affected[c.flat]) reaches = reaches || h.dep == k;
+        if (!reaches) continue;
+        for (auto& sg : dep.content) {
+          std::uint32_t ob = std::max(c.b, sg.begin), oe = std::min(c.e, sg.end);
+          if (ob >= oe) continue;
+          bool odd = ((sg.stream + (ob - sg.begin)) & 1) != 0;
+          sum = ones_sum_update(sum, c.old + (ob - c.b), buf_.data() + ob, oe - ob, odd);
+        }
       }
       sums_[dep.flat] = sum;
       Val r;
@@ -1045,7 +1112,7 @@ void Packet::on_changed(std::size_t flat, std::uint32_t b, std::uint32_t e, cons
     } else {
       evaluate_auto(dep.layer, dep.field);
     }
-    if (by_bytes ? s.value.bytes != prev_bytes : s.value.num != prev) on_changed(dep.flat, fb, fe, before);
+    if (by_bytes ? s.value.bytes != prev_bytes : s.value.num != prev) ++n;
   }
 }
 

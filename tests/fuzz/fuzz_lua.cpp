@@ -96,8 +96,12 @@ std::string raw_bytes(Bytes& in) {
 }
 
 // A Lua expression for a field value: any of the forms, right or wrong.
-std::string value(Bytes& in) {
-  switch (in.u8() % 13) {
+// Nested at most 8 deep: Lua's own parser stops at about 200 nested table
+// constructors ("C stack overflow" when compiling, outside any pcall).
+std::string value(Bytes& in, int depth = 0) {
+  const std::uint8_t pick = in.u8() % 13;
+  if (depth >= 8 && pick >= 12) return integer(in);
+  switch (pick) {
     case 0: case 1: return integer(in);
     case 2: return raw_bytes(in);
     case 3: case 4: return text(in);
@@ -116,7 +120,10 @@ std::string value(Bytes& in) {
     case 9: return "nil";
     case 10: return "G(" + slot(in) + ")";
     case 11: return in.u8() & 1 ? "1.5" : "true";
-    default: return fmt::format("{{{}, {}}}", value(in), value(in));  // a sequence of any two values
+    default: {  // a sequence of any two values
+      std::string a = value(in, depth + 1);
+      return fmt::format("{{{}, {}}}", a, value(in, depth + 1));
+    }
   }
 }
 
