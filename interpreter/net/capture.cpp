@@ -47,8 +47,10 @@ struct Preopened {
   std::mutex m;
   std::multimap<std::string, pcap_t*> free;
 };
+// Never destroyed: a Capture alive at exit may still give its handle back,
+// and the handles stay reachable (not leaks) until the process ends.
 Preopened& preopened() {
-  static Preopened p;
+  static Preopened& p = *new Preopened;
   return p;
 }
 
