@@ -90,12 +90,16 @@ bool uses_content(const AutoExpr& e, bool inside_len) {
   return false;
 }
 
-void collect_fields(const AutoExpr& e, std::vector<std::size_t>& out, bool& pseudo) {
+// The fields of its own layer a rule names (and whether it reads `pseudo`),
+// but for the nodes in `skip` and below them.
+void collect_fields(const AutoExpr& e, std::vector<std::size_t>& out, bool& pseudo,
+                    const std::vector<const AutoExpr*>* skip = nullptr) {
+  if (skip && std::find(skip->begin(), skip->end(), &e) != skip->end()) return;
   if (e.op == AutoExpr::Op::Field || e.op == AutoExpr::Op::Present || e.op == AutoExpr::Op::Given || e.op == AutoExpr::Op::Bound ||
       e.op == AutoExpr::Op::Count)
     out.push_back(e.index);
   if (e.op == AutoExpr::Op::Pseudo) pseudo = true;
-  for (auto& a : e.args) collect_fields(a, out, pseudo);
+  for (auto& a : e.args) collect_fields(a, out, pseudo, skip);
 }
 
 int count_checksums(const AutoExpr& e) {
@@ -857,7 +861,9 @@ FieldValue Packet::computed_value(std::size_t layer, std::size_t field) const {
 }
 
 // The fields a rule of layer l reads as LAYER.FIELD, by flat index.
-void Packet::lower_fields(const AutoExpr& e, std::size_t l, std::vector<std::size_t>& out) const {
+void Packet::lower_fields(const AutoExpr& e, std::size_t l, std::vector<std::size_t>& out,
+                          const std::vector<const AutoExpr*>* skip) const {
+  if (skip && std::find(skip->begin(), skip->end(), &e) != skip->end()) return;
   if (e.op == AutoExpr::Op::LowerField)
     for (std::size_t k = l; k-- > 0;)
       if (layers_[k].def->name == e.s) {
@@ -865,7 +871,7 @@ void Packet::lower_fields(const AutoExpr& e, std::size_t l, std::vector<std::siz
         if (fi >= 0) out.push_back(field_base_[k] + static_cast<std::size_t>(fi));
         break;
       }
-  for (auto& a : e.args) lower_fields(a, l, out);
+  for (auto& a : e.args) lower_fields(a, l, out, skip);
 }
 
 void Packet::build_deps() {
@@ -964,18 +970,11 @@ void Packet::build_deps() {
       }
       // The fields the rule reads by value: all it names, but those read as content.
       auto by_value = [&](const AutoExpr& root, std::size_t at) {
-        std::function<void(const AutoExpr&)> walk = [&](const AutoExpr& e) {
-          if (std::find(as_content.begin(), as_content.end(), &e) != as_content.end()) return;
-          std::vector<std::size_t> own;
-          bool dummy = false;
-          AutoExpr leaf = e;
-          leaf.args.clear();
-          collect_fields(leaf, own, dummy);
-          for (auto x : own) dep.value_deps.push_back(field_base_[at] + x);
-          lower_fields(leaf, at, dep.value_deps);
-          for (auto& a : e.args) walk(a);
-        };
-        walk(root);
+        std::vector<std::size_t> own;
+        bool dummy = false;
+        collect_fields(root, own, dummy, &as_content);
+        for (auto x : own) dep.value_deps.push_back(field_base_[at] + x);
+        lower_fields(root, at, dep.value_deps, &as_content);
       };
       by_value(rule, l);
       if (pk != l) {
@@ -1040,6 +1039,7 @@ void Packet::on_changed(std::size_t flat, std::uint32_t b, std::uint32_t e, cons
     const std::uint8_t* old;
     std::uint8_t small[16];
     std::string big;  // an old value of more than 16 bytes
+    bool reaches = false;  // reaches the auto field being updated
   };
   // On the stack for the usual few; a generator calls this per packet.
   Change inline_changes[8];
@@ -1057,12 +1057,14 @@ void Packet::on_changed(std::size_t flat, std::uint32_t b, std::uint32_t e, cons
   for (std::uint32_t k : order) {
     const AutoDep& dep = table.deps[k];
     bool hit = false, by_value = false;
-    for (const Change& c : std::span(changes, n))
+    for (Change& c : std::span(changes, n)) {
+      c.reaches = false;
       for (const DepTable::Hit& h : table.affected[c.flat])
         if (h.dep == k) {
-          hit = true;
+          c.reaches = hit = true;
           by_value = by_value || h.by_value;
         }
+    }
     if (!hit) continue;
     LayerInst& li = layers_[dep.layer];
     FieldSlot& s = li.fields[dep.field];
@@ -1083,9 +1085,7 @@ void Packet::on_changed(std::size_t flat, std::uint32_t b, std::uint32_t e, cons
     if (!by_value && dep.incremental) {
       std::uint32_t sum = sums_[dep.flat];
       for (const Change& c : std::span(changes, n)) {
-        bool reaches = false;
-        for (const DepTable::Hit& h : table.affected[c.flat]) reaches = reaches || h.dep == k;
-        if (!reaches) continue;
+        if (!c.reaches) continue;
         for (auto& sg : dep.content) {
           std::uint32_t ob = std::max(c.b, sg.begin), oe = std::min(c.e, sg.end);
           if (ob >= oe) continue;

@@ -113,7 +113,9 @@ class Packet {
   void evaluate_auto(std::size_t layer, std::size_t field);
   void on_changed(std::size_t flat, std::uint32_t byte_begin, std::uint32_t byte_end, const std::uint8_t* old_bytes);
   void build_deps();
-  void lower_fields(const AutoExpr& e, std::size_t l, std::vector<std::size_t>& out) const;
+  // The fields of layers below l a rule names as LAYER.FIELD, but for the nodes in `skip` and below them.
+  void lower_fields(const AutoExpr& e, std::size_t l, std::vector<std::size_t>& out,
+                    const std::vector<const AutoExpr*>* skip = nullptr) const;
 
   friend class Dissector;
   void check_sizes() const;
